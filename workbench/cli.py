@@ -1,0 +1,169 @@
+"""workbench-train: the headless trainer. Prints events, writes the run folder, exits non-zero on bad input.
+
+    workbench-train DATA [--val VAL_DATA] [--preset NAME] [--config FILE] [--set key=value ...]
+                    [--teacher MODEL] [--epochs N] [--seed N] --out RUN_DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from .checkpoint import CheckpointError
+from .config import DEFAULT_PRESET, PRESETS, ConfigError, apply_preset, load_config, set_value
+from .data import DataError
+from .events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
+from .teacher import TeacherError
+
+EXIT_BAD_INPUT, EXIT_TRAINING_FAILED = 2, 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench-train",
+                                description="Train a 3D cellular lattice to map question embeddings to answer embeddings.")
+    p.add_argument("data", help="dataset: .csv (question,answer[,category]), .jsonl or .json")
+    p.add_argument("--val", help="explicit validation dataset (default: a seeded split of DATA)")
+    p.add_argument("--preset", default=DEFAULT_PRESET, choices=list(PRESETS), help=f"default: {DEFAULT_PRESET}")
+    p.add_argument("--config", help="JSON config file, applied after the preset")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one config key, e.g. --set optim.lr=1e-3 (repeatable)")
+    p.add_argument("--teacher", help="Hugging Face id or local path of the teacher (default: shipped all-MiniLM-L6-v2)")
+    p.add_argument("--epochs", type=int, help="number of epochs")
+    p.add_argument("--seed", type=int, help="seed for split, init, batches and noise")
+    p.add_argument("--out", required=True, help="run folder for config.json, history.csv, checkpoints, report.md")
+    p.add_argument("--resume", help="checkpoint (e.g. RUN_DIR/last.pt) to continue from")
+    p.add_argument("--drop-invalid", action="store_true", help="leave invalid rows out (each is reported) instead of stopping")
+    p.add_argument("--cache-dir", help="teacher embedding cache folder (default: user cache dir)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def make_config(args):
+    from .config import RunConfig
+    cfg = apply_preset(RunConfig(), args.preset)
+    if args.config:
+        cfg = load_config(args.config, cfg)
+    for item in args.overrides:
+        if "=" not in item:
+            raise ConfigError(f"--set expects KEY=VALUE, got '{item}'")
+        key, value = item.split("=", 1)
+        set_value(cfg, key.strip(), value.strip())
+    if args.teacher:
+        cfg.teacher.model = args.teacher
+    if args.epochs is not None:
+        set_value(cfg, "optim.epochs", args.epochs)
+    if args.seed is not None:
+        set_value(cfg, "seed", args.seed)
+    if args.cache_dir:
+        cfg.teacher.cache_dir = args.cache_dir
+    return cfg
+
+
+class Printer:
+    """Turns events into terminal lines; the progress bar redraws in place on a TTY."""
+
+    def __init__(self, quiet: bool, stream=sys.stderr):
+        self.quiet, self.stream = quiet, stream
+        self.tty = stream.isatty()
+
+    def bar(self, label: str, done: int, total: int, extra: str = "") -> None:
+        if self.quiet or not self.tty:
+            return
+        width = 28
+        fill = int(width * done / max(1, total))
+        self.stream.write(f"\r{label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} {extra}\033[K")
+        self.stream.flush()
+
+    def line(self, text: str) -> None:
+        if self.tty and not self.quiet:
+            self.stream.write("\r\033[K")
+        print(text, file=self.stream, flush=True)
+
+    def __call__(self, ev) -> None:
+        if isinstance(ev, RunStarted):
+            b = ev.baselines
+            self.line(f"train {ev.n_train} / validation {ev.n_val} pairs, {ev.embedding_dim}-d, lattice "
+                      f"{'×'.join(map(str, ev.lattice_shape))}, {ev.n_params} parameters on {ev.device}")
+            self.line("baselines (val cosine / top-1): " + ", ".join(
+                f"{k} {v['val_cosine']:.3f}/{v['val_top1']:.2f}" for k, v in b.items()))
+            self.line(f"before training: train cosine {ev.start['train_cosine_start']:.3f}, "
+                      f"val cosine {ev.start['val_cosine_start']:.3f}")
+        elif isinstance(ev, BatchProgress):
+            self.bar(f"epoch {ev.epoch}", ev.batch, ev.n_batches, f"loss {ev.loss:.4f}")
+        elif isinstance(ev, EpochMetrics):
+            m = ev.metrics
+            self.line(f"epoch {ev.epoch:3d}  loss {m['loss']:.4f}  train cos {m['train_cosine']:.3f}  "
+                      f"val cos {m['val_cosine']:.3f}  top1 {m['val_top1']:.2f}  mrr {m['val_mrr']:.3f}  "
+                      f"lr {m['lr']:.1e}  grad {m['grad_coverage']:.2f}{'  *best' if ev.is_best else ''}")
+        elif isinstance(ev, TrainWarning):
+            self.line(f"WARNING: {ev.message}")
+        elif isinstance(ev, Finished):
+            self.line(f"finished: {ev.reason}, best epoch {ev.best_epoch} of {ev.epochs_run}, {ev.seconds:.1f} s")
+            if ev.error:
+                self.line(f"error: {ev.error}")
+
+
+def final_table(metrics: dict) -> str:
+    rows = [("identity", "baseline_identity"), ("mean answer", "baseline_mean_answer"), ("ridge", "baseline_ridge")]
+    out = [f"{'predictor':<14}{'val cos':>9}{'top-1':>8}{'top-5':>8}{'MRR':>8}{'train cos':>11}"]
+    for name, pre in rows:
+        out.append(f"{name:<14}{metrics[pre + '_val_cosine']:>9.3f}{metrics[pre + '_val_top1']:>8.3f}"
+                   f"{metrics[pre + '_val_top5']:>8.3f}{metrics[pre + '_val_mrr']:>8.3f}{metrics[pre + '_train_cosine']:>11.3f}")
+    if metrics.get("val_cosine") is not None:
+        out.append(f"{'LATTICE':<14}{metrics['val_cosine']:>9.3f}{metrics['val_top1']:>8.3f}{metrics['val_top5']:>8.3f}"
+                   f"{metrics['val_mrr']:>8.3f}{metrics['train_cosine']:>11.3f}")
+    return "\n".join(out)
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from .pipeline import prepare
+    from .recorder import RunRecorder
+    from .trainer import TrainingState, train
+    printer = Printer(args.quiet)
+    try:
+        cfg = make_config(args)
+        prepared = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid,
+                           progress=lambda d, t, h: printer.bar("embedding", d, t, f"({h} cached)"))
+        for note in prepared.notes:
+            printer.line(note)
+        printer.line(f"teacher {prepared.teacher}: {prepared.cache_hits} texts from cache, "
+                     f"{prepared.model_calls} model batches")
+        state = TrainingState.create(cfg, prepared.data, out_dir=args.out)
+        if args.resume:
+            state.resume_from(args.resume)
+        recorder = RunRecorder(args.out, cfg, prepared.stats, prepared.notes, prepared.teacher)
+        finished = None
+        for ev in train(state):
+            if isinstance(ev, LatticeSnapshot):
+                continue
+            printer(ev)
+            recorder(ev)
+            if isinstance(ev, Finished):
+                finished = ev
+    except DataError as exc:
+        print(f"error: invalid data ({len(exc.problems)} problem(s)):", file=sys.stderr)
+        print(exc.report(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ConfigError, TeacherError, CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    print(final_table(recorder.metrics))
+    print(f"run folder: {os.path.abspath(args.out)} (report.md, metrics.json, history.csv, best.pt)")
+    return EXIT_TRAINING_FAILED if finished is None or finished.reason == "error" else 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

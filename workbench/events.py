@@ -1,0 +1,75 @@
+"""Plain event objects the trainer yields. No tensors cross this boundary: numbers, dicts, numpy arrays.
+
+The CLI prints them, the run recorder writes them to disk, the GUI worker re-emits them as Qt signals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class EmbedProgress:
+    done: int
+    total: int
+    cache_hits: int
+    label: str = ""            # which texts are being embedded ("train questions", …)
+
+
+@dataclass
+class RunStarted:
+    n_train: int
+    n_val: int
+    embedding_dim: int
+    lattice_shape: tuple[int, int, int]
+    n_params: int
+    device: str
+    baselines: dict[str, dict[str, float]]   # name → {train_cosine, val_cosine, val_top1, val_top5, val_mrr}
+    start: dict[str, float]                  # metrics before the first update (train_cosine_start, val_…)
+    start_epoch: int = 1                     # > 1 when resumed from a checkpoint
+
+
+@dataclass
+class BatchProgress:
+    epoch: int
+    batch: int          # 1-based within the epoch
+    n_batches: int
+    loss: float
+    elapsed_s: float
+
+
+@dataclass
+class EpochMetrics:
+    epoch: int
+    metrics: dict[str, float]   # see Trainer.EPOCH_KEYS
+    is_best: bool
+
+
+@dataclass
+class LatticeSnapshot:
+    epoch: int                  # 0 = before training
+    sample: int                 # validation row shown
+    question: str
+    states: np.ndarray          # (T+1, C, X, Y, Z) float32, detached on the CPU
+    input_face: str = "volume"  # "volume" or "z=0"; where the question was injected
+    output_face: str = "volume"
+
+
+@dataclass
+class TrainWarning:
+    code: str                   # "no-gradient", "no-update", "plateau", "overlap", …
+    message: str
+
+
+@dataclass
+class Finished:
+    reason: str                 # "completed", "early-stopped", "stopped", "error"
+    best_epoch: int
+    epochs_run: int
+    best: dict[str, float]      # metrics of the best epoch
+    seconds: float
+    error: str = ""
+    checkpoint: str = ""
+    extra: dict = field(default_factory=dict)

@@ -1,0 +1,93 @@
+"""Honest metrics: Q→A cosine, retrieval over held-out answers, and the baselines shown beside the model.
+
+Retrieval ranks, for each validation question, all validation answers by cosine to the
+prediction. Ties count against the model (a constant prediction ranks every answer equal,
+so it gets rank N, not rank 1): the prototype-style trap of a flat predictor scoring well
+cannot happen here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import LossConfig
+
+
+def unit(x: torch.Tensor) -> torch.Tensor:
+    return F.normalize(x, dim=-1, eps=1e-12)
+
+
+def pair_cosine(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(B,) cosine between row i of pred and row i of target."""
+    return (unit(pred) * unit(target)).sum(-1)
+
+
+def retrieval(pred: torch.Tensor, answers: torch.Tensor) -> dict[str, float]:
+    """top-1, top-5 and MRR of the true answer among all given answers; pessimistic on ties."""
+    sims = unit(pred) @ unit(answers).T                        # (N, N)
+    true = sims.diagonal().unsqueeze(1)                        # (N, 1)
+    n = sims.shape[0]
+    eye = torch.eye(n, dtype=torch.bool, device=sims.device)
+    better = (sims > true).sum(1)
+    ties = ((sims == true) & ~eye).sum(1)
+    rank = (1 + better + ties).float()                         # 1 = the true answer is the nearest
+    return {"top1": float((rank <= 1).float().mean()), "top5": float((rank <= 5).float().mean()),
+            "mrr": float((1.0 / rank).mean())}
+
+
+def evaluate(pred: torch.Tensor, answers: torch.Tensor) -> dict[str, float]:
+    out = {"cosine": float(pair_cosine(pred, answers).mean())}
+    out.update(retrieval(pred, answers))
+    return out
+
+
+def loss_terms(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig) -> dict[str, torch.Tensor]:
+    """Each weighted component and their sum under "total"; components are reported per epoch."""
+    terms = {
+        "mse": F.mse_loss(pred, target),
+        "cosine": (1 - pair_cosine(pred, target)).mean(),
+        "l1": F.l1_loss(pred, target),
+    }
+    weights = {"mse": cfg.mse, "cosine": cfg.cosine, "l1": cfg.l1}
+    if cfg.infonce > 0 and pred.shape[0] > 1:
+        logits = unit(pred) @ unit(target).T / cfg.temperature  # (B, B): the diagonal is the true answer
+        terms["infonce"] = F.cross_entropy(logits, torch.arange(pred.shape[0], device=pred.device))
+        weights["infonce"] = cfg.infonce
+    terms["total"] = sum(weights[k] * terms[k] for k in weights)
+    return terms
+
+
+def ridge_fit(q: np.ndarray, a: np.ndarray, lam: float = 1.0) -> np.ndarray:
+    """W (D+1, D) minimising ‖[q 1]W − a‖² + λ‖W‖²; dual form keeps it cheap when n < D."""
+    x = np.hstack([q, np.ones((q.shape[0], 1), q.dtype)]).astype(np.float64)
+    n, d = x.shape
+    if n < d:
+        k = x @ x.T + lam * np.eye(n)
+        return x.T @ np.linalg.solve(k, a.astype(np.float64))
+    return np.linalg.solve(x.T @ x + lam * np.eye(d), x.T @ a.astype(np.float64))
+
+
+def ridge_predict(w: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return (np.hstack([q, np.ones((q.shape[0], 1), q.dtype)]) @ w).astype(np.float32)
+
+
+def baselines(q_tr: np.ndarray, a_tr: np.ndarray, q_va: np.ndarray, a_va: np.ndarray,
+              ridge_lambda: float = 1.0) -> dict[str, dict[str, float]]:
+    """identity (answer := question), mean training answer, and a ridge linear map, on the same split."""
+    w = ridge_fit(q_tr, a_tr, ridge_lambda)
+    preds = {
+        "identity": (q_tr, q_va),
+        "mean_answer": (np.repeat(a_tr.mean(0, keepdims=True), len(q_tr), 0),
+                        np.repeat(a_tr.mean(0, keepdims=True), len(q_va), 0)),
+        "ridge": (ridge_predict(w, q_tr), ridge_predict(w, q_va)),
+    }
+    out = {}
+    t_atr, t_ava = torch.from_numpy(a_tr), torch.from_numpy(a_va)
+    for name, (p_tr, p_va) in preds.items():
+        val = evaluate(torch.from_numpy(np.ascontiguousarray(p_va)), t_ava)
+        out[name] = {"train_cosine": float(pair_cosine(torch.from_numpy(np.ascontiguousarray(p_tr)), t_atr).mean()),
+                     "val_cosine": val["cosine"], "val_top1": val["top1"], "val_top5": val["top5"],
+                     "val_mrr": val["mrr"]}
+    return out
