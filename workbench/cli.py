@@ -135,6 +135,7 @@ def run(argv: list[str] | None = None) -> int:
         if args.resume:
             state.resume_from(args.resume)
         recorder = RunRecorder(args.out, cfg, prepared.stats, prepared.notes, prepared.teacher)
+        recorder.history = list(state.history)  # a resumed run's history.csv keeps the earlier epochs
         finished = None
         for ev in train(state):
             if isinstance(ev, LatticeSnapshot):

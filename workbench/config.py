@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write_text
-from .lattice import LatticeConfig
+from .lattice_config import LatticeConfig
 from .teacher import TeacherConfig
 
 

@@ -9,6 +9,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# per-epoch metric names, in the column order of history.csv
+EPOCH_KEYS = ("loss", "loss_mse", "loss_cosine", "loss_l1", "loss_infonce", "val_loss", "train_cosine",
+              "val_cosine", "val_top1", "val_top5", "val_mrr", "lr", "grad_norm", "update_ratio",
+              "grad_coverage", "target_progress", "seconds")
+
 
 @dataclass
 class EmbedProgress:

@@ -15,59 +15,14 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .reshaper import Reshaper, default_shape
+from .lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, default_shape
+from .reshaper import Reshaper
 
-
-@dataclass
-class LatticeConfig:
-    shape: tuple[int, int, int] | None = None  # None = 8×8×6 for 384-d, 8×8×12 for 768-d (plain reshape, invertible)
-    channels: int = 8             # state per cell; the prototype's size, enough to carry a value plus context
-    hidden: int = 16              # rule width: the prototype's 68→16→8 cell
-    neighbourhood: str = "von_neumann"  # 6 face neighbours (cheap); "moore" = 26, mixes faster per step
-    boundary: str = "walls"       # "walls" (zero outside), "periodic" (wrap) or "reflect" (mirror at the face)
-    steps: int = 12               # propagation steps; the signal crosses ~1 cell per step, 12 spans the 8×8×12 grid
-    fire_rate: float = 1.0        # <1 = each cell updates at random with this chance (NCA-style robustness)
-    activation: str = "tanh"      # the prototype's; "relu" also works
-    learn_projection: bool = True  # when X·Y·Z ≠ D: train the D↔grid projections (False = fixed random pinv pair)
-    io: str = "volume"            # "volume": inject/read every cell; "face": inject at z=0, read at z=Z-1
-    cell_code: int = 8            # learned per-cell code the shared rule reads (starts as x,y,z); 0 = no code.
-                                  # Like a positional embedding: one rule, but it can act differently per place
-
-
-NEIGHBOURHOODS = {"von_neumann": 6, "moore": 26}
-BOUNDARIES = ("walls", "periodic", "reflect")
-
-
-def check_config(cfg: LatticeConfig, dim: int) -> list[str]:
-    """Human-readable reasons the config cannot build a lattice for D=dim ([] when it can)."""
-    errs = []
-    if cfg.neighbourhood not in NEIGHBOURHOODS:
-        errs.append(f"lattice.neighbourhood must be one of {list(NEIGHBOURHOODS)}, not '{cfg.neighbourhood}'")
-    if cfg.boundary not in BOUNDARIES:
-        errs.append(f"lattice.boundary must be one of {list(BOUNDARIES)}, not '{cfg.boundary}'")
-    if cfg.activation not in ("tanh", "relu"):
-        errs.append(f"lattice.activation must be 'tanh' or 'relu', not '{cfg.activation}'")
-    if cfg.io not in ("volume", "face"):
-        errs.append(f"lattice.io must be 'volume' or 'face', not '{cfg.io}'")
-    if not 0.0 < cfg.fire_rate <= 1.0:
-        errs.append(f"lattice.fire_rate must be in (0, 1], not {cfg.fire_rate}")
-    for name in ("channels", "hidden", "steps"):
-        if getattr(cfg, name) < (0 if name == "steps" else 1):
-            errs.append(f"lattice.{name} must be positive, not {getattr(cfg, name)}")
-    shape = tuple(cfg.shape) if cfg.shape else default_shape(dim)
-    if len(shape) != 3 or min(shape) < 1:
-        errs.append(f"lattice.shape must be three positive sizes, not {shape}")
-    elif cfg.io == "face":
-        x, y, _ = shape
-        if dim % (x * y) or dim // (x * y) > cfg.channels:
-            errs.append(f"face io puts D={dim} on the {x}×{y} face as channels: needs D divisible by {x * y} "
-                        f"and D/{x * y} ≤ channels={cfg.channels}")
-    return errs
+__all__ = ["CellLattice", "LatticeConfig", "check_config", "neighbour_index", "reverse_index"]
 
 
 def neighbour_index(shape: tuple[int, int, int], neighbourhood: str, boundary: str) -> torch.Tensor:
@@ -166,6 +121,7 @@ class CellLattice(nn.Module):
         if errs:
             raise ValueError("; ".join(errs))
         self.cfg, self.dim = cfg, dim
+        self.io_scale = math.sqrt(dim)
         self.shape = tuple(cfg.shape) if cfg.shape else default_shape(dim)
         X, Y, Z = self.shape
         self.cells = X * Y * Z
@@ -194,7 +150,10 @@ class CellLattice(nn.Module):
 
     # -- input/output ---------------------------------------------------------------
     def inject(self, q: torch.Tensor) -> torch.Tensor:
-        """(B, D) → initial state (B, N, C)."""
+        """(B, D) → initial state (B, N, C). Unit embeddings are scaled by √D so each cell holds an O(1)
+        value: the rule's tanh then works outside its linear range, and Adam's ~lr-sized first steps
+        are small against the signal instead of swamping 0.05-sized coordinates."""
+        q = q * self.io_scale
         B, C = q.shape[0], self.cfg.channels
         s = q.new_zeros(B, self.cells, C)
         if self.reshaper is not None:
@@ -207,12 +166,12 @@ class CellLattice(nn.Module):
         return s
 
     def readout(self, s: torch.Tensor) -> torch.Tensor:
-        """state (B, N, C) → (B, D)."""
+        """state (B, N, C) → (B, D), undoing inject's √D scale."""
         B = s.shape[0]
         if self.reshaper is not None:
-            return self.reshaper.decode(s[:, :, 0].reshape(B, *self.shape))
+            return self.reshaper.decode(s[:, :, 0].reshape(B, *self.shape)) / self.io_scale
         X, Y, Z = self.shape
-        return s.view(B, X, Y, Z, -1)[:, :, :, Z - 1, :self.face_channels].reshape(B, self.dim)
+        return s.reshape(B, X, Y, Z, -1)[:, :, :, Z - 1, :self.face_channels].reshape(B, self.dim) / self.io_scale
 
     def rule_bias(self) -> torch.Tensor:
         """(N, H): b1 plus each cell's code term, computed once per forward rather than per step."""

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from .atomic import atomic_write_text
 from .config import RunConfig, save_config, to_dict
-from .events import EpochMetrics, Finished, RunStarted, TrainWarning
+from .events import EPOCH_KEYS, EpochMetrics, Finished, RunStarted, TrainWarning
 from .stats import format_stats
-from .trainer import EPOCH_KEYS
 
 
 class RunRecorder:

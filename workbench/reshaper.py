@@ -2,7 +2,7 @@
 
 When X·Y·Z == D it is a plain reshape, exactly invertible. Otherwise a learned input
 projection (D→X·Y·Z) and output projection (X·Y·Z→D) are used, initialised as a
-pseudo-inverse pair so that decode(encode(v)) ≈ v before training starts.
+pseudo-inverse pair (orthonormal columns, so the inverse is a scaled transpose) so that decode(encode(v)) ≈ v before training starts.
 """
 
 from __future__ import annotations
@@ -12,15 +12,7 @@ import math
 import torch
 from torch import nn
 
-DEFAULT_SHAPES = {384: (8, 8, 6), 768: (8, 8, 12), 512: (8, 8, 8), 1024: (8, 8, 16)}
-
-
-def default_shape(dim: int) -> tuple[int, int, int]:
-    """8×8×6 for 384-d and 8×8×12 for 768-d (the prototype's grid); else the nearest 8×8×k cube that holds D."""
-    if dim in DEFAULT_SHAPES:
-        return DEFAULT_SHAPES[dim]
-    return (8, 8, max(1, math.ceil(dim / 64)))
-
+from .lattice_config import default_shape  # noqa: F401  (re-exported: the grid defaults live with the config)
 
 class Reshaper(nn.Module):
     def __init__(self, dim: int, shape: tuple[int, int, int], learnable: bool = True):
@@ -31,8 +23,13 @@ class Reshaper(nn.Module):
         self.plain = self.cells == dim
         if not self.plain:
             g = torch.Generator().manual_seed(0)
-            w_in = torch.randn(self.cells, dim, generator=g) / math.sqrt(dim)   # (N, D)
-            w_out = torch.linalg.pinv(w_in)                                       # (D, N): identity when N ≥ D
+            n, d = self.cells, dim
+            if n >= d:  # orthonormal columns scaled to keep per-cell variance: decode(encode(v)) == v
+                w_in = torch.linalg.qr(torch.randn(n, d, generator=g))[0] * math.sqrt(n / d)   # (N, D)
+                w_out = w_in.T * (d / n)                                                      # (D, N)
+            else:       # fewer cells than dims: a lossy orthogonal projection and its pseudo-inverse
+                w_out = torch.linalg.qr(torch.randn(d, n, generator=g))[0]                    # (D, N)
+                w_in = w_out.T.contiguous()                                                   # (N, D)
             if learnable:
                 self.proj_in, self.proj_out = nn.Parameter(w_in), nn.Parameter(w_out)
             else:  # a fixed random mixing: every cell sees a blend of all D inputs

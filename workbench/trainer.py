@@ -22,16 +22,11 @@ import torch
 from . import metrics as M
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import RunConfig, to_dict
-from .events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
+from .events import EPOCH_KEYS, BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
 from .lattice import CellLattice
 from .teacher import pick_device
 
 GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2
-EPOCH_KEYS = ("loss", "loss_mse", "loss_cosine", "loss_l1", "loss_infonce", "val_loss", "train_cosine",
-              "val_cosine", "val_top1", "val_top5", "val_mrr", "lr", "grad_norm", "update_ratio",
-              "grad_coverage", "target_progress", "seconds")
-
-
 @dataclass
 class TrainData:
     """Embeddings of a split that never overlaps: (n, D) float32 arrays, unit-normalised by the teacher."""
@@ -102,6 +97,7 @@ class TrainingState:
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "generator": self.generator.get_state(), "config": to_dict(self.config),
+            "embedding_dim": self.model.dim,
             "epoch": self.epoch, "step": self.step, "best_epoch": self.best_epoch,
             "best_value": self.best_value, "history": self.history,
             "metrics": self.history[-1] if self.history else {},
@@ -189,13 +185,14 @@ def train(state: TrainingState) -> Iterator:
                 q = q + o.context_noise * torch.randn(q.shape, generator=state.generator).to(dev)
             terms = M.loss_terms(state.model(q), a_tr[idx], cfg.loss)
             loss = terms["total"]
-            if not torch.isfinite(loss):
+            if not torch.isfinite(loss.detach()):
                 yield Finished("error", state.best_epoch, state.epoch, _best(state), time.perf_counter() - t0,
-                               error=f"loss became {float(loss)} at epoch {epoch}, batch {b + 1}: training "
+                               error=f"loss became {float(loss.detach())} at epoch {epoch}, batch {b + 1}: training "
                                      f"diverged. Lower optim.lr (now {o.lr:g}) or tighten optim.grad_clip.")
                 return
             state.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            if loss.requires_grad:  # False when nothing trainable is in the graph (e.g. zero steps): warned below
+                loss.backward()
             for (n, p), nz in zip(state.model.named_parameters(), nonzero):
                 if p.grad is not None:
                     hit = p.grad != 0
@@ -211,7 +208,7 @@ def train(state: TrainingState) -> Iterator:
             n_seen += len(idx)
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
-            yield BatchProgress(epoch, b + 1, n_batches, float(loss), time.perf_counter() - t0)
+            yield BatchProgress(epoch, b + 1, n_batches, float(loss.detach()), time.perf_counter() - t0)
         if reason == "stopped" and not sums:
             break
         if state.step < GRAD_CHECK_STEPS and epoch == o.epochs:

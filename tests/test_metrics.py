@@ -1,0 +1,48 @@
+import numpy as np
+import torch
+
+from workbench import metrics as M
+from workbench.config import LossConfig
+
+
+def test_retrieval_counts_ties_against_the_model():
+    answers = torch.eye(4)
+    assert M.retrieval(answers.clone(), answers) == {"top1": 1.0, "top5": 1.0, "mrr": 1.0}
+    constant = torch.ones(4, 4)        # a flat predictor ranks every answer equal
+    r = M.retrieval(constant, answers)
+    assert r["top1"] == 0.0 and r["mrr"] == 0.25
+
+
+def test_retrieval_ranks_against_all_answers():
+    answers = torch.eye(3)
+    pred = torch.tensor([[0.0, 1.0, 0.1], [0.0, 1.0, 0.0], [0.0, 0.2, 1.0]])  # row 0 prefers answer 1
+    r = M.retrieval(pred, answers)
+    assert abs(r["top1"] - 2 / 3) < 1e-6 and abs(r["mrr"] - (1 / 3 + 1 + 1) / 3) < 1e-6
+
+
+def test_ridge_recovers_a_linear_map():
+    rng = np.random.default_rng(0)
+    q = rng.standard_normal((200, 8)).astype(np.float32)
+    w = rng.standard_normal((8, 8)).astype(np.float32)
+    a = q @ w
+    pred = M.ridge_predict(M.ridge_fit(q, a, lam=1e-6), q)
+    assert np.allclose(pred, a, atol=1e-3)
+
+
+def test_baselines_identity_is_the_raw_pair_cosine():
+    rng = np.random.default_rng(1)
+    q, a = rng.standard_normal((10, 6)).astype(np.float32), rng.standard_normal((10, 6)).astype(np.float32)
+    b = M.baselines(q[:6], a[:6], q[6:], a[6:])
+    raw = float(np.mean([x @ y / np.linalg.norm(x) / np.linalg.norm(y) for x, y in zip(q[6:], a[6:])]))
+    assert abs(b["identity"]["val_cosine"] - raw) < 1e-5
+    assert set(b) == {"identity", "mean_answer", "ridge"}
+
+
+def test_loss_components_and_weights():
+    pred, target = torch.randn(5, 16), torch.randn(5, 16)
+    t = M.loss_terms(pred, target, LossConfig(mse=0.7, cosine=0.3, l1=0.1, infonce=0.5, temperature=0.1))
+    expect = 0.7 * t["mse"] + 0.3 * t["cosine"] + 0.1 * t["l1"] + 0.5 * t["infonce"]
+    assert torch.isclose(t["total"], expect)
+    assert "infonce" not in M.loss_terms(pred, target, LossConfig(infonce=0.0))
+    perfect = M.loss_terms(target, target, LossConfig())
+    assert float(perfect["total"]) < 1e-6

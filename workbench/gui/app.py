@@ -1,0 +1,56 @@
+"""Launch the desktop workbench on a dataset (default: the shipped sample data)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "pairs_160.csv"
+
+
+def preload_heavy_modules() -> threading.Thread:
+    """Import torch, transformers and pyvista in the background after the window is up (≈6 s here)."""
+    def work():
+        for name in ("torch", "transformers", "pyvista", "pyvistaqt"):
+            try:
+                __import__(name)
+            except Exception:
+                pass
+    t = threading.Thread(target=work, name="preload", daemon=True)
+    t.start()
+    return t
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="workbench", description="Lattice Workbench desktop app")
+    ap.add_argument("data", nargs="?", default=str(SAMPLE) if SAMPLE.exists() else None,
+                    help="dataset to open (default: the shipped sample_data/pairs_160.csv)")
+    ap.add_argument("--screenshot", help="train briefly, save a PNG of the window to this path, and quit")
+    ap.add_argument("--epochs", type=int, help="epochs for --screenshot")
+    args = ap.parse_args(argv)
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Lattice Workbench")
+    win = MainWindow(args.data)
+    win.show()
+    if args.screenshot:
+        from .screenshot import run_and_capture
+        QTimer.singleShot(0, lambda: run_and_capture(win, args.screenshot, args.epochs))
+    else:
+        def start_preload():
+            thread = preload_heavy_modules()
+            poll = QTimer(win)
+            poll.timeout.connect(lambda: thread.is_alive() or (poll.stop(), win.lattice.ensure_plotter()))
+            poll.start(200)
+        QTimer.singleShot(300, start_preload)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""The 3D cube: cell activations of one pair, replayed step by step (pyvistaqt QtInteractor).
+
+pyvista/VTK are imported when the view is first shown, not at app start. Snapshots arrive
+as numpy arrays (T+1, C, X, Y, Z); the view writes new values into its existing meshes'
+arrays and re-renders, so the camera stays where the user put it.
+Modes: thresholded voxels, points, volume rendering, three orthogonal slices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
+
+MODES = ("voxels", "points", "volume", "slices")
+SOURCES = ("latest", "untrained", "difference")
+HIDDEN_CELL = 32  # vtkDataSetAttributes::HIDDENCELL: ghost value that hides a cell without rebuilding the mesh
+
+
+class LatticeView(QWidget):
+    rendered = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.snapshots: dict[int, dict] = {}   # epoch → snapshot dict (states, question, faces)
+        self.latest: dict | None = None
+        self.plotter = None
+        self._meshes: dict = {}
+        self._actors: dict = {}
+        self._shape: tuple[int, int, int] | None = None
+        self.mode = QComboBox()
+        self.mode.addItems(MODES)
+        self.source = QComboBox()
+        self.source.addItems(SOURCES)
+        self.source.setToolTip("latest trained snapshot, the untrained lattice (epoch 0) on the same pair, or their difference")
+        self.channel = QSpinBox()
+        self.channel.setRange(0, 0)
+        self.channel.setToolTip("state channel to show; channel 0 carries the embedding in volume io")
+        self.step = QSlider(Qt.Horizontal)
+        self.step.setRange(0, 0)
+        self.play = QPushButton("▶ play")
+        self.play.setCheckable(True)
+        self.threshold = QSlider(Qt.Horizontal)
+        self.threshold.setRange(0, 100)
+        self.threshold.setValue(30)
+        self.threshold.setToolTip("voxels: hide cells whose |activation| is below this share of the largest")
+        self.info = QLabel("no snapshot yet: start training, or pick a validation pair after a run")
+        self.info.setWordWrap(True)
+        self.placeholder = QLabel("the 3D view starts once its libraries have loaded in the background")
+        self.placeholder.setAlignment(Qt.AlignCenter)
+        row = QHBoxLayout()
+        for label, w in (("mode", self.mode), ("show", self.source), ("channel", self.channel)):
+            row.addWidget(QLabel(label))
+            row.addWidget(w)
+        row.addWidget(QLabel("step"))
+        row.addWidget(self.step, 2)
+        row.addWidget(self.play)
+        row.addWidget(QLabel("threshold"))
+        row.addWidget(self.threshold, 1)
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.addLayout(row)
+        self.layout_.addWidget(self.info)
+        self.layout_.addWidget(self.placeholder, 1)
+        self.timer = QTimer(self)
+        self.timer.setInterval(250)
+        self.timer.timeout.connect(self._advance)
+        self.play.toggled.connect(lambda on: (self.timer.start() if on else self.timer.stop(),
+                                              self.play.setText("❚❚ pause" if on else "▶ play")))
+        for sig in (self.mode.currentIndexChanged, self.source.currentIndexChanged):
+            sig.connect(self._rebuild)
+        for sig in (self.channel.valueChanged, self.step.valueChanged, self.threshold.valueChanged):
+            sig.connect(self.refresh)
+
+    # ---------------------------------------------------------------- lifecycle
+    def ensure_plotter(self) -> None:
+        """Create the VTK render window (imports pyvista) the first time it is needed."""
+        if self.plotter is not None:
+            return
+        import pyvista as pv
+        from pyvistaqt import QtInteractor
+        pv.global_theme.allow_empty_mesh = True
+        self.plotter = QtInteractor(self)
+        self.plotter.set_background("white")
+        self.layout_.replaceWidget(self.placeholder, self.plotter.interactor)
+        self.placeholder.deleteLater()
+        if self._shape:
+            self._rebuild()
+
+
+    def close_plotter(self) -> None:
+        self.timer.stop()
+        if self.plotter is not None:
+            self.plotter.close()
+            self.plotter = None
+
+    # ---------------------------------------------------------------- data in
+    def set_snapshot(self, snap: dict) -> None:
+        """A trainer snapshot (dict with states (T+1, C, X, Y, Z)); epoch 0 is kept as the untrained reference."""
+        states = np.asarray(snap["states"], dtype=np.float32)
+        self.snapshots[int(snap["epoch"])] = snap
+        self.latest = snap
+        self.ensure_plotter()   # by the first snapshot torch is loaded anyway; creating VTK now costs little extra
+        T1, C = states.shape[:2]
+        shape = tuple(states.shape[2:])
+        self.channel.setMaximum(C - 1)
+        at_end = self.step.value() == self.step.maximum()
+        self.step.setMaximum(T1 - 1)
+        if at_end or self.step.value() > T1 - 1:
+            self.step.setValue(T1 - 1)
+        self.info.setText(f"epoch {snap['epoch']} · validation pair {snap.get('sample', 0) + 1}: "
+                          f"“{snap.get('question', '')[:90]}” · input: {snap.get('input_face', 'volume')}, "
+                          f"output: {snap.get('output_face', 'volume')}")
+        if shape != self._shape:
+            self._shape = shape
+            self._rebuild()
+        else:
+            self.refresh()
+
+    def current_values(self) -> np.ndarray | None:
+        """(X, Y, Z) values of the chosen channel and step for the chosen source."""
+        if self.latest is None:
+            return None
+        t, c = self.step.value(), self.channel.value()
+
+        def pick(snap):
+            s = np.asarray(snap["states"])
+            return s[min(t, len(s) - 1), min(c, s.shape[1] - 1)]
+        base = self.snapshots.get(0, self.latest)
+        src = self.source.currentText()
+        if src == "untrained":
+            return pick(base)
+        if src == "difference":
+            return pick(self.latest) - pick(base)
+        return pick(self.latest)
+
+    # ---------------------------------------------------------------- drawing
+    def _rebuild(self, *_):
+        """(Re)create meshes and actors for the current mode; called on mode or grid-shape change only."""
+        if self.plotter is None or self._shape is None:
+            return
+        import pyvista as pv
+        p = self.plotter
+        p.clear()
+        self._meshes, self._actors = {}, {}
+        X, Y, Z = self._shape
+        cells = pv.ImageData(dimensions=(X + 1, Y + 1, Z + 1), origin=(0, 0, 0), spacing=(1, 1, 1))
+        cells.cell_data["activation"] = np.zeros(X * Y * Z, np.float32)
+        cells.cell_data["vtkGhostType"] = np.zeros(X * Y * Z, np.uint8)
+        self._meshes["cells"] = cells
+        mode = self.mode.currentText()
+        bar = dict(title="activation", vertical=True, position_x=0.88, position_y=0.15, height=0.7)
+        if mode == "voxels":
+            self._actors["main"] = p.add_mesh(cells, scalars="activation", cmap="coolwarm", show_edges=True,
+                                              edge_color="#777777", scalar_bar_args=bar)
+        elif mode == "points":
+            pts = pv.PolyData(cells.cell_centers().points)
+            pts.point_data["activation"] = np.zeros(X * Y * Z, np.float32)
+            self._meshes["points"] = pts
+            self._actors["main"] = p.add_mesh(pts, scalars="activation", cmap="coolwarm", point_size=14,
+                                              render_points_as_spheres=True, scalar_bar_args=bar)
+        elif mode == "volume":
+            vol = pv.ImageData(dimensions=(X, Y, Z), origin=(0.5, 0.5, 0.5), spacing=(1, 1, 1))
+            vol.point_data["activation"] = np.zeros(X * Y * Z, np.float32)
+            self._meshes["volume"] = vol
+            self._actors["main"] = p.add_volume(vol, scalars="activation", cmap="coolwarm", opacity="sigmoid",
+                                                scalar_bar_args=bar)
+        else:
+            self._actors["main"] = p.add_mesh(cells.slice_orthogonal(x=X / 2, y=Y / 2, z=Z / 2), scalars="activation",
+                                              cmap="coolwarm", scalar_bar_args=bar)
+        p.add_mesh(cells.outline(), color="black")
+        self._mark_faces(pv, X, Y, Z)
+        p.add_axes()
+        if not getattr(self, "_camera_set", False):
+            p.view_isometric()
+            self._camera_set = True
+        self.refresh()
+
+    def _mark_faces(self, pv, X, Y, Z) -> None:
+        face = (self.latest or {}).get("input_face", "volume") != "volume"
+        label_in = "input face z=0" if face else "input: whole volume (channel 0)"
+        label_out = f"output face z={Z - 1}" if face else "output: whole volume (channel 0)"
+        zin, zout = (0.0, float(Z)) if face else (0.0, float(Z))
+        for z, colour, label in ((zin, "#2ca02c", label_in), (zout, "#d62728", label_out)):
+            plane = pv.Plane(center=(X / 2, Y / 2, z), direction=(0, 0, 1), i_size=X, j_size=Y)
+            self.plotter.add_mesh(plane, color=colour, style="wireframe", line_width=3)
+            self.plotter.add_point_labels([(X / 2, -0.8, z)], [label], font_size=10, text_color=colour,
+                                          shape_opacity=0.0, show_points=False)
+
+    def refresh(self, *_):
+        """Write the current values into the existing meshes and render; no actor or camera is recreated."""
+        vals = self.current_values()
+        if vals is None or self.plotter is None or not self._meshes:
+            return
+        flat = np.ascontiguousarray(vals).ravel(order="F").astype(np.float32)  # VTK: x varies fastest
+        lim = float(np.abs(flat).max()) or 1.0
+        mode = self.mode.currentText()
+        cells = self._meshes["cells"]
+        cells.cell_data["activation"][:] = flat
+        if mode == "voxels":
+            hide = np.abs(flat) < self.threshold.value() / 100.0 * lim
+            cells.cell_data["vtkGhostType"][:] = np.where(hide, HIDDEN_CELL, 0).astype(np.uint8)
+        cells.Modified()
+        if mode == "points":
+            self._meshes["points"].point_data["activation"][:] = flat
+            self._meshes["points"].Modified()
+        elif mode == "volume":
+            self._meshes["volume"].point_data["activation"][:] = flat
+            self._meshes["volume"].Modified()
+        elif mode == "slices":
+            X, Y, Z = self._shape
+            self._actors["main"].mapper.SetInputData(cells.slice_orthogonal(x=X / 2, y=Y / 2, z=Z / 2))
+        self._actors["main"].mapper.scalar_range = (-lim, lim)
+        self.plotter.render()
+        self.rendered.emit()
+
+    def _advance(self) -> None:
+        nxt = self.step.value() + 1
+        self.step.setValue(0 if nxt > self.step.maximum() else nxt)

@@ -1,0 +1,69 @@
+"""Look inside a trained lattice: per-step cell states for any question, trained and untrained.
+
+GUI-free; the desktop app calls it when a table row is clicked, and the Ask panel uses
+`rank_answers` to list the nearest dataset answers for a typed question.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .checkpoint import load_checkpoint
+from .config import RunConfig, from_dict
+from .lattice import CellLattice
+
+
+@dataclass
+class LoadedModel:
+    config: RunConfig
+    trained: CellLattice
+    untrained: CellLattice     # the same seed's initial lattice: the identity map
+
+
+def load_model(checkpoint: str) -> LoadedModel:
+    ck = load_checkpoint(checkpoint, "cpu")
+    cfg = from_dict(ck["config"])
+    dim = _embedding_dim(ck)
+    torch.manual_seed(cfg.seed)                 # TrainingState.create seeds before building the lattice
+    untrained = CellLattice(dim, cfg.lattice).eval()
+    trained = CellLattice(dim, cfg.lattice)
+    trained.load_state_dict(ck["model"])
+    return LoadedModel(cfg, trained.eval(), untrained)
+
+
+def _embedding_dim(ck: dict) -> int:
+    meta = ck.get("embedding_dim")
+    if meta:
+        return int(meta)
+    proj = ck["model"].get("reshaper.proj_in")
+    if proj is not None:
+        return int(proj.shape[1])
+    cfg = from_dict(ck["config"])
+    if cfg.lattice.shape:
+        x, y, z = cfg.lattice.shape
+        return x * y * z if cfg.lattice.io == "volume" else x * y * min(cfg.lattice.channels, z)
+    raise ValueError("checkpoint does not say its embedding size")
+
+
+@torch.no_grad()
+def trace(model: CellLattice, q: np.ndarray) -> np.ndarray:
+    """(T+1, C, X, Y, Z) states for one question embedding q (D,)."""
+    _, tr = model(torch.from_numpy(np.asarray(q, np.float32)[None]), record=True)
+    return model.trace_grids(tr)
+
+
+@torch.no_grad()
+def predict(model: CellLattice, q: np.ndarray) -> np.ndarray:
+    return model(torch.from_numpy(np.asarray(q, np.float32))).numpy()
+
+
+def rank_answers(pred: np.ndarray, answers: np.ndarray, k: int = 5) -> list[tuple[int, float]]:
+    """Top-k (answer index, cosine) for one prediction (D,) against answers (N, D)."""
+    a = answers / np.maximum(np.linalg.norm(answers, axis=1, keepdims=True), 1e-12)
+    p = pred / max(float(np.linalg.norm(pred)), 1e-12)
+    sims = a @ p
+    order = np.argsort(-sims)[:k]
+    return [(int(i), float(sims[i])) for i in order]
