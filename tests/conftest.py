@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from workbench.config import RunConfig, from_preset, set_value
+from helpers import SAMPLE_45, SAMPLE_160, small_config  # noqa: F401
 from workbench.teacher import Teacher, TeacherConfig
-
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_45 = ROOT / "sample_data" / "pairs_45.csv"
-SAMPLE_160 = ROOT / "sample_data" / "pairs_160.csv"
-
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:
@@ -24,18 +20,13 @@ def teacher(cache_dir) -> Teacher:
     return Teacher(TeacherConfig(cache_dir=str(cache_dir)))
 
 
-def small_config(cache_dir, **overrides) -> RunConfig:
-    """A lattice small enough to train a few epochs in seconds, with the real teacher."""
-    cfg = from_preset("recommended")
-    cfg.teacher.cache_dir = str(cache_dir)
-    base = {"lattice.channels": 4, "lattice.hidden": 16, "lattice.steps": 3, "lattice.neighbourhood": "von_neumann",
-            "optim.epochs": 4, "optim.batch_size": 8, "optim.lr": 3e-3, "optim.early_stop_patience": 0}
-    base.update(overrides)
-    for k, v in base.items():
-        set_value(cfg, k, v)
-    return cfg
-
-
 @pytest.fixture
 def make_config(cache_dir):
     return lambda **kw: small_config(cache_dir, **kw)
+
+
+def pytest_collection_modifyitems(config, items):
+    """GUI tests need a real display (pytest-xvfb starts Xvfb). In CI they must run, never skip."""
+    if os.environ.get("LATTICE_WORKBENCH_CI") and any("gui" in it.keywords for it in items):
+        if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
+            raise pytest.UsageError("GUI tests need Xvfb in CI: install xvfb (see .ci/install); refusing to skip them")

@@ -7,7 +7,7 @@ import pytest
 
 from workbench import cli
 from workbench.config import ConfigError, from_preset, load_config, save_config, set_value, field_reasons, PRESETS
-from conftest import SAMPLE_45
+from helpers import SAMPLE_45
 
 FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=2",
         "--set", "lattice.neighbourhood=von_neumann", "--set", "optim.batch_size=8"]

@@ -5,7 +5,7 @@ import pytest
 
 from workbench.data import (DataError, Dataset, DialoguePair, ValidationRules, drop_invalid, load_dataset,
                             save_dataset, validate)
-from conftest import SAMPLE_45, SAMPLE_160
+from helpers import SAMPLE_45, SAMPLE_160
 
 
 def test_sample_sets_are_ours_and_sized():

@@ -7,7 +7,7 @@ import torch
 from workbench.events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
 from workbench.pipeline import prepare, split_indices
 from workbench.trainer import TrainingState, train
-from conftest import SAMPLE_45, SAMPLE_160
+from helpers import SAMPLE_45, SAMPLE_160
 
 
 def run_all(state):
@@ -20,7 +20,7 @@ def of(events, kind):
 
 @pytest.fixture(scope="module")
 def prepared_45(cache_dir):
-    from conftest import small_config
+    from helpers import small_config
     return prepare(small_config(cache_dir), str(SAMPLE_45))
 
 

@@ -73,7 +73,8 @@ class RunConfig:
 # (min, max) for numeric fields, and choices for text fields; the GUI form and `check` use these.
 RANGES: dict[str, tuple[float, float]] = {
     "teacher.max_length": (8, 8192), "teacher.batch_size": (1, 4096),
-    "lattice.channels": (1, 256), "lattice.hidden": (1, 4096), "lattice.steps": (0, 512),
+    "lattice.channels": (1, 256), "lattice.extra_depth": (0, 64), "lattice.cell_code": (0, 256),
+    "lattice.hidden": (1, 4096), "lattice.steps": (0, 512),
     "lattice.fire_rate": (0.01, 1.0),
     "loss.mse": (0, 100), "loss.cosine": (0, 100), "loss.l1": (0, 100), "loss.infonce": (0, 100),
     "loss.temperature": (0.001, 10),
@@ -113,13 +114,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "optim.optimizer": "adamw", "optim.lr": 5e-4, "optim.weight_decay": 0.01, "optim.batch_size": 4,
         "optim.epochs": 10, "optim.grad_clip": 1.0, "optim.scheduler": "plateau", "optim.context_noise": 0.05,
     },
-    "recommended": {  # tuned on held-out data (README): wider rule, Moore mixing, contrastive term, more epochs
+    "recommended": {  # tuned on held-out data (README): wider rule, Moore mixing, 2 extra layers through
+        # learned projections, a contrastive term and weight decay that keep retrieval at the identity's level
         "lattice.channels": 16, "lattice.hidden": 64, "lattice.steps": 8, "lattice.neighbourhood": "moore",
-        "lattice.fire_rate": 1.0, "lattice.activation": "tanh",
-        "loss.mse": 0.7, "loss.cosine": 0.3, "loss.l1": 0.1, "loss.infonce": 0.1, "loss.temperature": 0.05,
-        "optim.optimizer": "adamw", "optim.lr": 2e-3, "optim.weight_decay": 0.01, "optim.batch_size": 16,
-        "optim.epochs": 60, "optim.grad_clip": 1.0, "optim.scheduler": "plateau", "optim.plateau_patience": 5,
-        "optim.early_stop_patience": 15, "optim.context_noise": 0.02,
+        "lattice.fire_rate": 1.0, "lattice.activation": "tanh", "lattice.cell_code": 16, "lattice.extra_depth": 2,
+        "loss.mse": 0.7, "loss.cosine": 0.3, "loss.l1": 0.1, "loss.infonce": 0.3, "loss.temperature": 0.05,
+        "optim.optimizer": "adamw", "optim.lr": 1e-3, "optim.weight_decay": 0.1, "optim.batch_size": 16,
+        "optim.epochs": 30, "optim.grad_clip": 1.0, "optim.scheduler": "plateau", "optim.plateau_patience": 3,
+        "optim.early_stop_patience": 8, "optim.context_noise": 0.01,
     },
 }
 DEFAULT_PRESET = "recommended"

@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-from .lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, default_shape
+from .lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
 from .reshaper import Reshaper
 
 __all__ = ["CellLattice", "LatticeConfig", "check_config", "neighbour_index", "reverse_index"]
@@ -122,7 +122,7 @@ class CellLattice(nn.Module):
             raise ValueError("; ".join(errs))
         self.cfg, self.dim = cfg, dim
         self.io_scale = math.sqrt(dim)
-        self.shape = tuple(cfg.shape) if cfg.shape else default_shape(dim)
+        self.shape = grid_shape(cfg, dim)
         X, Y, Z = self.shape
         self.cells = X * Y * Z
         C, H = cfg.channels, cfg.hidden

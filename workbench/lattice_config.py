@@ -15,9 +15,18 @@ def default_shape(dim: int) -> tuple[int, int, int]:
     return (8, 8, max(1, math.ceil(dim / 64)))
 
 
+def grid_shape(cfg: "LatticeConfig", dim: int) -> tuple[int, int, int]:
+    """The explicit shape, else the default grid for D deepened by extra_depth layers."""
+    if cfg.shape:
+        return tuple(cfg.shape)
+    x, y, z = default_shape(dim)
+    return (x, y, z + max(0, cfg.extra_depth))
+
+
 @dataclass
 class LatticeConfig:
     shape: tuple[int, int, int] | None = None  # None = 8×8×6 for 384-d, 8×8×12 for 768-d (plain reshape, invertible)
+    extra_depth: int = 0          # z-layers added to the default grid; >0 = more cells than D, via learned projections
     channels: int = 8             # state per cell; the prototype's size, enough to carry a value plus context
     hidden: int = 16              # rule width: the prototype's 68→16→8 cell
     neighbourhood: str = "von_neumann"  # 6 face neighbours (cheap); "moore" = 26, mixes faster per step
@@ -51,7 +60,7 @@ def check_config(cfg: LatticeConfig, dim: int) -> list[str]:
     for name in ("channels", "hidden", "steps"):
         if getattr(cfg, name) < (0 if name == "steps" else 1):
             errs.append(f"lattice.{name} must be positive, not {getattr(cfg, name)}")
-    shape = tuple(cfg.shape) if cfg.shape else default_shape(dim)
+    shape = grid_shape(cfg, dim)
     if len(shape) != 3 or min(shape) < 1:
         errs.append(f"lattice.shape must be three positive sizes, not {shape}")
     elif cfg.io == "face":

@@ -242,7 +242,8 @@ def train(state: TrainingState) -> Iterator:
         yield EpochMetrics(epoch, row, is_best)
         yield _snapshot(state, q_va)
         if row["grad_coverage"] == 0.0:
-            yield TrainWarning("no-gradient", f"epoch {epoch}: no parameter received a non-zero gradient.")
+            yield TrainWarning("no-gradient", f"LATTICE NOT IN GRADIENT PATH: in epoch {epoch} no parameter "
+                               "received a non-zero gradient; the curves are flat because nothing learns.")
         if reason == "stopped":
             break
         if o.early_stop_patience and epoch - state.best_epoch >= o.early_stop_patience:

@@ -236,7 +236,10 @@ class DatasetFilter(QSortFilterProxyModel):
         return True
 
     def lessThan(self, left, right):
-        a, b = left.data(Qt.UserRole), right.data(Qt.UserRole)
+        # Ask the Python model directly: QModelIndex.data() returning None from Python over-releases
+        # None in PySide6 6.12 (a refcount bug that later aborts the interpreter).
+        src = self.sourceModel()
+        a, b = src.data(left, Qt.UserRole), src.data(right, Qt.UserRole)
         if a is None or b is None:
             return (a is None) and (b is not None)
         try:

