@@ -57,6 +57,8 @@ class RunRecorder:
             "val_cosine": best.get("val_cosine"), "val_top1": best.get("val_top1"),
             "val_top5": best.get("val_top5"), "val_mrr": best.get("val_mrr"),
             "train_cosine": best.get("train_cosine"),
+            "train_cosine_max": max((r["train_cosine"] for r in self.history), default=None),
+            "train_cosine_last": self.history[-1]["train_cosine"] if self.history else None,
             "train_cosine_start": s.start.get("train_cosine_start") if s else None,
             "val_cosine_start": s.start.get("val_cosine_start") if s else None,
             "grad_coverage": best.get("grad_coverage"),
@@ -108,7 +110,8 @@ class RunRecorder:
         if self.history:
             h0, hb, hl = self.history[0], fin.best or self.history[-1], self.history[-1]
             lines += [f"- train cosine before the first update: {_f(m['train_cosine_start'])}; at the best epoch: "
-                      f"{_f(m['train_cosine'])} ({_d(m['train_cosine'], m['train_cosine_start'])})",
+                      f"{_f(m['train_cosine'])} ({_d(m['train_cosine'], m['train_cosine_start'])}); highest in the run: "
+                      f"{_f(m['train_cosine_max'])} ({_d(m['train_cosine_max'], m['train_cosine_start'])})",
                       f"- training loss: epoch 1 {h0['loss']:.4f} → last {hl['loss']:.4f}",
                       f"- fraction of parameters with a non-zero gradient: {_f(hb.get('grad_coverage'))} (best epoch)",
                       f"- relative update ‖Δθ‖/‖θ‖: epoch 1 {h0['update_ratio']:.2e}, last {hl['update_ratio']:.2e}",

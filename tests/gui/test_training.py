@@ -3,6 +3,7 @@ import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QThread
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
@@ -19,8 +20,11 @@ def test_short_run_updates_charts_cube_report_and_ask(window, qtbot, tmp_path):
     win = window
     win.lattice.ensure_plotter()
     rendered = []   # the cube's scalar array, as drawn, after every refresh
-    win.lattice.rendered.connect(lambda: rendered.append(
-        np.array(win.lattice._meshes["cells"].cell_data["activation"], copy=True)))
+    threads = []    # every widget update must happen in the GUI thread, never in the worker's
+    win.lattice.rendered.connect(lambda: (threads.append(QThread.currentThread()), rendered.append(
+        np.array(win.lattice._meshes["cells"].cell_data["activation"], copy=True))))
+    orig_add = win.charts.add_epoch
+    win.charts.add_epoch = lambda m: (threads.append(QThread.currentThread()), orig_add(m))
     assert win.start_training()
     assert not win.training.form.editors["optim.lr"].isEnabled()     # read-only while training
     wait_for_run(qtbot, win)
@@ -33,6 +37,7 @@ def test_short_run_updates_charts_cube_report_and_ask(window, qtbot, tmp_path):
     assert win.charts.ref_lines["identity"].isVisible()
     cells = win.lattice._meshes["cells"].cell_data["activation"]
     assert len(rendered) >= 4 and not np.allclose(rendered[0], rendered[-1])  # the cube's scalars changed
+    assert threads and all(t is QApplication.instance().thread() for t in threads)
     assert np.allclose(np.asarray(cells), win.lattice.current_values().ravel(order="F"))
     assert 0 in win.lattice.snapshots                                  # the untrained reference is kept
     win.lattice.source.setCurrentText("difference")

@@ -9,7 +9,7 @@ Modes: thresholded voxels, points, volume rendering, three orthogonal slices.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QVBoxLayout, QWidget)
 
 MODES = ("voxels", "points", "volume", "slices")
@@ -81,7 +81,7 @@ class LatticeView(QWidget):
         import pyvista as pv
         from pyvistaqt import QtInteractor
         pv.global_theme.allow_empty_mesh = True
-        self.plotter = QtInteractor(self)
+        self.plotter = QtInteractor(self, auto_update=False)  # we render on new data only; 5 Hz redraws cost ~40 ms each
         self.plotter.set_background("white")
         self.layout_.replaceWidget(self.placeholder, self.plotter.interactor)
         self.placeholder.deleteLater()
@@ -97,6 +97,7 @@ class LatticeView(QWidget):
             self.plotter = None
 
     # ---------------------------------------------------------------- data in
+    @Slot(dict)
     def set_snapshot(self, snap: dict) -> None:
         """A trainer snapshot (dict with states (T+1, C, X, Y, Z)); epoch 0 is kept as the untrained reference."""
         states = np.asarray(snap["states"], dtype=np.float32)
@@ -192,7 +193,7 @@ class LatticeView(QWidget):
     def refresh(self, *_):
         """Write the current values into the existing meshes and render; no actor or camera is recreated."""
         vals = self.current_values()
-        if vals is None or self.plotter is None or not self._meshes:
+        if vals is None or self.plotter is None or "main" not in self._actors:
             return
         flat = np.ascontiguousarray(vals).ravel(order="F").astype(np.float32)  # VTK: x varies fastest
         lim = float(np.abs(flat).max()) or 1.0

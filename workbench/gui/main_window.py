@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget
 
@@ -249,22 +249,48 @@ class MainWindow(QMainWindow):
         self.run_count += 1
         out = user_dir("runs") / time.strftime(f"run-%Y%m%d-%H%M%S-{self.run_count}")
         worker = TrainingWorker(cfg, ds, str(out))
+        self._run_cfg = cfg
+        # Bound methods of this main-thread QObject only: Qt then queues each call into the GUI thread.
+        # (A lambda has no receiver object and would run in the worker thread, touching widgets there.)
         worker.embedProgress.connect(self.training.show_embed)
-        worker.prepared.connect(lambda d: self.model.set_annotations(d["cosines"], d["splits"]))
-        worker.started.connect(lambda d: self.charts.start_run(f"run {self.run_count}", d["baselines"],
-                                                                cfg.target_similarity))
+        worker.prepared.connect(self._on_prepared)
+        worker.started.connect(self._on_started)
         worker.batch.connect(self.training.show_batch)
-        worker.epoch.connect(lambda d: self.charts.add_epoch(d["metrics"]))
+        worker.epoch.connect(self._on_epoch)
         worker.snapshot.connect(self.lattice.set_snapshot)
-        worker.warning.connect(lambda code, msg: self.training.show_warning(msg))
+        worker.warning.connect(self._on_warning)
         worker.finished.connect(self._finished)
-        worker.failed.connect(lambda msg, details: self.show_error("Training failed", msg, details))
-        worker.done.connect(lambda: self.training.set_running(False))
+        worker.failed.connect(self._on_failed)
+        worker.done.connect(self._on_done)
         self.run = TrainingRun(worker)
         self.training.run_started(cfg.optim.epochs)
         self.training.set_running(True)
         self.run.start()
         return True
+
+    @Slot(dict)
+    def _on_prepared(self, d: dict) -> None:
+        self.model.set_annotations(d["cosines"], d["splits"])
+
+    @Slot(dict)
+    def _on_started(self, d: dict) -> None:
+        self.charts.start_run(f"run {self.run_count}", d["baselines"], self._run_cfg.target_similarity)
+
+    @Slot(dict)
+    def _on_epoch(self, d: dict) -> None:
+        self.charts.add_epoch(d["metrics"])
+
+    @Slot(str, str)
+    def _on_warning(self, code: str, message: str) -> None:
+        self.training.show_warning(message)
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, details: str) -> None:
+        self.show_error("Training failed", message, details)
+
+    @Slot()
+    def _on_done(self) -> None:
+        self.training.set_running(False)
 
     def set_paused(self, paused: bool) -> None:
         if self.run is not None:
@@ -275,6 +301,7 @@ class MainWindow(QMainWindow):
         if self.run is not None:
             self.run.worker.stop()
 
+    @Slot(dict)
     def _finished(self, d: dict) -> None:
         self.last_finished = d
         if d.get("error"):

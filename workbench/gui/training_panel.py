@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import Slot
+
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from ..config import RunConfig
@@ -62,11 +64,13 @@ class TrainingPanel(QWidget):
         self.train_bar.setFormat("embedding with the teacher…")
         self._epochs, self._t0 = epochs, time.perf_counter()
 
+    @Slot(int, int, int)
     def show_embed(self, done: int, total: int, hits: int) -> None:
         self.embed_bar.setMaximum(max(1, total))
         self.embed_bar.setValue(done)
         self.embed_bar.setFormat(f"teacher: %v/%m texts ({hits} from cache)")
 
+    @Slot(dict)
     def show_batch(self, b: dict) -> None:
         """Epoch, batch and an ETA from the mean time per batch so far."""
         self._total_batches = b["n_batches"] * self._epochs
