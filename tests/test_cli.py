@@ -28,7 +28,7 @@ def test_headless_run_writes_the_run_folder(tmp_path, cache_dir, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert REQUIRED_KEYS <= set(metrics)
     assert metrics["epochs_run"] == 3 and metrics["n_train"] + metrics["n_val"] == 45
-    assert metrics["embedding_dim"] == 384 and metrics["lattice_shape"] == [8, 8, 6]
+    assert metrics["embedding_dim"] == 384 and metrics["lattice_shape"] == [8, 8, 8]  # recommended: 8×8×6 + 2 layers
     rows = list(csv.DictReader((out / "history.csv").open()))
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
     cfg = json.loads((out / "config.json").read_text())

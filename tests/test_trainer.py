@@ -110,7 +110,7 @@ def test_snapshots_show_the_cube_before_and_after(make_config, prepared_45):
     cfg = make_config(**{"optim.epochs": 2})
     snaps = of(run_all(TrainingState.create(cfg, prepared_45.data)), LatticeSnapshot)
     assert [s.epoch for s in snaps] == [0, 1, 2]
-    assert snaps[0].states.shape == (cfg.lattice.steps + 1, 4, 8, 8, 6)
+    assert snaps[0].states.shape == (cfg.lattice.steps + 1, 4, 8, 8, 8)
     assert snaps[0].question == prepared_45.val.pairs[0].question
     assert not np.allclose(snaps[0].states, snaps[-1].states)
 
