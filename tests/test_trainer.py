@@ -141,3 +141,49 @@ def test_early_stopping_keeps_best(make_config, prepared_45):
     rows = [e.metrics for e in of(events, EpochMetrics)]
     assert fin.reason == "early-stopped" and fin.epochs_run < 40
     assert fin.best["val_cosine"] == max(r["val_cosine"] for r in rows)
+
+
+def test_quality_filter_runs_and_reports_each_dropped_row(make_config):
+    cfg = make_config(**{"data.min_pair_cosine": 0.65})
+    p = prepare(cfg, str(SAMPLE_45))
+    dropped = [n for n in p.notes if "quality filter" in n]
+    assert dropped and len(p.train) + len(p.val) == 45 - len(dropped)
+    assert all("pairs_45.csv, row" in n and "field 'answer'" in n and "< 0.650" in n for n in dropped)
+    assert p.stats["all"]["qa_cosine"]["min"] >= 0.65
+
+
+def test_dataset_statistics(prepared_45):
+    s = prepared_45.stats["all"]
+    assert s["pairs"] == 45 and sum(s["categories"].values()) == 45 and len(s["categories"]) == 5
+    assert s["answer_chars"]["mean"] > s["question_chars"]["mean"] > 0
+    q = s["qa_cosine"]
+    assert -1 <= q["min"] <= q["mean"] <= q["max"] <= 1 and q["std"] > 0
+
+
+def test_explicit_validation_file_must_not_overlap(make_config):
+    from workbench.data import DataError
+    cfg = make_config()
+    with pytest.raises(DataError) as e:
+        prepare(cfg, str(SAMPLE_160), str(SAMPLE_45))    # the 45 pairs are also in the 160
+    prob = e.value.problems[0]
+    assert prob.file.endswith("pairs_45.csv") and prob.field == "question" and "must not overlap" in prob.message
+
+
+def test_explicit_validation_file_is_used_as_is(make_config, tmp_path):
+    from workbench.data import load_dataset, save_dataset
+    big = load_dataset(SAMPLE_160)
+    save_dataset(big.subset(list(range(0, 150))), tmp_path / "train.csv")
+    save_dataset(big.subset(list(range(150, 160))), tmp_path / "val.jsonl")
+    p = prepare(make_config(), str(tmp_path / "train.csv"), str(tmp_path / "val.jsonl"))
+    assert len(p.train) == 150 and len(p.val) == 10
+    assert p.val.questions() == [x.question for x in big.pairs[150:]]
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+def test_each_optimizer_trains(make_config, prepared_45, optimizer):
+    cfg = make_config(**{"optim.optimizer": optimizer, "optim.epochs": 2,
+                         "optim.lr": 0.05 if optimizer == "sgd" else 3e-3})
+    events = run_all(TrainingState.create(cfg, prepared_45.data))
+    rows = [e.metrics for e in of(events, EpochMetrics)]
+    assert len(rows) == 2 and all(r["update_ratio"] > 0 and r["grad_coverage"] == 1.0 for r in rows)
+    assert not of(events, TrainWarning)

@@ -192,10 +192,7 @@ def _load_csv(text: str, path: str) -> Dataset:
         values = {c: _check_text(rec[j] if j < len(rec) else "", path, row, line, c, problems) for c, j in idx.items()}
         ds.pairs.append(DialoguePair(values["question"], values["answer"], values.get("category", "").strip()))
         ds.lines.append(line)
-    if problems:
-        raise DataError(problems)
-    ds.rows = list(range(1, len(ds.pairs) + 1))
-    return ds
+    return _finish(ds, problems)
 
 
 def _record_to_pair(obj, path, row, line, problems) -> DialoguePair | None:
@@ -209,25 +206,38 @@ def _record_to_pair(obj, path, row, line, problems) -> DialoguePair | None:
     return DialoguePair(vals["question"], vals["answer"], vals["category"].strip())
 
 
-def _load_jsonl(text: str, path: str) -> Dataset:
-    ds, problems, row = Dataset(path=path), [], 0
-    for n, raw_line in enumerate(text.splitlines(), start=1):
-        if not raw_line.strip():
-            continue
-        row += 1
-        try:
-            obj = json.loads(raw_line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(path, row, None, f"invalid JSON: {exc.msg} at column {exc.colno}", n))
-            continue
-        pair = _record_to_pair(obj, path, row, n, problems)
-        if pair is not None:
-            ds.pairs.append(pair)
-            ds.lines.append(n)
+def _finish(ds: Dataset, problems: list[Problem]) -> Dataset:
     if problems:
         raise DataError(problems)
     ds.rows = list(range(1, len(ds.pairs) + 1))
     return ds
+
+
+def _from_records(records, path: str, problems: list[Problem]) -> Dataset:
+    """records: (row, line, parsed object) triples from JSONL or JSON."""
+    ds = Dataset(path=path)
+    for row, line, obj in records:
+        pair = _record_to_pair(obj, path, row, line, problems)
+        if pair is not None:
+            ds.pairs.append(pair)
+            ds.lines.append(line)
+    return _finish(ds, problems)
+
+
+def _load_jsonl(text: str, path: str) -> Dataset:
+    problems: list[Problem] = []
+
+    def records():
+        row = 0
+        for n, raw_line in enumerate(text.splitlines(), start=1):
+            if not raw_line.strip():
+                continue
+            row += 1
+            try:
+                yield row, n, json.loads(raw_line)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(path, row, None, f"invalid JSON: {exc.msg} at column {exc.colno}", n))
+    return _from_records(records(), path, problems)
 
 
 def _load_json(text: str, path: str) -> Dataset:
@@ -239,16 +249,7 @@ def _load_json(text: str, path: str) -> Dataset:
         data = data["pairs"]
     if not isinstance(data, list):
         raise DataError([Problem(path, None, None, "expected a JSON list of {\"question\": ..., \"answer\": ...} objects")])
-    ds, problems = Dataset(path=path), []
-    for i, obj in enumerate(data, start=1):
-        pair = _record_to_pair(obj, path, i, None, problems)
-        if pair is not None:
-            ds.pairs.append(pair)
-            ds.lines.append(None)
-    if problems:
-        raise DataError(problems)
-    ds.rows = list(range(1, len(ds.pairs) + 1))
-    return ds
+    return _from_records(((i, None, obj) for i, obj in enumerate(data, start=1)), path, [])
 
 
 def format_of(path: str | os.PathLike) -> str:

@@ -221,11 +221,11 @@ class DatasetFilter(QSortFilterProxyModel):
 
     def set_text(self, text: str) -> None:
         self.text = text.casefold()
-        self.invalidateFilter()
+        self.invalidateRowsFilter()
 
     def set_category(self, category: str) -> None:
         self.category = category
-        self.invalidateFilter()
+        self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row, parent):
         pair = self.sourceModel().dataset.pairs[row]

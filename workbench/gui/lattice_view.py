@@ -63,6 +63,10 @@ class LatticeView(QWidget):
         self.layout_.addLayout(row)
         self.layout_.addWidget(self.info)
         self.layout_.addWidget(self.placeholder, 1)
+        self._render_soon = QTimer(self)
+        self._render_soon.setSingleShot(True)
+        self._render_soon.setInterval(30)
+        self._render_soon.timeout.connect(self.refresh)
         self.timer = QTimer(self)
         self.timer.setInterval(250)
         self.timer.timeout.connect(self._advance)
@@ -92,6 +96,7 @@ class LatticeView(QWidget):
     def close_plotter(self) -> None:
         self._closed = True   # late snapshots from a stopping worker must not rebuild VTK
         self.timer.stop()
+        self._render_soon.stop()
         if self.plotter is not None:
             self.plotter.close()
             self.plotter = None
@@ -106,11 +111,15 @@ class LatticeView(QWidget):
         self.ensure_plotter()   # by the first snapshot torch is loaded anyway; creating VTK now costs little extra
         T1, C = states.shape[:2]
         shape = tuple(states.shape[2:])
+        for w in (self.channel, self.step):  # one render per snapshot, not one per widget change
+            w.blockSignals(True)
         self.channel.setMaximum(C - 1)
         at_end = self.step.value() == self.step.maximum()
         self.step.setMaximum(T1 - 1)
         if at_end or self.step.value() > T1 - 1:
             self.step.setValue(T1 - 1)
+        for w in (self.channel, self.step):
+            w.blockSignals(False)
         self.info.setText(f"epoch {snap['epoch']} · validation pair {snap.get('sample', 0) + 1}: "
                           f"“{snap.get('question', '')[:90]}” · input: {snap.get('input_face', 'volume')}, "
                           f"output: {snap.get('output_face', 'volume')}")
@@ -118,7 +127,14 @@ class LatticeView(QWidget):
             self._shape = shape
             self._rebuild()
         else:
-            self.refresh()
+            self._render_soon.start()  # its own event-loop turn, apart from the chart redraw of the same epoch
+
+    def prepare_shape(self, shape: tuple[int, int, int]) -> None:
+        """Build the actors for a grid before its first snapshot arrives, so building VTK objects
+        (~0.3 s in software GL) happens when the user clicks Start, not while training runs."""
+        if self.plotter is not None and tuple(shape) != self._shape:
+            self._shape = tuple(shape)
+            self._rebuild()
 
     def current_values(self) -> np.ndarray | None:
         """(X, Y, Z) values of the chosen channel and step for the chosen source."""

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, 
 
 from ..config import RunConfig, from_preset, load_config, save_config
 from ..data import DataError, Dataset, load_dataset, save_dataset
+from ..lattice_config import grid_shape
+from ..teacher import DEFAULT_TEACHER
 from .charts import ChartsPanel
 from .dataset_model import DatasetModel
 from .dataset_panel import DatasetPanel
@@ -262,6 +264,8 @@ class MainWindow(QMainWindow):
         worker.finished.connect(self._finished)
         worker.failed.connect(self._on_failed)
         worker.done.connect(self._on_done)
+        if cfg.teacher.model == DEFAULT_TEACHER:  # its 384-d is known without loading it: pre-build the cube
+            self.lattice.prepare_shape(grid_shape(cfg.lattice, 384))
         self.run = TrainingRun(worker)
         self.training.run_started(cfg.optim.epochs)
         self.training.set_running(True)
