@@ -98,13 +98,14 @@ class _LatticeStep(torch.autograd.Function):
         dw2 = torch.bmm(h, gd.transpose(1, 2)).sum(0)                            # (H, C)
         db2 = gd.sum((0, 2))
         dpre = torch.bmm(w2.expand(N, -1, -1), gd)                               # (N, H, B)
-        dpre.mul_(h > 0) if ctx.relu else dpre.mul_(1 - h * h)
+        dpre = dpre.mul_(h > 0) if ctx.relu else torch.ops.aten.tanh_backward(dpre, h)  # one fused pass
         dbias = dpre.sum(2)                                                      # (N, H)
         dw1 = torch.bmm(feats, dpre.transpose(1, 2)).sum(0)                      # (K·C, H)
         KC = w1.shape[0]
         dfeats = g.new_empty(N * KC // C + 1, C, B)                              # (N·K + 1, C, B)
         dfeats[-1] = 0                                                           # the zero slot rev pads with
         torch.bmm(w1.expand(N, -1, -1), dpre, out=dfeats[:-1].view(N, KC, B))
+        # scatter-add as a gather (deterministic, unlike index_add's atomics on a GPU)
         ds = dfeats.index_select(0, rev).view(N, -1, C, B).sum(1)                # (N, C, B)
         gs = g.clone()
         gs[:N] += ds
