@@ -321,10 +321,9 @@ class MainWindow(QMainWindow):
         if not self.ask_panel.checkpoint or row >= len(self.model.dataset.pairs):
             return
         try:
-            from ..probe import load_model, trace
-            from ..teacher import Teacher
-            loaded = load_model(self.ask_panel.checkpoint)
-            q = Teacher(loaded.config.teacher).encode([self.model.dataset.pairs[row].question])[0]
+            from ..probe import trace
+            loaded, teacher = self.ask_panel.model_and_teacher()
+            q = teacher.encode([self.model.dataset.pairs[row].question])[0]
             text = self.model.dataset.pairs[row].question
             face = "z=0" if loaded.config.lattice.io == "face" else "volume"
             for epoch, m in ((0, loaded.untrained), (10 ** 6, loaded.trained)):

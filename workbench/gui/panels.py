@@ -84,6 +84,16 @@ class AskPanel(QWidget):
         self.checkpoint, self._loaded = path, None
         self.status.setText(f"model: {path}")
 
+    def model_and_teacher(self):
+        """The latest run's best checkpoint (trained and untrained lattice) and its teacher, loaded once."""
+        from ..probe import load_model
+        from ..teacher import Teacher
+        if self._loaded is None:
+            self._loaded = load_model(self.checkpoint)
+        if self._teacher is None or self._teacher.config != self._loaded.config.teacher:
+            self._teacher = Teacher(self._loaded.config.teacher)
+        return self._loaded, self._teacher
+
     def ask(self) -> dict | None:
         text = self.question.text().strip()
         answers = [a for a in self.answers_provider() if a.strip()]
@@ -93,16 +103,12 @@ class AskPanel(QWidget):
         if not self.checkpoint:
             self.status.setText("no trained model yet: start a training run first")
             return None
-        from ..probe import load_model, predict, rank_answers
-        from ..teacher import Teacher
-        if self._loaded is None:
-            self._loaded = load_model(self.checkpoint)
-        if self._teacher is None or self._teacher.config != self._loaded.config.teacher:
-            self._teacher = Teacher(self._loaded.config.teacher)
-        a = self._teacher.encode(answers)
-        q = self._teacher.encode([text])
+        from ..probe import predict, rank_answers
+        loaded, teacher = self.model_and_teacher()
+        a = teacher.encode(answers)
+        q = teacher.encode([text])
         k = self.k.value()
-        result = {"model": rank_answers(predict(self._loaded.trained, q)[0], a, k),
+        result = {"model": rank_answers(predict(loaded.trained, q)[0], a, k),
                   "identity": rank_answers(q[0], a, k)}
         for table, key in ((self.model_table, "model"), (self.identity_table, "identity")):
             table.setRowCount(len(result[key]))
