@@ -219,13 +219,20 @@ class DatasetFilter(QSortFilterProxyModel):
         self.text, self.category = "", ""
         self.setSortRole(Qt.UserRole)
 
+    def _refilter(self, change) -> None:
+        if hasattr(self, "beginFilterChange"):   # Qt ≥ 6.9: invalidate*Filter() are deprecated
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            change()
+            self.invalidateRowsFilter()
+
     def set_text(self, text: str) -> None:
-        self.text = text.casefold()
-        self.invalidateRowsFilter()
+        self._refilter(lambda: setattr(self, "text", text.casefold()))
 
     def set_category(self, category: str) -> None:
-        self.category = category
-        self.invalidateRowsFilter()
+        self._refilter(lambda: setattr(self, "category", category))
 
     def filterAcceptsRow(self, row, parent):
         pair = self.sourceModel().dataset.pairs[row]
