@@ -1,3 +1,4 @@
+import gc
 import threading
 import time
 
@@ -73,13 +74,14 @@ def test_stop_mid_run_ends_within_two_seconds(window, qtbot):
     window.training.form.set_value("optim.batch_size", 2)
     assert window.start_training()
     qtbot.waitUntil(lambda: window.charts.current is not None and bool(window.charts.current.history), timeout=120_000)
+    assert not gc.isenabled()   # cyclic GC runs only on the GUI thread during a run (see MainWindow)
     t = time.perf_counter()
     window.training.stop_btn.click()
     qtbot.waitUntil(lambda: not window.run.is_running(), timeout=2000)
     assert time.perf_counter() - t < 2.0
     qtbot.wait(50)
     assert window.last_finished["reason"] == "stopped"
-    assert window.training.start_btn.isEnabled()
+    assert window.training.start_btn.isEnabled() and gc.isenabled()
 
 
 def test_pause_holds_training(window, qtbot):

@@ -6,6 +6,7 @@ window appears fast. Dialogs go through `self.ask` / `self.show_error`, which te
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import time
@@ -77,6 +78,9 @@ class MainWindow(QMainWindow):
         self.model.dirtyChanged.connect(self._update_title)
         self.model.contentChanged.connect(self._schedule_autosave)
         self.dataset_panel.rowActivated.connect(self.inspect_row)
+        self._gc_timer = QTimer(self)
+        self._gc_timer.setInterval(1000)
+        self._gc_timer.timeout.connect(gc.collect)
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setSingleShot(True)
         self.autosave_timer.setInterval(1500)
@@ -232,6 +236,7 @@ class MainWindow(QMainWindow):
             return
         if self.run is not None and self.run.is_running():
             self.run.stop_and_wait(15000)
+            self._collect_garbage_here(False)
         self.lattice.close_plotter()
         event.accept()
 
@@ -267,6 +272,7 @@ class MainWindow(QMainWindow):
         if cfg.teacher.model == DEFAULT_TEACHER:  # its 384-d is known without loading it: pre-build the cube
             self.lattice.prepare_shape(grid_shape(cfg.lattice, 384))
         self.run = TrainingRun(worker)
+        self._collect_garbage_here(True)
         self.training.run_started(cfg.optim.epochs)
         self.training.set_running(True)
         self.run.start()
@@ -295,6 +301,24 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_done(self) -> None:
         self.training.set_running(False)
+        self._collect_garbage_here(False)
+
+    def _collect_garbage_here(self, worker_running: bool) -> None:
+        """While the worker runs, cyclic garbage is collected on this thread only.
+
+        Python's automatic GC runs in whichever thread happens to allocate. If it frees a dead Qt
+        wrapper (an old window, a closed dialog) in the worker thread, ~QObject takes a Qt lock
+        and then waits for the GIL, while this thread holds the GIL and waits for that lock: a
+        deadlock (seen here with PySide6 6.11). So automatic GC is off during a run, and this
+        thread collects every second instead.
+        """
+        gc.collect()
+        if worker_running:
+            gc.disable()
+            self._gc_timer.start()
+        else:
+            self._gc_timer.stop()
+            gc.enable()
 
     def set_paused(self, paused: bool) -> None:
         if self.run is not None:
