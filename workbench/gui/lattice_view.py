@@ -47,6 +47,7 @@ class LatticeView(QWidget):
         self.threshold.setToolTip("voxels: hide cells whose |activation| is below this share of the largest")
         self.info = QLabel("no snapshot yet: start training, or pick a validation pair after a run")
         self.info.setWordWrap(True)
+        self.info.setFixedHeight(36)  # new text every epoch must not re-layout (and repaint) the charts beside it
         self.placeholder = QLabel("the 3D view starts once its libraries have loaded in the background")
         self.placeholder.setAlignment(Qt.AlignCenter)
         row = QHBoxLayout()
