@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from workbench.lattice import CellLattice, LatticeConfig, _LatticeStep, check_config, neighbour_index
-from workbench.reshaper import Reshaper, default_shape
+from workbench.lattice_config import default_shape
+from workbench.reshaper import Reshaper
 
 
 def test_default_shapes_match_the_prototype():

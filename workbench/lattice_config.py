@@ -69,5 +69,3 @@ def check_config(cfg: LatticeConfig, dim: int) -> list[str]:
             errs.append(f"face io puts D={dim} on the {x}×{y} face as channels: needs D divisible by {x * y} "
                         f"and D/{x * y} ≤ channels={cfg.channels}")
     return errs
-
-

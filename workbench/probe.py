@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checkpoint import load_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint
 from .config import RunConfig, from_dict
 from .lattice import CellLattice
 
@@ -26,26 +26,14 @@ class LoadedModel:
 def load_model(checkpoint: str) -> LoadedModel:
     ck = load_checkpoint(checkpoint, "cpu")
     cfg = from_dict(ck["config"])
-    dim = _embedding_dim(ck)
+    if "embedding_dim" not in ck:
+        raise CheckpointError(f"{checkpoint}: checkpoint does not record its embedding size")
+    dim = int(ck["embedding_dim"])
     torch.manual_seed(cfg.seed)                 # TrainingState.create seeds before building the lattice
     untrained = CellLattice(dim, cfg.lattice).eval()
     trained = CellLattice(dim, cfg.lattice)
     trained.load_state_dict(ck["model"])
     return LoadedModel(cfg, trained.eval(), untrained)
-
-
-def _embedding_dim(ck: dict) -> int:
-    meta = ck.get("embedding_dim")
-    if meta:
-        return int(meta)
-    proj = ck["model"].get("reshaper.proj_in")
-    if proj is not None:
-        return int(proj.shape[1])
-    cfg = from_dict(ck["config"])
-    if cfg.lattice.shape:
-        x, y, z = cfg.lattice.shape
-        return x * y * z if cfg.lattice.io == "volume" else x * y * min(cfg.lattice.channels, z)
-    raise ValueError("checkpoint does not say its embedding size")
 
 
 @torch.no_grad()

@@ -2,7 +2,8 @@
 
 When X·Y·Z == D it is a plain reshape, exactly invertible. Otherwise a learned input
 projection (D→X·Y·Z) and output projection (X·Y·Z→D) are used, initialised as a
-pseudo-inverse pair (orthonormal columns, so the inverse is a scaled transpose) so that decode(encode(v)) ≈ v before training starts.
+pseudo-inverse pair (orthonormal columns, so the inverse is a scaled transpose): with at
+least D cells, decode(encode(v)) == v before training starts.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from .lattice_config import default_shape  # noqa: F401  (re-exported: the grid defaults live with the config)
+
 
 class Reshaper(nn.Module):
     def __init__(self, dim: int, shape: tuple[int, int, int], learnable: bool = True):

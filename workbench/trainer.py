@@ -27,6 +27,8 @@ from .lattice import CellLattice
 from .teacher import pick_device
 
 GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2
+
+
 @dataclass
 class TrainData:
     """Embeddings of a split that never overlaps: (n, D) float32 arrays, unit-normalised by the teacher."""
@@ -185,9 +187,10 @@ def train(state: TrainingState) -> Iterator:
                 q = q + o.context_noise * torch.randn(q.shape, generator=state.generator).to(dev)
             terms = M.loss_terms(state.model(q), a_tr[idx], cfg.loss)
             loss = terms["total"]
-            if not torch.isfinite(loss.detach()):
+            loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):
                 yield Finished("error", state.best_epoch, state.epoch, _best(state), time.perf_counter() - t0,
-                               error=f"loss became {float(loss.detach())} at epoch {epoch}, batch {b + 1}: training "
+                               error=f"loss became {loss_value} at epoch {epoch}, batch {b + 1}: training "
                                      f"diverged. Lower optim.lr (now {o.lr:g}) or tighten optim.grad_clip.")
                 return
             state.optimizer.zero_grad(set_to_none=True)
@@ -208,7 +211,7 @@ def train(state: TrainingState) -> Iterator:
             n_seen += len(idx)
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
-            yield BatchProgress(epoch, b + 1, n_batches, float(loss.detach()), time.perf_counter() - t0)
+            yield BatchProgress(epoch, b + 1, n_batches, loss_value, time.perf_counter() - t0)
         if reason == "stopped" and not sums:
             break
         if state.step < GRAD_CHECK_STEPS and epoch == o.epochs:

@@ -28,6 +28,7 @@ PANELS = [  # title, [(metric key, colour)], log-y
     ("gradient norm / update ratio", [("grad_norm", "#ff7f0e"), ("update_ratio", "#17becf")], True),
 ]
 OVERLAY_STYLE = Qt.DashLine
+LOG_KEYS = ("lr", "grad_norm", "update_ratio")   # drawn on log axes: zero or negative points are left out
 
 
 def ema(values: np.ndarray, alpha: float) -> np.ndarray:
@@ -52,6 +53,12 @@ class Run:
         x = np.array([r["epoch"] for r in self.history], dtype=float)
         y = np.array([r.get(key, np.nan) for r in self.history], dtype=float)
         return x, y
+
+    def plottable(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """The finite points of a series; positive ones only for the log-axis metrics."""
+        x, y = self.series(key)
+        ok = np.isfinite(y) & ((y > 0) if key in LOG_KEYS else True)
+        return x[ok], y[ok]
 
 
 class ChartsPanel(QWidget):
@@ -176,11 +183,7 @@ class ChartsPanel(QWidget):
                 self.raw[key].setData([], [])
                 self.smooth[key].setData([], [])
                 continue
-            x, y = run.series(key)
-            ok = np.isfinite(y)
-            if key in ("lr", "grad_norm", "update_ratio"):
-                ok &= y > 0
-            x, y = x[ok], y[ok]
+            x, y = run.plottable(key)
             self.raw[key].setData(x, y)
             self.smooth[key].setData(x, ema(y, alpha))
         for item in self.overlays:
@@ -193,9 +196,8 @@ class ChartsPanel(QWidget):
                 continue
             for title, keys, _ in PANELS:
                 for key, colour in keys[:2]:
-                    x, y = other.series(key)
-                    ok = np.isfinite(y) & ((y > 0) if key in ("lr", "grad_norm", "update_ratio") else True)
-                    curve = self.plots[title].plot(x[ok], ema(y[ok], alpha),
+                    x, y = other.plottable(key)
+                    curve = self.plots[title].plot(x, ema(y, alpha),
                                                    pen=pg.mkPen(colour, width=1, style=OVERLAY_STYLE))
                     self.overlays.append(curve)
 

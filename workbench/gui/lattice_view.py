@@ -26,6 +26,7 @@ class LatticeView(QWidget):
         self.latest: dict | None = None
         self.plotter = None
         self._closed = False
+        self._camera_set = False   # the first build sets an isometric view; later builds keep the user's camera
         self._meshes: dict = {}
         self._actors: dict = {}
         self._shape: tuple[int, int, int] | None = None
@@ -191,7 +192,7 @@ class LatticeView(QWidget):
         p.add_mesh(cells.outline(), color="black")
         self._mark_faces(pv, X, Y, Z)
         p.add_axes()
-        if not getattr(self, "_camera_set", False):
+        if not self._camera_set:
             p.view_isometric()
             self._camera_set = True
         self.refresh()
@@ -200,8 +201,7 @@ class LatticeView(QWidget):
         face = (self.latest or {}).get("input_face", "volume") != "volume"
         label_in = "input face z=0" if face else "input: whole volume (channel 0)"
         label_out = f"output face z={Z - 1}" if face else "output: whole volume (channel 0)"
-        zin, zout = (0.0, float(Z)) if face else (0.0, float(Z))
-        for z, colour, label in ((zin, "#2ca02c", label_in), (zout, "#d62728", label_out)):
+        for z, colour, label in ((0.0, "#2ca02c", label_in), (float(Z), "#d62728", label_out)):
             plane = pv.Plane(center=(X / 2, Y / 2, z), direction=(0, 0, 1), i_size=X, j_size=Y)
             self.plotter.add_mesh(plane, color=colour, style="wireframe", line_width=3)
             self.plotter.add_point_labels([(X / 2, -0.8, z)], [label], font_size=10, text_color=colour,

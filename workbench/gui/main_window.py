@@ -6,6 +6,7 @@ window appears fast. Dialogs go through `self.ask` / `self.show_error`, which te
 
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
 import os
@@ -158,11 +159,10 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot open dataset", str(exc.problems[0]) if exc.problems else str(exc), exc.report())
             return False
         self.path = str(path)
-        recovered = self._offer_recovery(ds)
+        recovered = self._offer_recovery()
         self.model.set_dataset(recovered or ds)
         if recovered:
             self.model.undo.resetClean()  # the recovered edits are not saved yet
-            self._update_title(True)
         self._update_title()
         return True
 
@@ -204,7 +204,7 @@ class MainWindow(QMainWindow):
         save_dataset(Dataset(self.model.dataset.pairs), f)
         return f
 
-    def _offer_recovery(self, ds: Dataset) -> Dataset | None:
+    def _offer_recovery(self) -> Dataset | None:
         f = self._recovery_file()
         if not f.exists() or f.stat().st_mtime < Path(self.path).stat().st_mtime:
             return None
@@ -250,7 +250,6 @@ class MainWindow(QMainWindow):
             self.show_error("Fix the dataset first", f"row {r + 1}, field '{field}': {why}"
                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
             return False
-        import copy
         cfg = copy.deepcopy(self.training.form.config)
         ds = Dataset([copy.copy(p) for p in self.model.dataset.pairs], self.path or "<editor>")
         self.run_count += 1
