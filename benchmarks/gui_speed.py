@@ -54,7 +54,7 @@ def launch_seconds(runs: int = 3) -> list[float]:
 
 
 def config():
-    from workbench.config import from_preset
+    from workbench.train.config import from_preset
     cfg = from_preset("recommended")
     cfg.optim.epochs = EPOCHS
     cfg.optim.early_stop_patience = 0
@@ -62,9 +62,9 @@ def config():
 
 
 def headless_samples_per_s() -> float:
-    from workbench.events import Finished
-    from workbench.pipeline import prepare
-    from workbench.trainer import TrainingState, train
+    from workbench.train.events import Finished
+    from workbench.train.pipeline import prepare
+    from workbench.train.trainer import TrainingState, train
     cfg = config()
     prep = prepare(cfg, str(DATA))
     fin = [e for e in train(TrainingState.create(cfg, prep.data)) if isinstance(e, Finished)][0]

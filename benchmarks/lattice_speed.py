@@ -20,7 +20,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from workbench.lattice import CellLattice, LatticeConfig
+from workbench.model.lattice import CellLattice, LatticeConfig
 
 SHAPE, C, H, T, B = (8, 8, 12), 8, 16, 25, 32
 OFFSETS = [(0, 0, 0), (1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1)]

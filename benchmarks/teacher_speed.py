@@ -10,8 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from workbench.data import load_dataset
-from workbench.teacher import Teacher, TeacherConfig
+from workbench.data.dataset import load_dataset
+from workbench.teacher.encoder import Teacher, TeacherConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 

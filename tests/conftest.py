@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import SAMPLE_45, SAMPLE_160, small_config  # noqa: F401
-from workbench.teacher import Teacher, TeacherConfig
+from workbench.teacher.encoder import Teacher, TeacherConfig
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from workbench.config import RunConfig, from_preset, set_value
+from workbench.train.config import RunConfig, from_preset, set_value
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_45 = ROOT / "sample_data" / "pairs_45.csv"

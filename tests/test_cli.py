@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from workbench import cli
-from workbench.config import ConfigError, from_preset, load_config, save_config, set_value, field_reasons, PRESETS
+from workbench.cli import train as cli
+from workbench.train.config import ConfigError, from_preset, load_config, save_config, set_value, field_reasons, PRESETS
 from helpers import SAMPLE_45
 
 FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=2",
@@ -52,7 +52,7 @@ def test_headless_run_writes_the_run_folder(tmp_path, cache_dir, capsys):
     (["--teacher", "/no/such/model/dir"], "teacher '/no/such/model/dir'"),
 ])
 def test_bad_arguments_exit_nonzero_without_traceback(tmp_path, args, needle):
-    proc = subprocess.run([sys.executable, "-m", "workbench.cli", str(SAMPLE_45), "--out", str(tmp_path / "r"), *args],
+    proc = subprocess.run([sys.executable, "-m", "workbench.cli.train", str(SAMPLE_45), "--out", str(tmp_path / "r"), *args],
                           capture_output=True, text=True, timeout=120, env={"HF_HUB_OFFLINE": "1", "PATH": ""})
     assert proc.returncode == 2
     assert needle in proc.stderr and "Traceback" not in proc.stderr
@@ -62,7 +62,7 @@ def test_bad_data_names_file_row_and_field(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("question,answer,category\nWhat is a GPU?,A processor for parallel work.,cs\n"
                    "What is a CPU?,   ,cs\n")
-    proc = subprocess.run([sys.executable, "-m", "workbench.cli", str(bad), "--out", str(tmp_path / "r")],
+    proc = subprocess.run([sys.executable, "-m", "workbench.cli.train", str(bad), "--out", str(tmp_path / "r")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "bad.csv, row 2 (line 3), field 'answer': empty" in proc.stderr

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from workbench.data import (DataError, Dataset, DialoguePair, ValidationRules, drop_invalid, load_dataset,
+from workbench.data.dataset import (DataError, Dataset, DialoguePair, ValidationRules, drop_invalid, load_dataset,
                             save_dataset, validate)
 from helpers import SAMPLE_45, SAMPLE_160
 

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from workbench.lattice import CellLattice, LatticeConfig, _LatticeStep, check_config, neighbour_index
-from workbench.lattice_config import default_shape
-from workbench.reshaper import Reshaper
+from workbench.model.lattice import CellLattice, LatticeConfig, _LatticeStep, check_config, neighbour_index
+from workbench.model.lattice_config import default_shape
+from workbench.model.reshaper import Reshaper
 
 
 def test_default_shapes_match_the_prototype():

@@ -1,8 +1,8 @@
 import numpy as np
 import torch
 
-from workbench import metrics as M
-from workbench.config import LossConfig
+from workbench.train import metrics as M
+from workbench.train.config import LossConfig
 
 
 def test_retrieval_counts_ties_against_the_model():

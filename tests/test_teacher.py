@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from workbench.embed_cache import EmbeddingCache
-from workbench.teacher import Teacher, TeacherConfig, TeacherError
+from workbench.teacher.cache import EmbeddingCache
+from workbench.teacher.encoder import Teacher, TeacherConfig, TeacherError
 
 TEXTS = ["What is a neural network?", "A neural network is layers of weighted sums and non-linearities.",
          "How do I bake bread?", "Mix flour, water, salt and yeast, let it rise, then bake it hot."]

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from workbench.events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
-from workbench.pipeline import prepare, split_indices
-from workbench.trainer import TrainingState, train
+from workbench.train.events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
+from workbench.train.pipeline import prepare, split_indices
+from workbench.train.trainer import TrainingState, train
 from helpers import SAMPLE_45, SAMPLE_160
 
 
@@ -161,7 +161,7 @@ def test_dataset_statistics(prepared_45):
 
 
 def test_explicit_validation_file_must_not_overlap(make_config):
-    from workbench.data import DataError
+    from workbench.data.dataset import DataError
     cfg = make_config()
     with pytest.raises(DataError) as e:
         prepare(cfg, str(SAMPLE_160), str(SAMPLE_45))    # the 45 pairs are also in the 160
@@ -170,7 +170,7 @@ def test_explicit_validation_file_must_not_overlap(make_config):
 
 
 def test_explicit_validation_file_is_used_as_is(make_config, tmp_path):
-    from workbench.data import load_dataset, save_dataset
+    from workbench.data.dataset import load_dataset, save_dataset
     big = load_dataset(SAMPLE_160)
     save_dataset(big.subset(list(range(0, 150))), tmp_path / "train.csv")
     save_dataset(big.subset(list(range(150, 160))), tmp_path / "val.jsonl")

@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from workbench.data import load_dataset
+from workbench.data.dataset import load_dataset
 from workbench.gui.dataset_model import INVALID
 
 pytestmark = pytest.mark.gui

@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSlider, QSplitter,
                                QVBoxLayout, QWidget)
 
-from ..atomic import atomic_open
-from ..events import EPOCH_KEYS
+from ..data.atomic import atomic_open
+from ..train.events import EPOCH_KEYS
 
 PANELS = [  # title, [(metric key, colour)], log-y
     ("loss", [("loss", "#1f77b4"), ("loss_mse", "#ff7f0e"), ("loss_cosine", "#2ca02c"), ("loss_l1", "#9467bd"),

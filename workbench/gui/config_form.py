@@ -13,7 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from ..config import (CHOICES, DEFAULT_PRESET, PRESETS, RANGES, ConfigError, RunConfig, apply_preset, fields_of, field_reasons,
+from ..train.config import (CHOICES, DEFAULT_PRESET, PRESETS, RANGES, ConfigError, RunConfig, apply_preset, fields_of, field_reasons,
                       get_value, set_value)
 
 SECTIONS = {"teacher": "Teacher", "lattice": "Lattice", "loss": "Loss weights", "optim": "Optimizer & schedule",

@@ -13,7 +13,7 @@ from collections import Counter
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QUndoCommand, QUndoStack
 
-from ..data import Dataset, DialoguePair, ValidationRules, _norm, validate_pair
+from ..data.dataset import Dataset, DialoguePair, ValidationRules, _norm, validate_pair
 
 COLUMNS = ["question", "answer", "category", "Q len", "A len", "Q→A cos", "split"]
 EDITABLE = 3          # the first three columns hold text; the rest are derived

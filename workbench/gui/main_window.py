@@ -17,10 +17,10 @@ from PySide6.QtCore import Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QSplitter, QTabWidget
 
-from ..config import RunConfig, from_preset, load_config, save_config
-from ..data import DataError, Dataset, load_dataset, save_dataset
-from ..lattice_config import grid_shape
-from ..teacher import DEFAULT_TEACHER
+from ..train.config import RunConfig, from_preset, load_config, save_config
+from ..data.dataset import DataError, Dataset, load_dataset, save_dataset
+from ..model.lattice_config import grid_shape
+from ..teacher.encoder import DEFAULT_TEACHER
 from .charts import ChartsPanel
 from .dataset_model import DatasetModel
 from .dataset_panel import DatasetPanel
@@ -348,7 +348,7 @@ class MainWindow(QMainWindow):
         if not self.ask_panel.checkpoint or row >= len(self.model.dataset.pairs):
             return
         try:
-            from ..probe import trace
+            from ..train.probe import trace
             loaded, teacher = self.ask_panel.model_and_teacher()
             q = teacher.encode([self.model.dataset.pairs[row].question])[0]
             text = self.model.dataset.pairs[row].question

@@ -86,8 +86,8 @@ class AskPanel(QWidget):
 
     def model_and_teacher(self):
         """The latest run's best checkpoint (trained and untrained lattice) and its teacher, loaded once."""
-        from ..probe import load_model
-        from ..teacher import Teacher
+        from ..train.probe import load_model
+        from ..teacher.encoder import Teacher
         if self._loaded is None:
             self._loaded = load_model(self.checkpoint)
         if self._teacher is None or self._teacher.config != self._loaded.config.teacher:
@@ -103,7 +103,7 @@ class AskPanel(QWidget):
         if not self.checkpoint:
             self.status.setText("no trained model yet: start a training run first")
             return None
-        from ..probe import predict, rank_answers
+        from ..train.probe import predict, rank_answers
         loaded, teacher = self.model_and_teacher()
         a = teacher.encode(answers)
         q = teacher.encode([text])

@@ -8,7 +8,7 @@ from PySide6.QtCore import Slot
 
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
-from ..config import RunConfig
+from ..train.config import RunConfig
 from .config_form import ConfigForm
 
 

@@ -13,8 +13,8 @@ import traceback
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..config import RunConfig
-from ..data import Dataset
+from ..train.config import RunConfig
+from ..data.dataset import Dataset
 
 
 class TrainingWorker(QObject):
@@ -55,18 +55,18 @@ class TrainingWorker(QObject):
         try:
             self._run()
         except Exception as exc:  # shown in a dialog by the window; the app keeps working
-            from ..data import DataError
+            from ..data.dataset import DataError
             msg = exc.report() if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
             self.failed.emit(msg.splitlines()[0] if msg else type(exc).__name__, msg + "\n\n" + traceback.format_exc())
         finally:
             self.done.emit()
 
     def _run(self) -> None:
-        from ..events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
-        from ..pipeline import prepare
-        from ..recorder import RunRecorder
-        from ..stats import pair_cosines
-        from ..trainer import TrainingState, train
+        from ..train.events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
+        from ..train.pipeline import prepare
+        from ..train.recorder import RunRecorder
+        from ..data.stats import pair_cosines
+        from ..train.trainer import TrainingState, train
 
         prep = prepare(self.config, self.dataset, self.val_path,
                        progress=lambda d, t, h: self.embedProgress.emit(d, t, h))

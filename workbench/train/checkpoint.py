@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from .atomic import atomic_write_bytes
+from ..data.atomic import atomic_write_bytes
 
 
 class CheckpointError(Exception):

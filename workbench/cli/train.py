@@ -11,11 +11,11 @@ import os
 import sys
 import time
 
-from .checkpoint import CheckpointError
-from .config import DEFAULT_PRESET, PRESETS, ConfigError, apply_preset, load_config, set_value
-from .data import DataError
-from .events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
-from .teacher import TeacherError
+from ..train.checkpoint import CheckpointError
+from ..train.config import DEFAULT_PRESET, PRESETS, ConfigError, apply_preset, load_config, set_value
+from ..data.dataset import DataError
+from ..train.events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
+from ..teacher.encoder import TeacherError
 
 EXIT_BAD_INPUT, EXIT_TRAINING_FAILED = 2, 1
 
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_config(args):
-    from .config import RunConfig
+    from ..train.config import RunConfig
     cfg = apply_preset(RunConfig(), args.preset)
     if args.config:
         cfg = load_config(args.config, cfg)
@@ -119,9 +119,9 @@ def final_table(metrics: dict) -> str:
 
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .pipeline import prepare
-    from .recorder import RunRecorder
-    from .trainer import TrainingState, train
+    from ..train.pipeline import prepare
+    from ..train.recorder import RunRecorder
+    from ..train.trainer import TrainingState, train
     printer = Printer(args.quiet)
     try:
         cfg = make_config(args)

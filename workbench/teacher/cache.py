@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write_bytes
+from ..data.atomic import atomic_write_bytes
 
 MAGIC = b"LWE1"
 

@@ -23,8 +23,8 @@ from . import metrics as M
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import RunConfig, to_dict
 from .events import EPOCH_KEYS, BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
-from .lattice import CellLattice
-from .teacher import pick_device
+from ..model.lattice import CellLattice
+from ..teacher.encoder import pick_device
 
 GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2
 

@@ -11,10 +11,10 @@ import io
 import json
 from pathlib import Path
 
-from .atomic import atomic_write_text
+from ..data.atomic import atomic_write_text
 from .config import RunConfig, save_config, to_dict
 from .events import EPOCH_KEYS, EpochMetrics, Finished, RunStarted, TrainWarning
-from .stats import format_stats
+from ..data.stats import format_stats
 
 
 class RunRecorder:

@@ -13,7 +13,7 @@ import torch
 
 from .checkpoint import CheckpointError, load_checkpoint
 from .config import RunConfig, from_dict
-from .lattice import CellLattice
+from ..model.lattice import CellLattice
 
 
 @dataclass

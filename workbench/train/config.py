@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write_text
-from .lattice_config import LatticeConfig
-from .teacher import TeacherConfig
+from ..data.atomic import atomic_write_text
+from ..model.lattice_config import LatticeConfig
+from ..teacher.encoder import TeacherConfig
 
 
 @dataclass

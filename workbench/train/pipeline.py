@@ -11,9 +11,9 @@ from typing import Callable
 import numpy as np
 
 from .config import RunConfig
-from .data import DataError, Dataset, Problem, ValidationRules, _norm, drop_invalid, load_dataset, validate
-from .stats import dataset_stats, quality_filter
-from .teacher import Teacher
+from ..data.dataset import DataError, Dataset, Problem, ValidationRules, _norm, drop_invalid, load_dataset, validate
+from ..data.stats import dataset_stats, quality_filter
+from ..teacher.encoder import Teacher
 from .trainer import TrainData
 
 

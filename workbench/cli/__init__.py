@@ -1,0 +1,1 @@
+"""Stage 4 (headless): the command-line tools. They print trainer events; they never import Qt."""

@@ -1,0 +1,1 @@
+"""Stage 3: run configuration, metrics and baselines, the trainer (an event generator), run folders, checkpoints."""
