@@ -14,7 +14,7 @@ import time
 from ..train.checkpoint import CheckpointError
 from ..train.config import DEFAULT_PRESET, PRESETS, ConfigError, apply_preset, load_config, set_value
 from ..data.dataset import DataError
-from ..train.events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
+from ..train.events import BatchProgress, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
 from ..teacher.encoder import TeacherError
 
 EXIT_BAD_INPUT, EXIT_TRAINING_FAILED = 2, 1
@@ -61,7 +61,7 @@ def make_config(args):
     return cfg
 
 
-class Printer:
+class Printer(EventSink):
     """Turns events into terminal lines; the progress bar redraws in place on a TTY."""
 
     def __init__(self, quiet: bool, stream=sys.stderr):
@@ -81,28 +81,32 @@ class Printer:
             self.stream.write("\r\033[K")
         print(text, file=self.stream, flush=True)
 
-    def __call__(self, ev) -> None:
-        if isinstance(ev, RunStarted):
-            b = ev.baselines
-            self.line(f"train {ev.n_train} / validation {ev.n_val} pairs, {ev.embedding_dim}-d, lattice "
-                      f"{'×'.join(map(str, ev.lattice_shape))}, {ev.n_params} parameters on {ev.device}")
-            self.line("baselines (val cosine / top-1): " + ", ".join(
-                f"{k} {v['val_cosine']:.3f}/{v['val_top1']:.2f}" for k, v in b.items()))
-            self.line(f"before training: train cosine {ev.start['train_cosine_start']:.3f}, "
-                      f"val cosine {ev.start['val_cosine_start']:.3f}")
-        elif isinstance(ev, BatchProgress):
-            self.bar(f"epoch {ev.epoch}", ev.batch, ev.n_batches, f"loss {ev.loss:.4f}")
-        elif isinstance(ev, EpochMetrics):
-            m = ev.metrics
-            self.line(f"epoch {ev.epoch:3d}  loss {m['loss']:.4f}  train cos {m['train_cosine']:.3f}  "
-                      f"val cos {m['val_cosine']:.3f}  top1 {m['val_top1']:.2f}  mrr {m['val_mrr']:.3f}  "
-                      f"lr {m['lr']:.1e}  grad {m['grad_coverage']:.2f}{'  *best' if ev.is_best else ''}")
-        elif isinstance(ev, TrainWarning):
-            self.line(f"WARNING: {ev.message}")
-        elif isinstance(ev, Finished):
-            self.line(f"finished: {ev.reason}, best epoch {ev.best_epoch} of {ev.epochs_run}, {ev.seconds:.1f} s")
-            if ev.error:
-                self.line(f"error: {ev.error}")
+    def on_run_started(self, ev: RunStarted) -> None:
+        b = ev.baselines
+        self.line(f"train {ev.n_train} / validation {ev.n_val} pairs, {ev.embedding_dim}-d, lattice "
+                  f"{'×'.join(map(str, ev.lattice_shape))}, {ev.n_params} parameters on {ev.device}")
+        self.line("baselines (val cosine / top-1): " + ", ".join(
+            f"{k} {v['val_cosine']:.3f}/{v['val_top1']:.2f}" for k, v in b.items()))
+        self.line(f"before training: train cosine {ev.start['train_cosine_start']:.3f}, "
+                  f"val cosine {ev.start['val_cosine_start']:.3f}")
+
+    def on_batch_progress(self, ev: BatchProgress) -> None:
+        self.bar(f"epoch {ev.epoch}", ev.batch, ev.n_batches,
+                 f"loss {ev.running_loss:.4f} {ev.samples_per_s:.0f} samples/s ETA {ev.eta_s:.0f} s")
+
+    def on_epoch_metrics(self, ev: EpochMetrics) -> None:
+        m = ev.metrics
+        self.line(f"epoch {ev.epoch:3d}  loss {m['loss']:.4f}  train cos {m['train_cosine']:.3f}  "
+                  f"val cos {m['val_cosine']:.3f}  top1 {m['val_top1']:.2f}  mrr {m['val_mrr']:.3f}  "
+                  f"lr {m['lr']:.1e}  grad {m['grad_coverage']:.2f}{'  *best' if ev.is_best else ''}")
+
+    def on_train_warning(self, ev: TrainWarning) -> None:
+        self.line(f"WARNING: {ev.message}")
+
+    def on_finished(self, ev: Finished) -> None:
+        self.line(f"finished: {ev.reason}, best epoch {ev.best_epoch} of {ev.epochs_run}, {ev.seconds:.1f} s")
+        if ev.error:
+            self.line(f"error: {ev.error}")
 
 
 def final_table(metrics: dict) -> str:
@@ -138,8 +142,6 @@ def run(argv: list[str] | None = None) -> int:
         recorder.history = list(state.history)  # a resumed run's history.csv keeps the earlier epochs
         finished = None
         for ev in train(state):
-            if isinstance(ev, LatticeSnapshot):
-                continue
             printer(ev)
             recorder(ev)
             if isinstance(ev, Finished):

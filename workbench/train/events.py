@@ -39,10 +39,15 @@ class RunStarted:
 @dataclass
 class BatchProgress:
     epoch: int
-    batch: int          # 1-based within the epoch
+    batch: int                  # 1-based within the epoch
     n_batches: int
-    loss: float
-    elapsed_s: float
+    loss: float                 # this batch's total loss
+    elapsed_s: float            # active time of this run: excludes time the consumer held the generator (pause)
+    n_epochs: int = 0           # epochs the run is configured for
+    samples_seen: int = 0       # training samples processed since the run (not the resume) began: the x-axis of per-step charts
+    running_loss: float = 0.0   # mean loss over this epoch's batches so far
+    samples_per_s: float = 0.0  # training throughput over the last ~50 batches
+    eta_s: float = 0.0          # estimated active seconds to the last epoch's end, evaluation included
 
 
 @dataclass
@@ -78,3 +83,22 @@ class Finished:
     error: str = ""
     checkpoint: str = ""
     extra: dict = field(default_factory=dict)
+
+
+def _handler_name(cls: type) -> str:
+    import re
+    return "on_" + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+
+class EventSink:
+    """Dispatch by event type in one place: `sink(ev)` calls `on_run_started(ev)`, `on_epoch_metrics(ev)`, …
+
+    The CLI printer, the run recorder and the GUI's event dispatcher all subclass this, so each view is one
+    method per event type it cares about; types it has no method for go to `on_other` (ignored by default).
+    """
+
+    def __call__(self, ev) -> None:
+        getattr(self, _handler_name(type(ev)), self.on_other)(ev)
+
+    def on_other(self, ev) -> None:
+        pass

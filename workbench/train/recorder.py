@@ -13,11 +13,11 @@ from pathlib import Path
 
 from ..data.atomic import atomic_write_text
 from .config import RunConfig, save_config, to_dict
-from .events import EPOCH_KEYS, EpochMetrics, Finished, RunStarted, TrainWarning
+from .events import EPOCH_KEYS, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
 from ..data.stats import format_stats
 
 
-class RunRecorder:
+class RunRecorder(EventSink):
     def __init__(self, out_dir: str | Path, config: RunConfig, stats: dict | None = None,
                  notes: list[str] | None = None, teacher: str = ""):
         self.out = Path(out_dir)
@@ -28,20 +28,22 @@ class RunRecorder:
         self.warnings: list[str] = []
         save_config(config, self.out / "config.json")
 
-    def __call__(self, ev) -> None:
-        if isinstance(ev, RunStarted):
-            self.started = ev
-        elif isinstance(ev, EpochMetrics):
-            self.history.append(ev.metrics)
-            self._write_history()
-        elif isinstance(ev, TrainWarning):
-            self.warnings.append(ev.message)
-        elif isinstance(ev, Finished):
-            if ev.error:
-                self.warnings.append("run ended with an error: " + ev.error)
-            self.metrics = self.summary(ev)
-            atomic_write_text(self.out / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
-            atomic_write_text(self.out / "report.md", self.report(ev))
+    def on_run_started(self, ev: RunStarted) -> None:
+        self.started = ev
+
+    def on_epoch_metrics(self, ev: EpochMetrics) -> None:
+        self.history.append(ev.metrics)
+        self._write_history()
+
+    def on_train_warning(self, ev: TrainWarning) -> None:
+        self.warnings.append(ev.message)
+
+    def on_finished(self, ev: Finished) -> None:
+        if ev.error:
+            self.warnings.append("run ended with an error: " + ev.error)
+        self.metrics = self.summary(ev)
+        atomic_write_text(self.out / "metrics.json", json.dumps(self.metrics, indent=2) + "\n")
+        atomic_write_text(self.out / "report.md", self.report(ev))
 
     def _write_history(self) -> None:
         buf = io.StringIO()

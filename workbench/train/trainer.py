@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -144,10 +145,54 @@ def _gradient_path_warnings(model: torch.nn.Module, touched: dict[str, bool], be
     return out
 
 
+class ActiveClock:
+    """Seconds the trainer itself ran: the time a consumer holds the generator between events (a paused GUI,
+    a slow writer) is not counted, so throughput and ETA stay true across a pause."""
+
+    def __init__(self):
+        self.total, self._since = 0.0, time.perf_counter()
+
+    def hold(self) -> None:
+        self.total += time.perf_counter() - self._since
+
+    def release(self) -> None:
+        self._since = time.perf_counter()
+
+    def __call__(self) -> float:
+        return self.total + time.perf_counter() - self._since
+
+
+class Throughput:
+    """Samples/s over the last `window` batches and the ETA to the end of the run."""
+
+    def __init__(self, window: int = 50):
+        self.marks: deque[tuple[float, int]] = deque(maxlen=window + 1)
+        self.eval_s = 0.0           # duration of the last end-of-epoch evaluation, added once per remaining epoch
+
+    def restart(self, t: float, samples: int) -> None:
+        self.marks.clear()
+        self.marks.append((t, samples))
+
+    def update(self, t: float, samples: int) -> float:
+        self.marks.append((t, samples))
+        (t0, s0), (t1, s1) = self.marks[0], self.marks[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def eta(self, rate: float, samples_left: int, evals_left: int) -> float:
+        return (samples_left / rate if rate > 0 else 0.0) + evals_left * self.eval_s
+
+
 def train(state: TrainingState) -> Iterator:
     """Yield RunStarted, then per batch BatchProgress, per epoch EpochMetrics and LatticeSnapshot, and Finished."""
+    clock = ActiveClock()
+    for ev in _train(state, clock):
+        clock.hold()
+        yield ev
+        clock.release()
+
+
+def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
     cfg, o, dev = state.config, state.config.optim, state.device
-    t0 = time.perf_counter()
     d = state.data
     q_tr, a_tr = torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev)
     q_va, a_va = torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev)
@@ -168,6 +213,8 @@ def train(state: TrainingState) -> Iterator:
     reason = "completed"
     bs = max(1, o.batch_size)
     n_batches = math.ceil(len(q_tr) / bs)
+    speed = Throughput()
+    samples_run = 0   # samples trained since this call began (a resumed run starts at 0 here)
     while state.epoch < o.epochs:
         epoch = state.epoch + 1
         state.model.train()
@@ -176,6 +223,7 @@ def train(state: TrainingState) -> Iterator:
         sums: dict[str, float] = {}
         norms = []
         n_seen = 0
+        speed.restart(clock(), samples_run)   # the window never spans an evaluation
         perm = torch.randperm(len(q_tr), generator=state.generator).to(dev)
         for b in range(n_batches):
             if state.stop_requested:
@@ -189,7 +237,7 @@ def train(state: TrainingState) -> Iterator:
             loss = terms["total"]
             loss_value = float(loss.detach())
             if not math.isfinite(loss_value):
-                yield Finished("error", state.best_epoch, state.epoch, _best(state), time.perf_counter() - t0,
+                yield Finished("error", state.best_epoch, state.epoch, _best(state), clock(),
                                error=f"loss became {loss_value} at epoch {epoch}, batch {b + 1}: training "
                                      f"diverged. Lower optim.lr (now {o.lr:g}) or tighten optim.grad_clip.")
                 return
@@ -211,15 +259,22 @@ def train(state: TrainingState) -> Iterator:
             n_seen += len(idx)
             for k, v in terms.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
-            yield BatchProgress(epoch, b + 1, n_batches, loss_value, time.perf_counter() - t0)
+            samples_run += len(idx)
+            now = clock()
+            rate = speed.update(now, samples_run)
+            left = (len(q_tr) - n_seen) + (o.epochs - epoch) * len(q_tr)
+            yield BatchProgress(epoch, b + 1, n_batches, loss_value, now, o.epochs, samples_run,
+                                sums["total"] / max(1, n_seen), rate, speed.eta(rate, left, o.epochs - epoch + 1))
         if reason == "stopped" and not sums:
             break
         if state.step < GRAD_CHECK_STEPS and epoch == o.epochs:
             for w in _gradient_path_warnings(state.model, touched, theta_first):
                 yield w
         denom = max(1, n_seen)
+        t_eval = clock()
         tr, _ = _evaluate(state, q_tr, a_tr)
         va, _ = _evaluate(state, q_va, a_va)
+        speed.eval_s = clock() - t_eval
         theta1 = _flat_params(state.model)
         lr = state.optimizer.param_groups[0]["lr"]
         row = {"epoch": epoch,
@@ -232,7 +287,7 @@ def train(state: TrainingState) -> Iterator:
                "update_ratio": float((theta1 - theta0).norm() / theta0.norm().clamp(min=1e-12)),
                "grad_coverage": float(sum(int(nz.sum()) for nz in nonzero) / max(1, sum(nz.numel() for nz in nonzero))),
                "target_progress": va["cosine"] / cfg.target_similarity,
-               "seconds": time.perf_counter() - t0}
+               "seconds": clock()}
         state.epoch = epoch
         state.history.append(row)
         is_best = va["cosine"] > state.best_value
@@ -253,7 +308,7 @@ def train(state: TrainingState) -> Iterator:
             reason = "early-stopped"
             break
     ck = str(state.out_dir / "best.pt") if state.out_dir and state.best_epoch else ""
-    yield Finished(reason, state.best_epoch, state.epoch, _best(state), time.perf_counter() - t0, checkpoint=ck)
+    yield Finished(reason, state.best_epoch, state.epoch, _best(state), clock(), checkpoint=ck)
 
 
 def _best(state: TrainingState) -> dict:
