@@ -128,7 +128,10 @@ class MainWindow(QMainWindow):
         self.setWindowModified(not self.model.undo.isClean())
 
     def closeEvent(self, event):
-        if not self.document.confirm_discard():
+        if not self.runs.closing and not self.document.confirm_discard():
+            event.ignore()
+            return
+        if self.runs.stop_for_close():   # "stopping…" shows at once; the window closes when the run has ended
             event.ignore()
             return
         self.runs.shutdown()
