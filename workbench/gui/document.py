@@ -55,9 +55,11 @@ class DatasetDocument(QObject):
         except (OSError, DataError, TypeError) as exc:
             self.win.show_error("Could not save", f"{target}: {exc}")
             return False
-        self.path = str(target)
+        old, self.path = self.path, str(target)
         self.win.model.undo.setClean()
         self.autosave.discard()
+        if old and old != self.path:
+            self.autosave.discard(old)   # the edits made to the old file are safe in the new one
         self.pathChanged.emit(self.path)
         return True
 

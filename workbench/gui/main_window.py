@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QTabWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QSplitter, QTabWidget
 
 from ..train.config import RunConfig, from_preset
 from .autosave import AutosaveController
@@ -127,7 +127,18 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{name}[*] — Lattice Workbench")
         self.setWindowModified(not self.model.undo.isClean())
 
+    def quit_now(self, code: int = 0) -> None:
+        """Leave without asking (SIGTERM, logout): unsaved edits go to the recovery file, the run stops."""
+        self._quitting = True
+        self.autosaver.flush()
+        self.runs.shutdown(5000)
+        self.lattice.close_plotter()
+        QApplication.instance().exit(code)
+
     def closeEvent(self, event):
+        if getattr(self, "_quitting", False):
+            event.accept()
+            return
         if not self.document.confirm_discard():
             event.ignore()
             return
