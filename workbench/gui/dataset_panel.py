@@ -65,6 +65,14 @@ class DatasetPanel(QWidget):
         self.dup_btn.clicked.connect(lambda: self.model.duplicate_rows(self.selected_rows()))
         self.del_btn.clicked.connect(lambda: self.model.delete_rows(self.selected_rows()))
         self.summary = QLabel()
+        for w, tip in ((self.search, "Show only rows whose question, answer or category contains this text (Ctrl+F)"),
+                       (self.category, "Show only one category"),
+                       (self.add_btn, "Append an empty pair (Ctrl+N)"),
+                       (self.dup_btn, "Copy the selected rows (Ctrl+D)"),
+                       (self.del_btn, "Delete the selected rows (Del); Ctrl+Z brings them back"),
+                       (self.view, "Double-click or type to edit a cell; Enter commits, Shift+Enter adds a line, "
+                                   "Esc cancels. Red cells break a data rule: hover them for why")):
+            w.setToolTip(tip)
         bar = QHBoxLayout()
         bar.addWidget(self.search, 2)
         bar.addWidget(self.category, 1)
