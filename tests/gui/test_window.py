@@ -91,11 +91,13 @@ def test_run_shortcuts_and_toolbar(window, qtbot):
     assert acts["pause"].shortcuts() == [QKeySequence("F6")]
     assert not acts["pause"].isEnabled() and not acts["stop"].isEnabled()   # nothing runs yet
     assert acts["start"] in window.toolbar.actions()
-    window.dataset_panel.proxy.setData(window.dataset_panel.index_of(0, 1), " ")   # make Start refuse
+    window.dataset_panel.proxy.setData(window.dataset_panel.index_of(0, 1), " ")   # Start will ask about row 1
+    asked = []
+    window.ask = lambda title, *a: (asked.append(title), 0)[1]
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=3000)
     qtbot.keyClick(window.dataset_panel.view, Qt.Key_F5)
-    assert window.errors and window.errors[-1][0] == "Fix the dataset first"
+    assert asked == ["Train without 1 row?"] and window.run is None
 
 
 def test_help_menu_about_shortcuts_and_readme(window):

@@ -28,6 +28,7 @@ from .panels import AskPanel, ReportPanel
 from .paths import user_dir  # noqa: F401  (kept importable from here)
 from .row_inspector import RowInspector
 from .run_controller import RunController
+from .table_checks import rules_from_config
 from .theme import Theme
 from .tips import apply_tips
 from .training_panel import TrainingPanel
@@ -54,6 +55,8 @@ class MainWindow(QMainWindow):
         self.actions_ = build_menus(self)
         apply_tips(self)
         self.statusBar().showMessage("Hover a control for what it does; F1 opens the guide", 8000)
+        self.training.form.changed.connect(self._rules_changed)
+        self._rules_changed()
         self.model.dirtyChanged.connect(self._update_title)
         self.document.pathChanged.connect(self._update_title)
         self.window_layout.restore()
@@ -113,8 +116,8 @@ class MainWindow(QMainWindow):
     def autosave(self) -> Path | None:
         return self.autosaver.autosave()
 
-    def start_training(self) -> bool:
-        return self.runs.start()
+    def start_training(self, drop_errors: bool | None = None) -> bool:
+        return self.runs.start(drop_errors)
 
     def set_paused(self, paused: bool) -> None:
         self.runs.set_paused(paused)
@@ -129,6 +132,12 @@ class MainWindow(QMainWindow):
         return self.grab().save(path)
 
     # ---------------------------------------------------------------- window
+    def _rules_changed(self) -> None:
+        """The table checks rows with the run's own data rules, from the form's config."""
+        rules = rules_from_config(self.training.form.config)
+        if rules != self.model.checks.rules:
+            self.model.set_rules(rules)
+
     def _update_title(self, *_):
         name = Path(self.path).name if self.path else "untitled"
         self.setWindowTitle(f"{name}[*] — Lattice Workbench")

@@ -56,7 +56,7 @@ def controls(root: QWidget) -> list[QWidget]:
         if not isinstance(w, CONTROL_TYPES) or w.objectName().startswith("qt_") or w.window() is not root:
             continue   # popups (a combo box's list) are separate windows of the control that owns them
         parent = w.parentWidget()
-        if isinstance(parent, (QAbstractSpinBox, QComboBox, QTabBar)) or isinstance(w, QHeaderView) \
+        if isinstance(parent, (QAbstractSpinBox, QComboBox, QTabBar, QLineEdit)) or isinstance(w, QHeaderView) \
                 or type(w).__name__ == "QtInteractor":   # a header belongs to its table (column tips come from the model)
             continue
         out.append(w)
