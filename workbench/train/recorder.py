@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..data.atomic import atomic_write_text
 from .config import RunConfig, save_config, to_dict
+from .metrics import RIDGE_FILE, save_ridge_weights
 from .events import EPOCH_KEYS, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
 from ..data.problem_report import PROBLEMS_FILE, summarise_problems, write_problems_csv
 from ..data.stats import format_stats
@@ -34,6 +35,8 @@ class RunRecorder(EventSink):
 
     def on_run_started(self, ev: RunStarted) -> None:
         self.started = ev
+        if ev.ridge_weights is not None:
+            save_ridge_weights(self.out / RIDGE_FILE, ev.ridge_weights)
 
     def on_epoch_metrics(self, ev: EpochMetrics) -> None:
         self.history.append(ev.metrics)
