@@ -45,19 +45,25 @@ def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
-def summarise_problems(problems: list[Problem], max_lines: int = 30, examples: int = 2,
-                       rows_read: int | None = None, rows_used: int | None = None) -> str:
-    """Counts per level and kind, most severe first, with up to `examples` located examples each."""
+def problem_headline(problems: list[Problem], rows_read: int | None = None, rows_used: int | None = None) -> str:
+    """One line: '13,191 rows read, 13,143 used; 0 errors, 48 warnings, 1,942 notes'."""
     counts = count_problems(problems)
     head = ", ".join(_plural(sum(counts.get(lvl, {}).values()), lvl) for lvl in LEVELS)
     if rows_read is not None:
         used = "?" if rows_used is None else f"{rows_used:,}"
         head = f"{rows_read:,} rows read, {used} used; " + head
+    return head
+
+
+def summarise_problems(problems: list[Problem], max_lines: int = 30, examples: int = 2,
+                       rows_read: int | None = None, rows_used: int | None = None) -> str:
+    """Counts per level and kind, most severe first, with up to `examples` located examples each."""
+    head = problem_headline(problems, rows_read, rows_used)
     groups: dict[tuple[str, str], list[Problem]] = {}
     for p in problems:
         groups.setdefault((p.level, p.kind), []).append(p)
     order = sorted(groups, key=lambda k: (LEVELS.index(k[0]) if k[0] in LEVELS else 9, -len(groups[k])))
-    budget = max_lines - 1
+    budget = max(3, max_lines) - 1
     want = examples * len(order)
     room = want if len(order) + want <= budget else min(want, budget // 3)   # examples: at most a third when crowded
     shown = order if len(order) <= budget - room else order[:budget - room - 1]
