@@ -101,6 +101,8 @@ class AutosaveController(QObject):
             return None
         try:
             rec = load_dataset(f)
+            if rec.load_problems:   # we wrote this file whole: any record that does not parse means damage
+                raise DataError(rec.load_problems)
         except DataError as exc:
             kept = self._move_aside(f, "damaged")
             self.win.show_error("Could not recover unsaved edits",

@@ -36,7 +36,7 @@ HEADER_TIPS = {"question": "the question the teacher embeds as input", "answer":
 def get_field(pair: DialoguePair, name: str) -> str:
     if name in TEXT_FIELDS:
         return getattr(pair, name)
-    return (getattr(pair, "extra", None) or {}).get(name, "")
+    return pair.extra.get(name, "")
 
 
 def set_field(pair: DialoguePair, name: str, value: str) -> None:
@@ -64,13 +64,14 @@ class DatasetModel(QAbstractTableModel):
         self.undo.cleanChanged.connect(lambda clean: self.dirtyChanged.emit(not clean))
         self.cosines: dict[int, float] = {}      # id(pair) → raw Q→A cosine, when embeddings are known
         self.splits: dict[int, str] = {}         # id(pair) → "train" / "val"
+        self.file_problems: list = []            # load problems of records the table could not take in
         self.columns: list[str] = list(COLUMNS)
         self.editable: set[str] = set(TEXT_FIELDS)
         self._set_columns()
         self.checks.update(self.dataset.pairs)
 
     def _set_columns(self) -> None:
-        extra = [c for c in getattr(self.dataset, "columns", []) or [] if c not in COLUMNS]
+        extra = [c for c in self.dataset.columns if c not in COLUMNS]
         self.columns = TEXT_FIELDS + extra + DERIVED
         self.editable = set(TEXT_FIELDS) | set(extra)
 
@@ -175,6 +176,8 @@ class DatasetModel(QAbstractTableModel):
         self.beginResetModel()
         self.dataset = ds
         self.cosines, self.splits = {}, {}
+        in_table = set(ds.rows)
+        self.file_problems = [p for p in ds.load_problems if p.row is None or p.row not in in_table]
         self._set_columns()
         self.checks.update(ds.pairs)
         self.endResetModel()

@@ -12,13 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from .dataset_model import CELL_TEXT, INVALID, WARNED
 from .table_checks import LEVELS
 
-try:   # the core's wording for each kind, shared with the CLI's summary
-    from ..data.problem_report import KIND_LABELS, effect
-except ImportError:   # an older core without levels: everything is an error the run refuses
-    KIND_LABELS = {}
-
-    def effect(level: str, kind: str) -> str:
-        return {"error": "cannot be used", "warning": "dropped", "note": "kept"}.get(level, "")
+from ..data.problem_report import KIND_LABELS, effect
 
 HEADERS = ["row", "level", "field", "problem"]
 
@@ -68,7 +62,9 @@ class ProblemListModel(QAbstractTableModel):
             return None
         item = self.items[index.row()]
         if role == Qt.DisplayRole:
-            return item[0] + 1 if index.column() == 0 else item[index.column()]
+            if index.column() == 0:
+                return "file" if item[0] < 0 else item[0] + 1
+            return item[index.column()]
         if role == Qt.UserRole:
             return item[0]
         if role == Qt.BackgroundRole and index.column() == 1 and item[1] in ("error", "warning"):
@@ -137,10 +133,14 @@ class ProblemPanel(QWidget):
     def refresh(self) -> None:
         checks = self.model.checks
         level = self.level.currentText()
-        items = [(r, it.level, it.field, it.message) for r, it in checks.flat()
-                 if level == "all levels" or it.level == level]
+        items = [(-1, p.level, p.field or "", f"not in the table: {p}") for p in self.model.file_problems
+                 if level == "all levels" or p.level == level]
+        items += [(r, it.level, it.field, it.message) for r, it in checks.flat()
+                  if level == "all levels" or it.level == level]
         self.items.set_items(items)
         self.summary.setText(summary_text(checks.counts(), self.model.rowCount(), len(self.dropped_rows())))
 
     def _chosen(self, index) -> None:
-        self.rowChosen.emit(self.items.items[self.proxy.mapToSource(index).row()][0])
+        row = self.items.items[self.proxy.mapToSource(index).row()][0]
+        if row >= 0:
+            self.rowChosen.emit(row)

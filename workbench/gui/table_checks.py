@@ -12,64 +12,33 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from ..data import dataset as core
-
-LEVELS = ("error", "warning", "note")
+from ..data.dataset import LEVELS, Dataset, ValidationRules
+from ..data.rules import question_key, repeat_problems, validate_pair
+from ..train.pipeline import validation_rules
 
 
 @dataclass(frozen=True)
 class Issue:
     field: str
     level: str        # "error": the run cannot use the row; "warning": the run drops it; "note": kept, counted
-    kind: str         # short rule name the summary counts by
+    kind: str         # the core's rule name, which the CLI's summary counts by too
     message: str
 
 
-def rules_from_config(cfg) -> "core.ValidationRules":
-    """The run's rules for this config (the same function the trainer uses, where the core has it)."""
-    try:
-        from ..train.pipeline import validation_rules
-    except ImportError:
-        return core.ValidationRules(cfg.data.min_chars, cfg.data.max_chars)
+def rules_from_config(cfg) -> ValidationRules:
+    """The run's rules for this config: the very function the trainer uses."""
     return validation_rules(cfg)
 
 
-def _kind(message: str) -> str:
-    return message.split(":")[0].split(" (")[0].strip() or "invalid"
-
-
 def _single(pair, rules) -> tuple[Issue, ...]:
-    """Problems of one row on its own, as Issues (the core returns Problems with levels, or a {field: why})."""
-    found = core.validate_pair(pair, rules)
-    if isinstance(found, dict):
-        return tuple(Issue(f, "error", _kind(why), why) for f, why in found.items())
-    return tuple(Issue(p.field or "", p.level, p.kind or _kind(p.message), p.message) for p in found)
-
-
-def _question_key(pair) -> str:
-    fn = getattr(core, "question_key", None)
-    if fn is not None:
-        return fn(pair)
-    return core._norm(pair.question) if pair.question.strip() else ""
+    return tuple(Issue(p.field or "", p.level, p.kind, p.message) for p in validate_pair(pair, rules))
 
 
 def _repeats(pairs, keys: list[str]) -> dict[int, list[Issue]]:
     """Across-rows problems by row position; messages name table rows (1-based positions)."""
     out: dict[int, list[Issue]] = {}
-    repeat_problems = getattr(core, "repeat_problems", None)
-    if repeat_problems is not None:
-        for p in repeat_problems(core.Dataset(pairs), keys):
-            out.setdefault(p.row - 1, []).append(Issue(p.field or "", p.level, p.kind, p.message))
-        return out
-    counts = Counter(k for k in keys if k)
-    first: dict[str, int] = {}
-    for i, k in enumerate(keys):
-        if k and counts[k] > 1:
-            if k in first:
-                out.setdefault(i, []).append(Issue("question", "error", "duplicate",
-                                                   f"duplicate of the question in row {first[k] + 1}"))
-            else:
-                first[k] = i
+    for p in repeat_problems(Dataset(pairs), keys):
+        out.setdefault(p.row - 1, []).append(Issue(p.field or "", p.level, p.kind, p.message))
     return out
 
 
@@ -77,14 +46,14 @@ class RowChecks:
     """issues[row] for every row of a pair list; `update(pairs)` after any change is cheap."""
 
     def __init__(self, rules=None):
-        self.rules = rules or core.ValidationRules()
-        self.check_repeats = getattr(self.rules, "check_duplicates", True)
+        self.rules = rules or ValidationRules()
+        self.check_repeats = self.rules.check_duplicates
         self.issues: list[tuple[Issue, ...]] = []
-        self._cache: dict[int, tuple] = {}     # id(pair) → (question, answer, category, extra, single, key)
+        self._cache: dict[int, tuple] = {}     # id(pair) → (question, answer, category, single, key)
 
     def set_rules(self, rules) -> None:
         self.rules = rules
-        self.check_repeats = getattr(rules, "check_duplicates", True)
+        self.check_repeats = rules.check_duplicates
         self._cache = {}
 
     def update(self, pairs) -> list[int]:
@@ -92,15 +61,12 @@ class RowChecks:
         cache, fresh = self._cache, {}
         singles, keys = [], []
         for pair in pairs:
-            extra = getattr(pair, "extra", None)
             hit = cache.get(id(pair))
-            if hit is None or hit[0] is not pair.question or hit[1] is not pair.answer \
-                    or hit[2] is not pair.category or hit[3] != extra:
-                hit = (pair.question, pair.answer, pair.category, dict(extra) if extra else extra,
-                       _single(pair, self.rules), _question_key(pair))
+            if hit is None or hit[0] is not pair.question or hit[1] is not pair.answer or hit[2] is not pair.category:
+                hit = (pair.question, pair.answer, pair.category, _single(pair, self.rules), question_key(pair))
             fresh[id(pair)] = hit
-            singles.append(hit[4])
-            keys.append(hit[5])
+            singles.append(hit[3])
+            keys.append(hit[4])
         self._cache = fresh
         repeats = _repeats(pairs, keys) if self.check_repeats else {}
         issues = [s + tuple(repeats[i]) if i in repeats else s for i, s in enumerate(singles)]

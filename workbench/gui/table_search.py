@@ -24,8 +24,7 @@ class SearchIndex:
 
     @staticmethod
     def _source(pair) -> tuple:
-        extra = getattr(pair, "extra", None) or {}
-        return (pair.question, pair.answer, pair.category, *extra.values())
+        return (pair.question, pair.answer, pair.category, *pair.extra.values())
 
     def update(self, pairs) -> None:
         """Re-casefold only rows whose texts are not the same string objects as last time."""
