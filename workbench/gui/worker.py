@@ -112,7 +112,7 @@ class TrainingWorker(QObject):
         self.state = state = TrainingState.create(self.config, prep.data, out_dir=self.out_dir)
         if self._stop:
             state.request_stop()
-        recorder = RunRecorder(self.out_dir, self.config, prep.stats, prep.notes, prep.teacher)
+        recorder = RunRecorder(self.out_dir, self.config, prep.stats, prep.notes, prep.teacher, problems=prep.problems)
         for ev in train(state):
             self._resume.wait()
             recorder(ev)        # the run folder is written first: a view reading it after Finished finds it
@@ -126,8 +126,8 @@ class TrainingWorker(QObject):
         if self.val_source is None:
             splits.update({r - 1: "val" for r in prep.val.rows})
             cos.update(zip([r - 1 for r in prep.val.rows], pair_cosines(prep.data.q_val, prep.data.a_val).tolist()))
-        extra = {"problem_counts": prep.problem_counts()} if hasattr(prep, "problem_counts") else {}
-        return Prepared(splits, cos, list(prep.notes), prep.teacher, str(self.val_source or ""), extra)
+        return Prepared(splits, cos, list(prep.notes), prep.teacher, str(self.val_source or ""),
+                        {"problem_counts": prep.problem_counts()})
 
 
 class TrainingRun:
