@@ -72,6 +72,7 @@ class ChartsPanel(QWidget):
             if logy:
                 axes["left"] = LogAxis("left")
             w = pg.PlotWidget(background="w", axisItems=axes)
+            w.setMinimumSize(60, 40)    # the window may be small (1280×720 and below): charts shrink, not the window
             p = w.getPlotItem()
             p.setTitle(title, size="9pt")
             p.showGrid(x=True, y=True, alpha=0.2)
