@@ -190,6 +190,12 @@ class LatticeView(QWidget):
         else:
             self._update_caption()
 
+    def flush_render(self) -> None:
+        """Draw a frame still waiting for its rate-limited render now (the run has ended)."""
+        if self._render_soon.isActive():
+            self._render_soon.stop()
+            self.refresh()
+
     def _render_delay_ms(self) -> int:
         return int(max(30.0, (MIN_RENDER_GAP_S - (time.perf_counter() - self._last_render)) * 1000))
 

@@ -165,6 +165,7 @@ class RunController(QObject):
             self.run.thread.quit()         # done is the worker's last signal: its thread only has to leave exec()
             self.run.thread.wait(2000)
         self.win.training.set_running(False)
+        self.win.lattice.flush_render()
         self.gc.worker_ended()
         self.runningChanged.emit(False)
         if self._close_when_done:
