@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 from ..train.checkpoint import CheckpointError
 from ..train.config import DEFAULT_PRESET, PRESETS, ConfigError, apply_preset, load_config, set_value
 from ..data.dataset import DataError
-from ..train.events import BatchProgress, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
+from ..train.events import Finished
 from ..teacher.encoder import TeacherError
+from .progress import DEFAULT_INTERVAL_S, Printer
 
 EXIT_BAD_INPUT, EXIT_TRAINING_FAILED = 2, 1
 
@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--drop-invalid", action="store_true", help="leave invalid rows out (each is reported) instead of stopping")
     p.add_argument("--cache-dir", help="teacher embedding cache folder (default: user cache dir)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--progress-interval", type=float, default=DEFAULT_INTERVAL_S, metavar="SECONDS",
+                   help="seconds between progress lines when the output is not a terminal (default: %(default)s)")
     return p
 
 
@@ -61,54 +63,6 @@ def make_config(args):
     return cfg
 
 
-class Printer(EventSink):
-    """Turns events into terminal lines; the progress bar redraws in place on a TTY."""
-
-    def __init__(self, quiet: bool, stream=sys.stderr):
-        self.quiet, self.stream = quiet, stream
-        self.tty = stream.isatty()
-
-    def bar(self, label: str, done: int, total: int, extra: str = "") -> None:
-        if self.quiet or not self.tty:
-            return
-        width = 28
-        fill = int(width * done / max(1, total))
-        self.stream.write(f"\r{label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} {extra}\033[K")
-        self.stream.flush()
-
-    def line(self, text: str) -> None:
-        if self.tty and not self.quiet:
-            self.stream.write("\r\033[K")
-        print(text, file=self.stream, flush=True)
-
-    def on_run_started(self, ev: RunStarted) -> None:
-        b = ev.baselines
-        self.line(f"train {ev.n_train} / validation {ev.n_val} pairs, {ev.embedding_dim}-d, lattice "
-                  f"{'×'.join(map(str, ev.lattice_shape))}, {ev.n_params} parameters on {ev.device}")
-        self.line("baselines (val cosine / top-1): " + ", ".join(
-            f"{k} {v['val_cosine']:.3f}/{v['val_top1']:.2f}" for k, v in b.items()))
-        self.line(f"before training: train cosine {ev.start['train_cosine_start']:.3f}, "
-                  f"val cosine {ev.start['val_cosine_start']:.3f}")
-
-    def on_batch_progress(self, ev: BatchProgress) -> None:
-        self.bar(f"epoch {ev.epoch}", ev.batch, ev.n_batches,
-                 f"loss {ev.running_loss:.4f} {ev.samples_per_s:.0f} samples/s ETA {ev.eta_s:.0f} s")
-
-    def on_epoch_metrics(self, ev: EpochMetrics) -> None:
-        m = ev.metrics
-        self.line(f"epoch {ev.epoch:3d}  loss {m['loss']:.4f}  train cos {m['train_cosine']:.3f}  "
-                  f"val cos {m['val_cosine']:.3f}  top1 {m['val_top1']:.2f}  mrr {m['val_mrr']:.3f}  "
-                  f"lr {m['lr']:.1e}  grad {m['grad_coverage']:.2f}{'  *best' if ev.is_best else ''}")
-
-    def on_train_warning(self, ev: TrainWarning) -> None:
-        self.line(f"WARNING: {ev.message}")
-
-    def on_finished(self, ev: Finished) -> None:
-        self.line(f"finished: {ev.reason}, best epoch {ev.best_epoch} of {ev.epochs_run}, {ev.seconds:.1f} s")
-        if ev.error:
-            self.line(f"error: {ev.error}")
-
-
 def final_table(metrics: dict) -> str:
     rows = [("identity", "baseline_identity"), ("mean answer", "baseline_mean_answer"), ("ridge", "baseline_ridge")]
     out = [f"{'predictor':<14}{'val cos':>9}{'top-1':>8}{'top-5':>8}{'MRR':>8}{'train cos':>11}"]
@@ -126,11 +80,11 @@ def run(argv: list[str] | None = None) -> int:
     from ..train.pipeline import prepare
     from ..train.recorder import RunRecorder
     from ..train.trainer import TrainingState, train
-    printer = Printer(args.quiet)
+    printer = Printer(args.quiet, interval=args.progress_interval)
     try:
         cfg = make_config(args)
         prepared = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid,
-                           progress=lambda d, t, h: printer.bar("embedding", d, t, f"({h} cached)"))
+                           progress=printer)
         for note in prepared.notes:
             printer.line(note)
         printer.line(f"teacher {prepared.teacher}: {prepared.cache_hits} texts from cache, "

@@ -14,6 +14,7 @@ from .config import RunConfig
 from ..data.dataset import DataError, Dataset, Problem, ValidationRules, _norm, drop_invalid, load_dataset, validate
 from ..data.stats import dataset_stats, quality_filter
 from ..teacher.encoder import Teacher
+from ..teacher.progress import EmbedProgress
 from .trainer import TrainData
 
 
@@ -27,6 +28,7 @@ class PreparedRun:
     teacher: str = ""
     cache_hits: int = 0
     model_calls: int = 0
+    truncated: int = 0               # texts longer than the teacher's max_length (cut to it; a note says so)
 
 
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
@@ -53,7 +55,7 @@ def _load_checked(source, rules: ValidationRules, drop: bool, notes: list[str]) 
 
 def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Dataset | None = None,
             drop_invalid_rows: bool = False, teacher: Teacher | None = None,
-            progress: Callable[[int, int, int], None] | None = None) -> PreparedRun:
+            progress: Callable[[EmbedProgress], None] | None = None) -> PreparedRun:
     rules = ValidationRules(cfg.data.min_chars, cfg.data.max_chars)
     notes: list[str] = []
     val_source = val_source or (cfg.split.val_file or None)
@@ -69,8 +71,8 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
     teacher = teacher or Teacher(cfg.teacher)
     calls0 = teacher.model_calls
     texts = full.questions() + full.answers() + (val.questions() + val.answers() if val else [])
-    hits = []
-    emb = teacher.encode(texts, progress=lambda d, t, h: (hits.append(h), progress and progress(d, t, h)))
+    emb = teacher.encode(texts, progress=progress)
+    notes += teacher.last_notes      # truncated texts, re-encoded cache entries, a cache that could not be used
     n = len(full)
     q_all, a_all = emb[:n], emb[n:2 * n]
     if val is not None:
@@ -96,5 +98,5 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
                                   np.vstack([a_all, a_val]))
     data = TrainData(q_tr, a_tr, q_val, a_val, val.questions(), teacher.identity)
     stats = {"all": stats_all, "train": dataset_stats(train, q_tr, a_tr), "val": dataset_stats(val, q_val, a_val)}
-    return PreparedRun(train, val, data, stats, notes, teacher.identity, hits[0] if hits else 0,
-                       teacher.model_calls - calls0)
+    return PreparedRun(train, val, data, stats, notes, teacher.identity, teacher.last_stats.cache_hits,
+                       teacher.model_calls - calls0, teacher.last_stats.truncated)
