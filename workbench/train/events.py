@@ -28,6 +28,7 @@ class RunStarted:
     baselines: dict[str, dict[str, float]]   # name → {train_cosine, val_cosine, val_top1, val_top5, val_mrr}
     start: dict[str, float]                  # metrics before the first update (train_cosine_start, val_…)
     start_epoch: int = 1                     # > 1 when resumed from a checkpoint
+    ridge_weights: np.ndarray | None = None  # (D+1, D) the ridge baseline's map, saved in the run folder
 
 
 @dataclass

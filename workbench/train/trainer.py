@@ -196,14 +196,16 @@ def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
     d = state.data
     q_tr, a_tr = torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev)
     q_va, a_va = torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev)
-    base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val)
+    ridge_w = M.ridge_fit(d.q_train, d.a_train)   # kept: the run folder saves it for workbench-eval
+    base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val, ridge_w=ridge_w)
     tr0, _ = _evaluate(state, q_tr, a_tr)
     va0, _ = _evaluate(state, q_va, a_va)
     start = {"train_cosine_start": tr0["cosine"], "val_cosine_start": va0["cosine"],
              "val_top1_start": va0["top1"], "val_mrr_start": va0["mrr"]}
     state.start_metrics = start
     n_params = sum(p.numel() for p in state.model.parameters())
-    yield RunStarted(len(q_tr), len(q_va), q_tr.shape[1], state.model.shape, n_params, dev, base, start, state.epoch + 1)
+    yield RunStarted(len(q_tr), len(q_va), q_tr.shape[1], state.model.shape, n_params, dev, base, start, state.epoch + 1,
+                     ridge_weights=ridge_w)
     if state.epoch == 0:
         yield _snapshot(state, q_va)
 
