@@ -92,12 +92,11 @@ class TrainingWorker(QObject):
         finally:
             self.done.emit()
 
-    def _embed_progress(self, *args) -> None:
-        """The teacher's progress callback: an EmbedProgress (or, from older teachers, done/total/hits)."""
-        from ..train.events import EmbedProgress
+    def _embed_progress(self, ev) -> None:
+        """The teacher's progress callback (an EmbedProgress after each batch): passed on, or Stop honoured."""
         if self._stop:
             raise Cancelled()
-        self.event.emit(args[0] if len(args) == 1 else EmbedProgress(*args))
+        self.event.emit(ev)
 
     def _run(self) -> None:
         from ..data.stats import pair_cosines
