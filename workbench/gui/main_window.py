@@ -338,7 +338,7 @@ class MainWindow(QMainWindow):
         if d.get("error"):
             self.show_error("Training stopped", d["error"])
         self.report.show_run(d["out_dir"])
-        ck = Path(d["out_dir"]) / "best.pt"
+        ck = Path(d["out_dir"]) / "best.safetensors"   # train.state.BEST
         if ck.exists():
             self.ask_panel.set_checkpoint(str(ck))
         self.training.train_bar.setFormat(f"{d['reason']}: best epoch {d['best_epoch']} of {d['epochs_run']}")

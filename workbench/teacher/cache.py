@@ -6,6 +6,7 @@ A truncated or corrupt entry fails the size or checksum test and is recomputed, 
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import zlib
@@ -15,6 +16,7 @@ import numpy as np
 
 from ..data.atomic import atomic_write_bytes
 
+log = logging.getLogger(__name__)
 MAGIC = b"LWE1"
 
 
@@ -46,8 +48,8 @@ class EmbeddingCache:
             self.corrupt_entries += 1
             try:
                 path.unlink()
-            except OSError:
-                pass
+            except OSError as exc:
+                log.debug("cannot remove the damaged cache entry %s: %s", path, exc)
         return vec
 
     @staticmethod
@@ -68,5 +70,5 @@ class EmbeddingCache:
         blob = MAGIC + struct.pack("<I", vec.shape[0]) + payload + struct.pack("<I", zlib.crc32(payload))
         try:
             atomic_write_bytes(self._path(key), blob)
-        except OSError:
-            pass  # a read-only or full cache disk only costs speed, never the run
+        except OSError as exc:  # a read-only or full cache disk only costs speed, never the run
+            log.debug("cannot write cache entry %s: %s", self._path(key), exc)
