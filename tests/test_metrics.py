@@ -46,3 +46,29 @@ def test_loss_components_and_weights():
     assert "infonce" not in M.loss_terms(pred, target, LossConfig(infonce=0.0))
     perfect = M.loss_terms(target, target, LossConfig())
     assert float(perfect["total"]) < 1e-6
+
+
+def test_chunked_retrieval_equals_the_full_matrix_and_a_numpy_ranking():
+    g = torch.Generator().manual_seed(0)
+    answers = torch.randn(37, 8, generator=g)
+    pred = answers + 0.8 * torch.randn(37, 8, generator=g)
+    pred[5] = answers[9]                      # row 5 predicts another row's answer exactly
+    answers[12] = answers[13]                 # two identical answers: a tie that counts against rows 12 and 13
+    pred[12] = answers[12]
+    full = M.retrieval(pred, answers, chunk_rows=37)
+    for rows in (1, 4, 36):
+        assert M.retrieval(pred, answers, chunk_rows=rows) == full
+    p = (pred / pred.norm(dim=1, keepdim=True)).numpy().astype(np.float64)
+    a = (answers / answers.norm(dim=1, keepdim=True)).numpy().astype(np.float64)
+    s = p @ a.T
+    rank = np.array([np.sum(s[i] >= s[i, i] - 1e-9) for i in range(37)])
+    assert rank[12] == 2
+    assert abs(full["top1"] - np.mean(rank == 1)) < 1e-9 and abs(full["mrr"] - np.mean(1 / rank)) < 1e-9
+
+
+def test_nan_predictions_rank_last():
+    answers = torch.eye(4)
+    pred = answers.clone()
+    pred[1] = float("nan")
+    r = M.retrieval(pred, answers)
+    assert r["top1"] == 0.75 and abs(r["mrr"] - (3 + 0.25) / 4) < 1e-9

@@ -29,12 +29,14 @@ def test_invalid_edit_is_flagged_and_blocks_training(window):
     # read through the model (as the view does): QModelIndex.data() from Python mishandles None in PySide6 6.12
     assert model.data(model.index(4, 1), Qt.BackgroundRole).color() == INVALID
     assert "empty" in model.data(model.index(4, 1), Qt.ToolTipRole)
-    panel.proxy.setData(panel.index_of(6, 0), model.dataset.pairs[0].question)
-    assert "duplicate of the question in row 1" in model.data(model.index(6, 0), Qt.ToolTipRole)
+    panel.proxy.setData(panel.index_of(6, 0), model.dataset.pairs[0].question)   # a repeated question is valid...
+    assert model.row_problems(6) == {}
+    panel.proxy.setData(panel.index_of(6, 1), model.dataset.pairs[0].answer)     # ...a repeated whole pair is not
+    assert "same question and answer as row 1" in model.data(model.index(6, 1), Qt.ToolTipRole)
     assert not window.start_training()
     assert window.errors and "row 5, field 'answer'" in window.errors[-1][1]
-    model.undo.undo()
-    model.undo.undo()
+    for _ in range(3):
+        model.undo.undo()
     assert model.problems() == []
 
 

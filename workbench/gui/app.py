@@ -7,9 +7,8 @@ import logging
 import os
 import sys
 import threading
-from pathlib import Path
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "pairs_160.csv"
+from .paths import SAMPLE
 
 
 def preload_heavy_modules() -> threading.Thread:

@@ -1,19 +1,18 @@
 """A QAbstractTableModel over the core Dataset, with QUndoStack commands and inline validation.
 
 Edits go through undo commands, so every change (cell edit, add, duplicate, delete) can be
-undone. Validation reuses the core's rules (`validate_pair` plus duplicate questions), so the
-table flags exactly what the trainer would refuse.
+undone. Validation reuses the core's rules (`validate_pair` per row plus `repeat_problems` across
+rows), so the table flags what the trainer would drop or refuse (errors and warnings).
 """
 
 from __future__ import annotations
 
 import copy
-from collections import Counter
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QUndoCommand, QUndoStack
 
-from ..data.dataset import Dataset, DialoguePair, ValidationRules, _norm, validate_pair
+from ..data.dataset import Dataset, DialoguePair, ValidationRules, repeat_problems, validate_pair
 
 COLUMNS = ["question", "answer", "category", "Q len", "A len", "Q→A cos", "split"]
 EDITABLE = 3          # the first three columns hold text; the rest are derived
@@ -133,16 +132,15 @@ class DatasetModel(QAbstractTableModel):
 
     def _revalidate(self, emit: bool = True) -> None:
         pairs = self.dataset.pairs
-        probs = [validate_pair(p, self.rules) for p in pairs]
-        first: dict[str, int] = {}
-        counts = Counter(_norm(p.question) for p in pairs if p.question.strip())
-        for i, p in enumerate(pairs):
-            key = _norm(p.question)
-            if p.question.strip() and counts[key] > 1:
-                if key in first:
-                    probs[i].setdefault("question", f"duplicate of the question in row {first[key] + 1}")
-                else:
-                    first[key] = i
+        probs: list[dict[str, str]] = [{} for _ in pairs]
+        for i, pair in enumerate(pairs):
+            for p in validate_pair(pair, self.rules):
+                if p.level != "note":
+                    probs[i].setdefault(p.field, p.message)
+        rows = Dataset(pairs)            # positions as rows, so messages point at table rows
+        for p in repeat_problems(rows):
+            if p.level != "note":
+                probs[p.row - 1].setdefault(p.field, p.message)
         changed = emit and len(probs) == len(self._problems) and probs != self._problems
         self._problems = probs
         if changed and self.rowCount():

@@ -58,14 +58,16 @@ class OptimConfig:
 class SplitConfig:
     val_fraction: float = setting(0.2, "held-out share; validation is never trained on", range=(0.05, 0.9))
     val_file: str = setting("", "an explicit validation dataset instead of a random split", hint="path")
+    group_column: str = setting("auto", "keep each group whole on one side: \"auto\" = a 'group' or 'document' "
+                                "column if any, \"\" = off, or a column name")
 
 
 @dataclass
 class DataConfig:
-    min_chars: int = setting(2, "shorter question/answer fields are reported as errors", range=(1, 100000),
-                             unit="chars")
-    max_chars: int = setting(4000, "longer ones too (likely a pasted file, not an answer)", range=(1, 1000000),
-                             unit="chars")
+    min_chars: int = setting(2, "shorter question/answer fields are a warning: the row is dropped and listed",
+                             range=(1, 100000), unit="chars")
+    max_chars: int = setting(100_000, "a guard against a pasted file in a cell (error); long answers are kept, "
+                             "the teacher truncates", range=(1, 1000000), unit="chars")
     min_pair_cosine: float = setting(-1.0, "quality filter: drop pairs whose raw Q→A cosine is below this (-1 = off)",
                                      range=(-1, 1))
 

@@ -62,6 +62,7 @@ class RunStarted:
     start: dict[str, float]                  # metrics before the run's first update (train_cosine_start, val_…);
                                              # a resumed run reports the original run's, kept in its checkpoint
     start_epoch: int = 1                     # > 1 when resumed from a checkpoint
+    ridge_weights: np.ndarray | None = None  # (D+1, D) the ridge baseline's map, saved in the run folder
 
 
 @dataclass

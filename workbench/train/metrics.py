@@ -8,10 +8,13 @@ cannot happen here.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..data.atomic import atomic_write_bytes
 from .config import LossConfig
 
 
@@ -24,16 +27,25 @@ def pair_cosine(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (unit(pred) * unit(target)).sum(-1)
 
 
-def retrieval(pred: torch.Tensor, answers: torch.Tensor) -> dict[str, float]:
-    """top-1, top-5 and MRR of the true answer among all given answers; pessimistic on ties."""
-    sims = unit(pred) @ unit(answers).T                        # (N, N)
-    true = sims.diagonal().unsqueeze(1)                        # (N, 1)
-    n = sims.shape[0]
-    eye = torch.eye(n, dtype=torch.bool, device=sims.device)
-    better = (sims > true).sum(1)
-    ties = ((sims == true) & ~eye).sum(1)
-    rank = (1 + better + ties).float()                         # 1 = the true answer is the nearest
-    return {"top1": float((rank <= 1).float().mean()), "top5": float((rank <= 5).float().mean()),
+def retrieval(pred: torch.Tensor, answers: torch.Tensor, chunk_rows: int = 0) -> dict[str, float]:
+    """top-1, top-5 and MRR of the true answer (row i) among all given answers; pessimistic on ties.
+
+    A question's rank counts every answer whose similarity is not below the true one's (the true
+    answer itself included), so ties and NaN predictions count against the model. Similarities are
+    computed chunk_rows questions at a time (default: ≤ 16M floats, 64 MB), never a full N×N matrix
+    when N is large: 13k MedQuAD rows would otherwise need 0.7 GB.
+    """
+    p, a = unit(pred), unit(answers)
+    n = p.shape[0]
+    rows = chunk_rows if chunk_rows > 0 else max(1, (1 << 24) // max(1, n))
+    ranks = []
+    for i in range(0, n, rows):
+        sims = p[i:i + rows] @ a.T                             # (r, N)
+        r = torch.arange(sims.shape[0], device=sims.device)
+        true = sims[r, i + r].unsqueeze(1)                     # (r, 1): taken from the same product, bit-equal
+        ranks.append((~(sims < true)).sum(1))                  # 1 = the true answer is strictly the nearest
+    rank = torch.cat(ranks).double() if ranks else torch.zeros(0, dtype=torch.float64)
+    return {"top1": float((rank <= 1).double().mean()), "top5": float((rank <= 5).double().mean()),
             "mrr": float((1.0 / rank).mean())}
 
 
@@ -69,14 +81,39 @@ def ridge_fit(q: np.ndarray, a: np.ndarray, lam: float = 1.0) -> np.ndarray:
     return np.linalg.solve(x.T @ x + lam * np.eye(d), x.T @ a.astype(np.float64))
 
 
+RIDGE_FILE = "ridge_weights.npy"   # in the run folder: the ridge baseline's W, so workbench-eval can score it later
+
+
+def save_ridge_weights(path, w: np.ndarray) -> None:
+    """W (D+1, D) as a plain .npy (no pickle), written atomically."""
+    buf = io.BytesIO()
+    np.save(buf, np.ascontiguousarray(w, np.float64), allow_pickle=False)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_ridge_weights(path, dim: int) -> np.ndarray:
+    """W (dim+1, dim) from save_ridge_weights; ValueError naming the file when it is not one."""
+    try:
+        w = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{path}: not a readable ridge weight file ({exc})") from None
+    if w.shape != (dim + 1, dim) or w.dtype.kind != "f" or not np.isfinite(w).all():
+        raise ValueError(f"{path}: expected finite float weights of shape ({dim + 1}, {dim}), "
+                         f"found {w.dtype} {tuple(w.shape)}")
+    return w
+
+
 def ridge_predict(w: np.ndarray, q: np.ndarray) -> np.ndarray:
     return (np.hstack([q, np.ones((q.shape[0], 1), q.dtype)]) @ w).astype(np.float32)
 
 
 def baselines(q_tr: np.ndarray, a_tr: np.ndarray, q_va: np.ndarray, a_va: np.ndarray,
-              ridge_lambda: float = 1.0) -> dict[str, dict[str, float]]:
-    """identity (answer := question), mean training answer, and a ridge linear map, on the same split."""
-    w = ridge_fit(q_tr, a_tr, ridge_lambda)
+              ridge_lambda: float = 1.0, ridge_w: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+    """identity (answer := question), mean training answer, and a ridge linear map, on the same split.
+
+    ridge_w: the map already fitted on (q_tr, a_tr) by ridge_fit, when the caller keeps it (the run saves it).
+    """
+    w = ridge_fit(q_tr, a_tr, ridge_lambda) if ridge_w is None else ridge_w
     preds = {
         "identity": (q_tr, q_va),
         "mean_answer": (np.repeat(a_tr.mean(0, keepdims=True), len(q_tr), 0),

@@ -26,7 +26,9 @@ from .state import BEST, LAST
 
 log = logging.getLogger(__name__)
 
-RUN_FILES = ("config.json", "history.csv", "metrics.json", "report.md", "run.log", LAST, BEST, "last.pt", "best.pt")
+# what marks a folder as holding a run (run.log and data_problems.csv alone do not: a run refused for bad data
+# leaves only those, and the corrected run may use the folder)
+RUN_FILES = ("config.json", "history.csv", "metrics.json", "report.md", LAST, BEST, "last.pt", "best.pt")
 # tempfile.mkstemp names that data/atomic.py's atomic_open leaves when a save is killed: .NAME.XXXXXXXX.tmp
 ORPHAN = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 

@@ -127,7 +127,8 @@ def _begin(state: TrainingState, clock: ActiveClock):
         slow = slow_warning(state.estimate)
         if slow:
             yield TrainWarning("slow-epoch", slow)
-    base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val)
+    ridge_w = M.ridge_fit(d.q_train, d.a_train)   # kept: the run folder saves it for workbench-eval
+    base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val, ridge_w=ridge_w)
     if not state.start_metrics:      # a resumed run keeps the original run's starting point
         tr0, _ = _evaluate(state, run.q_tr, run.a_tr)
         va0, _ = _evaluate(state, run.q_va, run.a_va)
@@ -137,7 +138,7 @@ def _begin(state: TrainingState, clock: ActiveClock):
     log.info("run: %d train / %d validation pairs, lattice %s, %d parameters on %s, from epoch %d",
              len(run.q_tr), len(run.q_va), state.model.shape, n_params, dev, state.epoch + 1)
     yield RunStarted(len(run.q_tr), len(run.q_va), run.q_tr.shape[1], state.model.shape, n_params, dev, base,
-                     dict(state.start_metrics), state.epoch + 1)
+                     dict(state.start_metrics), state.epoch + 1, ridge_weights=ridge_w)
     if state.epoch == 0:
         yield _snapshot(state, run.q_va)
     run.touched = {n: False for n, _ in state.model.named_parameters()}

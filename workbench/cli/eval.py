@@ -1,0 +1,71 @@
+"""workbench-eval: score a run's best checkpoint on any dataset file, beside identity and the run's ridge map.
+
+    workbench-eval RUN_DIR DATA [--json OUT] [--cache-dir DIR] [--drop-invalid] [--quiet]
+
+Prints a table (cosine, top-1, MRR; retrieval among all answers of DATA). Bad input exits 2 with one
+line per problem and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..data.atomic import atomic_write_text
+from ..data.dataset import DataError
+from ..teacher.encoder import TeacherError
+from ..train.checkpoint import CheckpointError
+from ..train.config import ConfigError
+from ..train.evaluate import EvalError, evaluate_run
+from .train import EXIT_BAD_INPUT, Printer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench-eval",
+                                description="Score a trained run on a dataset file: cosine, top-1 and MRR beside "
+                                            "identity and the run's ridge baseline.")
+    p.add_argument("run_dir", help="run folder written by workbench-train (holds best.safetensors and ridge_weights.npy)")
+    p.add_argument("data", help="dataset to score: .csv (question,answer[,…]), .jsonl or .json")
+    p.add_argument("--json", dest="json_out", metavar="OUT", help="also write the figures to this JSON file")
+    p.add_argument("--cache-dir", help="teacher embedding cache folder (default: the one the run used)")
+    p.add_argument("--drop-invalid", action="store_true", help="leave invalid rows out (each is reported) instead of stopping")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    printer = Printer(args.quiet)
+    try:
+        result = evaluate_run(args.run_dir, args.data, cache_dir=args.cache_dir, drop_invalid_rows=args.drop_invalid,
+                              progress=lambda d, t, h: printer.bar("embedding", d, t, f"({h} cached)"))
+        for note in result.notes:
+            printer.line(note)
+        print(result.table())
+        if args.json_out:
+            atomic_write_text(args.json_out, json.dumps(result.as_json(), indent=2) + "\n")
+    except DataError as exc:
+        from ..data.problem_report import summarise_problems
+        print(f"error: invalid data ({sum(p.level == 'error' for p in exc.problems):,} error(s)); "
+              "pass --drop-invalid to score without those rows", file=sys.stderr)
+        print(summarise_problems(exc.problems), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (EvalError, CheckpointError, ConfigError, TeacherError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

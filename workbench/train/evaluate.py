@@ -1,0 +1,153 @@
+"""Score a finished run on any dataset file, beside identity and the ridge map the run fitted on its training pairs.
+
+    result = evaluate_run("runs/medquad", "held_out.csv")
+    print(result.table()); json.dump(result.as_json(), fh)
+
+GUI-free: `workbench-eval` prints it and the desktop app can offer the same as "Evaluate on file…".
+The texts are embedded by the run's own teacher settings (model, pooling, max_length) through the
+normal disk cache. Retrieval ranks, for each row i, all answers of the file by cosine to the
+prediction; row i's own answer is the hit and ties count against the model (metrics.retrieval).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from . import metrics as M
+from .probe import load_model
+from .state import BEST
+from ..data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
+from ..data.problem_report import problem_headline
+from ..teacher.encoder import Teacher, pick_device
+
+JSON_KEYS = ("n", "cosine", "top1", "mrr", "identity_cosine", "identity_top1", "identity_mrr",
+             "ridge_cosine", "ridge_top1", "ridge_mrr")
+CHECKPOINT_NAMES = (BEST,)   # the trainer's best-epoch checkpoint (safetensors: never unpickled)
+
+
+class EvalError(Exception):
+    """A run folder or file that cannot be evaluated; the message is one line naming it."""
+
+
+@dataclass
+class EvalResult:
+    n: int                                   # pairs scored (after any dropped rows)
+    model: dict[str, float]                  # cosine, top1, mrr of the lattice
+    identity: dict[str, float]               # answer := question
+    ridge: dict[str, float] | None           # the run's ridge map; None for runs saved before it was kept
+    run_dir: str = ""
+    data: str = ""
+    checkpoint: str = ""
+    teacher: str = ""
+    notes: list[str] = field(default_factory=list)   # rows dropped, missing ridge weights, …
+
+    def as_json(self) -> dict:
+        """Exactly JSON_KEYS; ridge figures are null when the run has no saved ridge map."""
+        out: dict = {"n": self.n}
+        for prefix, vals in (("", self.model), ("identity_", self.identity), ("ridge_", self.ridge)):
+            for k in ("cosine", "top1", "mrr"):
+                out[prefix + k] = None if vals is None else vals[k]
+        return out
+
+    def table(self) -> str:
+        rows = [("identity", self.identity), ("ridge (run's)", self.ridge), ("LATTICE", self.model)]
+        out = [f"{self.n} pairs of {self.data}; retrieval among all {self.n} answers, ties count against the model",
+               f"{'predictor':<15}{'cosine':>8}{'top-1':>8}{'MRR':>8}"]
+        for name, v in rows:
+            cells = "".join(f"{'–' if v is None else format(v[k], '.3f'):>8}" for k in ("cosine", "top1", "mrr"))
+            out.append(f"{name:<15}{cells}")
+        return "\n".join(out)
+
+
+def score(pred: np.ndarray | torch.Tensor, answers: np.ndarray | torch.Tensor) -> dict[str, float]:
+    """cosine, top1, mrr of predictions (N, D) against answers (N, D); memory-safe at any N."""
+    p, a = torch.as_tensor(pred, dtype=torch.float32), torch.as_tensor(answers, dtype=torch.float32)
+    r = M.retrieval(p, a)
+    return {"cosine": float(M.pair_cosine(p, a).mean()), "top1": r["top1"], "mrr": r["mrr"]}
+
+
+def find_checkpoint(run_dir: str | Path) -> Path:
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise EvalError(f"{run}: run folder not found")
+    for name in CHECKPOINT_NAMES:
+        if (run / name).is_file():
+            return run / name
+    raise EvalError(f"{run}: no checkpoint ({' or '.join(CHECKPOINT_NAMES)}); did the run finish an epoch?")
+
+
+def _recorded_teacher(run: Path) -> str:
+    try:
+        return str(json.loads((run / "metrics.json").read_text(encoding="utf-8")).get("teacher") or "")
+    except (OSError, ValueError, AttributeError):
+        return ""   # a run still in progress (or killed) has no metrics.json yet
+
+
+def _load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list[str]):
+    ds = load_dataset(path)
+    problems = validate(ds, rules)          # the run's data rules: errors stop, warnings drop, notes are counted
+    if any(p.level == "error" for p in problems) and not drop:
+        raise DataError(problems)
+    if problems:
+        n_read, ds = ds.n_records, apply_rules(ds, problems)
+        notes.append("data: " + problem_headline(problems, n_read, len(ds)))
+    if len(ds) < 2:
+        raise DataError([Problem(str(path), None, None, f"need at least 2 valid pairs to rank answers, found {len(ds)}")])
+    return ds
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, q: np.ndarray, device: str, batch: int = 512) -> np.ndarray:
+    """(N, D) lattice predictions, `batch` rows at a time."""
+    model = model.to(device).eval()
+    out = [model(torch.from_numpy(q[i:i + batch]).to(device)).float().cpu() for i in range(0, len(q), batch)]
+    return torch.cat(out).numpy()
+
+
+def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = None, drop_invalid_rows: bool = False,
+                 teacher: Teacher | None = None, device: str = "auto",
+                 progress: Callable[[int, int, int], None] | None = None) -> EvalResult:
+    """Score run_dir's best checkpoint on the pairs in `data`.
+
+    Raises EvalError / CheckpointError / DataError / TeacherError with a message naming the file at fault.
+    """
+    run = Path(run_dir)
+    ckpt = find_checkpoint(run)
+    try:
+        loaded = load_model(str(ckpt))      # CheckpointError / ConfigError name the file themselves
+    except (RuntimeError, KeyError, TypeError) as exc:   # weights that do not fit the recorded config
+        raise EvalError(f"{ckpt}: checkpoint does not match its config ({str(exc).splitlines()[0]})") from None
+    cfg, model = loaded.config, loaded.trained
+    notes: list[str] = []
+    w = None                                  # the run's ridge map (D+1, D), checked before any embedding work
+    if (run / M.RIDGE_FILE).is_file():
+        try:
+            w = M.load_ridge_weights(run / M.RIDGE_FILE, model.dim)
+        except ValueError as exc:
+            raise EvalError(str(exc)) from None
+    else:
+        notes.append(f"{run / M.RIDGE_FILE} not found (a run from before ridge weights were saved): no ridge figures")
+    pairs = _load_pairs(data, ValidationRules(cfg.data.min_chars, cfg.data.max_chars), drop_invalid_rows, notes)
+    if teacher is None:
+        tcfg = dataclasses.replace(cfg.teacher, cache_dir=cache_dir) if cache_dir else cfg.teacher
+        teacher = Teacher(tcfg)
+    recorded = _recorded_teacher(run)
+    if recorded and recorded != teacher.identity:
+        raise EvalError(f"{run}: trained with teacher {recorded}, but {teacher.identity} loads now "
+                        "(different weights give different embeddings)")
+    if teacher.dim != model.dim:
+        raise EvalError(f"{ckpt}: lattice takes {model.dim}-d embeddings, teacher {teacher.identity} gives {teacher.dim}-d")
+    emb = teacher.encode(pairs.questions() + pairs.answers(), progress=progress)
+    n = len(pairs)
+    q, a = emb[:n], emb[n:]
+    ridge = None if w is None else score(M.ridge_predict(w, q), a)
+    pred = predict(model, q, pick_device(device))
+    return EvalResult(n, score(pred, a), score(q, a), ridge, str(run), str(data), str(ckpt), teacher.identity, notes)
+
