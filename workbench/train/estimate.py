@@ -112,11 +112,12 @@ _PROBES: dict[tuple, tuple[float, float, float]] = {}
 DIRECT_LIMIT = 256 * 2**20  # bytes: configs whose training batch needs less are probed as they are
 
 
-def _timed(fn, device: str) -> float:
-    """Best of two timed calls after a warm-up (first-call allocation and dispatch)."""
+def _timed(fn, device: str, reps: int = 3) -> float:
+    """Best of `reps` timed calls after a warm-up (first-call allocation and dispatch); the best, not the mean,
+    because other processes on a shared machine only ever add time."""
     fn()
     best = math.inf
-    for _ in range(2):
+    for _ in range(reps):
         t = time.perf_counter()
         fn()
         if device.startswith("cuda"):
