@@ -86,5 +86,10 @@ def test_time_estimate_scales_with_the_data_and_the_lattice(make_config):
     two = estimate_run(cfg, 2000, 384, 0, device="cpu")
     assert one.seconds_per_epoch > 0 and two.seconds_per_epoch == pytest.approx(2 * one.seconds_per_epoch, rel=1e-6)
     assert "ms per batch" in one.basis
-    deeper = make_config(**{"lattice.steps": 3 * cfg.lattice.steps})
-    assert estimate_run(deeper, 1000, 384, 0, device="cpu").seconds_per_epoch > one.seconds_per_epoch
+    # lattices too big to build are timed through one shared probe of their rule, scaled by cells, steps and FLOPs
+    big = {"lattice.shape": "40x40x40", "lattice.neighbourhood": "moore", "lattice.channels": 32, "lattice.steps": 10}
+    wide = estimate_run(make_config(**big, **{"lattice.hidden": 512}), 1000, 384, 0, device="cpu")
+    narrow = estimate_run(make_config(**big, **{"lattice.hidden": 256}), 1000, 384, 0, device="cpu")
+    longer = estimate_run(make_config(**{**big, "lattice.hidden": 256, "lattice.steps": 20}), 1000, 384, 0, device="cpu")
+    assert wide.seconds_per_epoch > 1.9 * narrow.seconds_per_epoch
+    assert longer.seconds_per_epoch > 1.9 * narrow.seconds_per_epoch

@@ -80,7 +80,7 @@ def memory(cfg: RunConfig, n_train: int, n_val: int, dim: int) -> dict[str, int]
     fire = 1 if lat.fire_rate < 1 else 0
     expanded = n * k * c * h * FLOAT                # bmm materialises the shared rule per cell
     train = FLOAT * b * n * (lat.steps * (k * c + h + fire) + 2 * k * c + 2 * h + 3 * c) + expanded
-    e = max(1, min(EVAL_CHUNK, max(n_train, n_val, 1)))
+    e = min(EVAL_CHUNK, max(n_train, n_val)) if n_train else EVAL_CHUNK   # unknown size: a full chunk
     evaluation = FLOAT * e * n * (k * c + h + 3 * c) + expanded
     record = FLOAT * (lat.steps + 1) * n * c * 2    # one snapshot's trace, and its numpy copy
     data = FLOAT * dim * 2 * (n_train + n_val)
@@ -155,7 +155,7 @@ def _probe_direct(cfg: RunConfig, dim: int, b: int, e: int, device: str) -> tupl
 
 
 def _probe_scaled(lat: LatticeConfig, b: int, device: str) -> tuple[float, float, float]:
-    """Two tiny lattices (3³ and 6³ cells, 2 steps) with this rule, capped at 16×64 and scaled by FLOPs:
+    """Two tiny lattices (3³ and 6³ cells, 2 steps) with this rule capped at 16×64 (probe_speed scales by FLOPs):
     (seconds of overhead per batch, seconds per cell·step·sample training, … evaluating)."""
     from ..model.lattice import CellLattice
     c, h = min(lat.channels, PROBE_C), min(lat.hidden, PROBE_H)
@@ -176,9 +176,7 @@ def _probe_scaled(lat: LatticeConfig, b: int, device: str) -> tuple[float, float
     per = (t1 - t0) / (u1 - u0)
     if per <= 0:                                    # timing noise on a busy machine: no overhead term
         per = t1 / u1
-    k = 1 + NEIGHBOURHOODS[lat.neighbourhood]
-    scale = _flops(k, lat.channels, lat.hidden) / _flops(k, c, h)
-    return max(0.0, t0 - per * u0), per * scale, t_eval / u1 * scale
+    return max(0.0, t0 - per * u0), per, t_eval / u1
 
 
 def probe_speed(cfg: RunConfig, dim: int, n_train: int, n_val: int, device: str,
@@ -190,12 +188,18 @@ def probe_speed(cfg: RunConfig, dim: int, n_train: int, n_val: int, device: str,
         e = max(1, min(EVAL_CHUNK, n_train + n_val, 64))
         key = ("direct", repr(cfg.lattice), repr(cfg.loss), cfg.optim.optimizer, dim, b, e, device)
     else:
-        key = ("scaled", repr(cfg.lattice), b, device)
+        lat = cfg.lattice               # the probed rule: capped width, same neighbourhood and update kind
+        key = ("scaled", lat.neighbourhood, lat.boundary, lat.activation, lat.fire_rate < 1, min(lat.cell_code, 8),
+               min(lat.channels, PROBE_C), min(lat.hidden, PROBE_H), min(b, 16), device)
     if key not in _PROBES:
         with torch.random.fork_rng(devices=[]):     # the probe must not move the run's random streams
             torch.manual_seed(0)
             _PROBES[key] = _probe_direct(cfg, dim, b, e, device) if direct else _probe_scaled(cfg.lattice, b, device)
     over, per, per_eval = _PROBES[key]
+    if not direct:
+        lat, k = cfg.lattice, 1 + NEIGHBOURHOODS[cfg.lattice.neighbourhood]
+        scale = _flops(k, lat.channels, lat.hidden) / _flops(k, min(lat.channels, PROBE_C), min(lat.hidden, PROBE_H))
+        per, per_eval = per * scale, per_eval * scale
     basis = (f"timed {b}-sample updates of this lattice on {device}: {over * 1e3:.1f} ms per batch" if direct else
              f"timed probe of this rule on {device}, scaled by FLOPs: {per * 1e9:.1f} ns per cell·step·sample")
     return over, per, per_eval, basis
