@@ -78,6 +78,8 @@ class ReportPanel(QWidget):
         self.eval_label = QLabel()
         self.eval_label.setWordWrap(True)
         self.eval_table = _table(["predictor"] + [h for _, h in EVAL_COLUMNS])
+        self.eval_table.setToolTip("the run's best checkpoint on the chosen file, beside identity and the ridge map "
+                                   "the run fitted on its training pairs; retrieval ranks all answers of the file")
         self.eval_table.hide()
         top = QWidget()
         tv = QVBoxLayout(top)
