@@ -104,7 +104,7 @@ def variants(m: CellLattice, q: torch.Tensor, args) -> dict:
 
 
 def time_cell(name: str, m: CellLattice, batch: int, args) -> None:
-    q = torch.nn.functional.normalize(torch.randn(batch, DIM), dim=-1)
+    q = torch.nn.functional.normalize(torch.randn(batch, m.dim), dim=-1)
     print(f"\n{name}: grid {'×'.join(map(str, m.shape))}, state {m.cfg.channels}, {NEIGHBOURHOODS[m.cfg.neighbourhood]} "
           f"neighbours, rule {(1 + NEIGHBOURHOODS[m.cfg.neighbourhood]) * m.cfg.channels}→{m.cfg.hidden}→"
           f"{m.cfg.channels} {m.cfg.activation}, cell code {m.cfg.cell_code}, {m.cfg.steps} steps, batch {batch}")
@@ -216,7 +216,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}")
     proto = LatticeConfig(shape=(8, 8, 12), channels=8, hidden=16, steps=25, cell_code=0)
-    time_cell("prototype cell", trained_looking(CellLattice(DIM, proto)), 32, args)
+    time_cell("prototype cell", trained_looking(CellLattice(768, proto)), 32, args)   # 768-d: a plain reshape
     cfg = from_preset(args.preset)
     time_cell(f"'{args.preset}' preset cell", trained_looking(CellLattice(DIM, cfg.lattice)), cfg.optim.batch_size, args)
     if not args.no_epoch:

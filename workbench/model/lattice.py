@@ -98,7 +98,10 @@ class CellLattice(nn.Module):
         self.reshaper = Reshaper(dim, self.shape, cfg.learn_projection) if cfg.io == "volume" else None
         K = 1 + NEIGHBOURHOODS[cfg.neighbourhood]
         # each first-layer conv: its size, and which row block of w1 sits at each tap (K = the zero block)
-        self._plan = [(size, [k if k >= 0 else K for k in taps]) for size, taps in conv_plan(cfg.neighbourhood)]
+        self._sizes = []
+        for i, (size, taps) in enumerate(conv_plan(cfg.neighbourhood)):
+            self._sizes.append(size)
+            self.register_buffer(f"_taps{i}", torch.tensor([k if k >= 0 else K for k in taps]), persistent=False)
         # The shared cell rule ("cell prototype"): C·K (+ cell code) → H → C.
         self.w1 = nn.Parameter(torch.randn(K * C, H) / math.sqrt(K * C))
         self.b1 = nn.Parameter(torch.zeros(H))
@@ -148,7 +151,8 @@ class CellLattice(nn.Module):
     def rule_kernels(self):
         """The rule as conv weights, computed once per forward (autograd carries gradients back to w1, w2, …).
 
-        Returns ([(w (H, C, kx, ky, kz), padding)], bias (1, H, X, Y, Z), w2 (C, H, 1, 1, 1), b2 (C,)).
+        Returns ([(w (H, C, kx, ky, kz), padding)], bias (1, H, X, Y, Z) or (H,) without cell codes,
+        w2 (C, H, 1, 1, 1), b2 (C,)).
         For tanh the factors of 2·σ(2x) − 1 are folded in: first layer and bias ×2, then
         W2ᵀ(2σ − 1) + b2 = (2·W2)ᵀσ + (b2 − Σ_h W2[h]).
         """
@@ -156,9 +160,12 @@ class CellLattice(nn.Module):
         X, Y, Z = self.shape
         g = 1.0 if self.cfg.activation == "relu" else 2.0
         blocks = torch.cat([self.w1.view(-1, C, H), self.w1.new_zeros(1, C, H)])   # (K+1, C, H)
-        convs = [((g * blocks[taps]).permute(2, 1, 0).reshape(H, C, *size), tuple(k // 2 for k in size))
-                 for size, taps in self._plan]
-        bias = (g * self.rule_bias()).view(1, X, Y, Z, H).permute(0, 4, 1, 2, 3)    # channels-last view
+        convs = [((g * blocks.index_select(0, getattr(self, f"_taps{i}"))).permute(2, 1, 0).reshape(H, C, *size),
+                  tuple(k // 2 for k in size)) for i, size in enumerate(self._sizes)]
+        if self.code is None:   # the same bias in every cell: the first conv adds it (cheaper backward)
+            bias = g * self.b1
+        else:
+            bias = (g * self.rule_bias()).view(1, X, Y, Z, H).permute(0, 4, 1, 2, 3)    # channels-last view
         w2, b2 = (self.w2, self.b2) if g == 1.0 else (2 * self.w2, self.b2 - self.w2.sum(0))
         return convs, bias, w2.T.reshape(C, H, 1, 1, 1), b2
 
@@ -207,14 +214,17 @@ def _step(x, convs, bias, w2, b2, boundary: str, relu: bool, fire):
     In-place ops only touch tensors no backward needs (conv outputs), so autograd stays exact.
     """
     pre = None
+    per_cell = bias.dim() > 1
     for w, pad in convs:
+        b = None if per_cell or pre is not None else bias
         if boundary == "walls":      # zeros beyond the faces: the conv's own padding, no copy
-            y = F.conv3d(x, w, padding=pad)
+            y = F.conv3d(x, w, b, padding=pad)
         else:
             px, py, pz = pad
-            y = F.conv3d(F.pad(x, (pz, pz, py, py, px, px), mode=PAD_MODES[boundary]), w)
+            y = F.conv3d(F.pad(x, (pz, pz, py, py, px, px), mode=PAD_MODES[boundary]), w, b)
         pre = y if pre is None else pre.add_(y)
-    pre = pre.add_(bias)
+    if per_cell:
+        pre = pre.add_(bias)
     h = pre.relu_() if relu else pre.sigmoid_()                 # (B, H, X, Y, Z)
     d = F.conv3d(h, w2, b2)                                    # (B, C, X, Y, Z)
     if fire is not None:
