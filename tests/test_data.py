@@ -46,11 +46,11 @@ def test_validation_names_file_row_and_field(tmp_path):
     text = [str(p) for p in problems]
     assert any("bad.csv, row 2 (line 3), field 'question': empty" in t for t in text)
     assert any("row 3" in t and "'answer'" in t and "same as the question" in t for t in text)
-    assert any("row 4" in t and "duplicate of the question in row 1" in t for t in text)
-    assert any("row 5" in t and "too long" in t for t in text)
-    assert len(problems) == 4
+    assert any("row 4" in t and "same question as row 1 with another answer" in t for t in text)  # a note: kept
+    assert any("row 5" in t and "over the data.max_chars guard of 40" in t for t in text)
+    assert [(p.row, p.level) for p in problems] == [(2, "error"), (3, "warning"), (4, "note"), (5, "error")]
     kept = drop_invalid(load_dataset(path), problems)
-    assert [r for r in kept.rows] == [1]
+    assert [r for r in kept.rows] == [1, 4]
 
 
 def test_missing_column_and_bad_bytes_are_reported(tmp_path):
@@ -61,19 +61,18 @@ def test_missing_column_and_bad_bytes_are_reported(tmp_path):
     assert "missing column 'answer'" in str(e.value) and "nocol.csv" in str(e.value)
     p2 = tmp_path / "latin1.csv"
     p2.write_bytes(b"question,answer,category\nWhat is ok?,Fine answer.,a\nCaf\xe9 question?,Answer here.,b\n")
-    with pytest.raises(DataError) as e:
-        load_dataset(p2)
-    assert e.value.problems[0].row == 2 and e.value.problems[0].field == "question"
-    assert "UTF-8" in e.value.problems[0].message
+    problems = validate(load_dataset(p2))      # the file loads; the row with bad bytes is an error
+    assert [(p.row, p.field, p.level) for p in problems] == [(2, "question", "error")]
+    assert "UTF-8" in problems[0].message
 
 
 def test_jsonl_bad_line_is_located(tmp_path):
     path = tmp_path / "d.jsonl"
     path.write_text('{"question": "What is a dog?", "answer": "A loyal animal."}\n\n{"question": "Broken"\n')
-    with pytest.raises(DataError) as e:
-        load_dataset(path)
-    prob = e.value.problems[0]
-    assert (prob.row, prob.line) == (2, 3) and "invalid JSON" in prob.message
+    ds = load_dataset(path)
+    prob = validate(ds)[0]
+    assert (prob.row, prob.line, prob.level) == (2, 3, "error") and "invalid JSON" in prob.message
+    assert len(ds) == 1 and ds.n_records == 2
 
 
 def test_failed_save_keeps_the_old_file(tmp_path):

@@ -146,7 +146,7 @@ def test_early_stopping_keeps_best(make_config, prepared_45):
 def test_quality_filter_runs_and_reports_each_dropped_row(make_config):
     cfg = make_config(**{"data.min_pair_cosine": 0.65})
     p = prepare(cfg, str(SAMPLE_45))
-    dropped = [n for n in p.notes if "quality filter" in n]
+    dropped = [str(x) for x in p.problems if x.kind == "quality_filter" and x.level == "warning"]
     assert dropped and len(p.train) + len(p.val) == 45 - len(dropped)
     assert all("pairs_45.csv, row" in n and "field 'answer'" in n and "< 0.650" in n for n in dropped)
     assert p.stats["all"]["qa_cosine"]["min"] >= 0.65

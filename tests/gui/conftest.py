@@ -10,6 +10,8 @@ def env_dirs(tmp_path, monkeypatch, cache_dir):
     monkeypatch.setenv("LATTICE_WORKBENCH_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("LATTICE_WORKBENCH_AUTOSAVE", str(tmp_path / "autosave"))
     monkeypatch.setenv("LATTICE_WORKBENCH_CACHE", str(cache_dir))
+    monkeypatch.setenv("LATTICE_WORKBENCH_SETTINGS", str(tmp_path / "settings.ini"))   # never the user's QSettings
+    monkeypatch.setenv("LATTICE_WORKBENCH_DOCUMENTS", str(tmp_path / "documents"))
     return tmp_path
 
 

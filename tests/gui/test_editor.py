@@ -29,12 +29,16 @@ def test_invalid_edit_is_flagged_and_blocks_training(window):
     # read through the model (as the view does): QModelIndex.data() from Python mishandles None in PySide6 6.12
     assert model.data(model.index(4, 1), Qt.BackgroundRole).color() == INVALID
     assert "empty" in model.data(model.index(4, 1), Qt.ToolTipRole)
-    panel.proxy.setData(panel.index_of(6, 0), model.dataset.pairs[0].question)
-    assert "duplicate of the question in row 1" in model.data(model.index(6, 0), Qt.ToolTipRole)
-    assert not window.start_training()
-    assert window.errors and "row 5, field 'answer'" in window.errors[-1][1]
-    model.undo.undo()
-    model.undo.undo()
+    panel.proxy.setData(panel.index_of(6, 0), model.dataset.pairs[0].question)   # a repeated question is valid...
+    assert model.row_problems(6) == {}
+    panel.proxy.setData(panel.index_of(6, 1), model.dataset.pairs[0].answer)     # ...a repeated whole pair is not
+    assert "same question and answer as row 1" in model.data(model.index(6, 1), Qt.ToolTipRole)
+    asked = []
+    window.ask = lambda title, text, *a: (asked.append(text), QMessageBox.No)[1]
+    assert not window.start_training()                 # declined: nothing starts, the problems are shown
+    assert "row 5, field 'answer'" in asked[-1] and window.run is None
+    for _ in range(3):
+        model.undo.undo()
     assert model.problems() == []
 
 
@@ -52,13 +56,16 @@ def test_add_duplicate_delete_with_undo(window):
     assert model.rowCount() == n
 
 
-def test_search_category_filter_and_sort(window):
+def test_search_category_filter_and_sort(window, qtbot):
     panel = window.dataset_panel
+    n = panel.proxy.rowCount()
     panel.search.setText("gradient")
+    qtbot.waitUntil(lambda: panel.proxy.rowCount() < n, timeout=2000)   # typing is debounced
     shown = [panel.proxy.data(panel.proxy.index(r, 0), Qt.EditRole) for r in range(panel.proxy.rowCount())]
     assert shown and all("gradient" in (q + a).lower() for q, a in
                          ((p.question, p.answer) for p in window.model.dataset.pairs if p.question in shown))
     panel.search.clear()
+    qtbot.waitUntil(lambda: panel.proxy.rowCount() == n, timeout=2000)
     panel.category.setCurrentText("programming")
     assert panel.proxy.rowCount() == 9
     panel.category.setCurrentText("all categories")

@@ -46,8 +46,10 @@ def run(argv: list[str] | None = None) -> int:
         if args.json_out:
             atomic_write_text(args.json_out, json.dumps(result.as_json(), indent=2) + "\n")
     except DataError as exc:
-        print(f"error: invalid data ({len(exc.problems)} problem(s)):", file=sys.stderr)
-        print(exc.report(), file=sys.stderr)
+        from ..data.problem_report import summarise_problems
+        print(f"error: invalid data ({sum(p.level == 'error' for p in exc.problems):,} error(s)); "
+              "pass --drop-invalid to score without those rows", file=sys.stderr)
+        print(summarise_problems(exc.problems), file=sys.stderr)
         return EXIT_BAD_INPUT
     except (EvalError, CheckpointError, ConfigError, TeacherError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

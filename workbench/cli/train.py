@@ -1,7 +1,7 @@
 """workbench-train: the headless trainer. Prints events, writes the run folder, exits non-zero on bad input.
 
     workbench-train DATA [--val VAL_DATA] [--preset NAME] [--config FILE] [--set key=value ...]
-                    [--teacher MODEL] [--epochs N] [--seed N] --out RUN_DIR
+                    [--teacher MODEL] [--epochs N] [--seed N] [--columns question=Q,answer=A] --out RUN_DIR
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ EXIT_BAD_INPUT, EXIT_TRAINING_FAILED = 2, 1
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench-train",
                                 description="Train a 3D cellular lattice to map question embeddings to answer embeddings.")
-    p.add_argument("data", help="dataset: .csv (question,answer[,category]), .jsonl or .json")
+    p.add_argument("data", help="dataset: .csv (question,answer[,category,...]), .jsonl, .json or .parquet")
     p.add_argument("--val", help="explicit validation dataset (default: a seeded split of DATA)")
     p.add_argument("--preset", default=DEFAULT_PRESET, choices=list(PRESETS), help=f"default: {DEFAULT_PRESET}")
     p.add_argument("--config", help="JSON config file, applied after the preset")
@@ -34,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed for split, init, batches and noise")
     p.add_argument("--out", required=True, help="run folder for config.json, history.csv, checkpoints, report.md")
     p.add_argument("--resume", help="checkpoint (e.g. RUN_DIR/last.pt) to continue from")
-    p.add_argument("--drop-invalid", action="store_true", help="leave invalid rows out (each is reported) instead of stopping")
+    p.add_argument("--drop-invalid", action="store_true",
+                   help="leave rows with errors out (each is listed in RUN_DIR/data_problems.csv) instead of stopping")
+    p.add_argument("--columns", metavar="ROLE=COL,...",
+                   help="column names of a file that does not use question/answer, e.g. "
+                        "question=Q,answer=A[,category=C,group=G]; other columns are kept")
     p.add_argument("--cache-dir", help="teacher embedding cache folder (default: user cache dir)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -64,9 +68,9 @@ def make_config(args):
 class Printer(EventSink):
     """Turns events into terminal lines; the progress bar redraws in place on a TTY."""
 
-    def __init__(self, quiet: bool, stream=sys.stderr):
-        self.quiet, self.stream = quiet, stream
-        self.tty = stream.isatty()
+    def __init__(self, quiet: bool, stream=None):
+        self.quiet, self.stream = quiet, stream or sys.stderr   # looked up now, so a redirected stderr is used
+        self.tty = self.stream.isatty()
 
     def bar(self, label: str, done: int, total: int, extra: str = "") -> None:
         if self.quiet or not self.tty:
@@ -109,6 +113,22 @@ class Printer(EventSink):
             self.line(f"error: {ev.error}")
 
 
+def report_data_problems(say, problems, out_dir: str, rows_read: int | None = None,
+                         rows_used: int | None = None) -> None:
+    """A short summary on the console; the full list in OUT/data_problems.csv when rows are involved."""
+    from ..data.problem_report import PROBLEMS_FILE, summarise_problems, write_problems_csv
+    if not problems:
+        return
+    say(summarise_problems(problems, rows_read=rows_read, rows_used=rows_used))
+    if any(p.row is not None for p in problems):
+        path = os.path.join(out_dir, PROBLEMS_FILE)
+        try:
+            write_problems_csv(path, problems)
+            say(f"full list of data problems: {path}")
+        except OSError as exc:
+            say(f"could not write the full list to {path}: {exc.strerror or exc}")
+
+
 def final_table(metrics: dict) -> str:
     rows = [("identity", "baseline_identity"), ("mean answer", "baseline_mean_answer"), ("ridge", "baseline_ridge")]
     out = [f"{'predictor':<14}{'val cos':>9}{'top-1':>8}{'top-5':>8}{'MRR':>8}{'train cos':>11}"]
@@ -129,8 +149,10 @@ def run(argv: list[str] | None = None) -> int:
     printer = Printer(args.quiet)
     try:
         cfg = make_config(args)
-        prepared = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid,
+        prepared = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid, columns=args.columns,
                            progress=lambda d, t, h: printer.bar("embedding", d, t, f"({h} cached)"))
+        report_data_problems(printer.line, prepared.problems, args.out, prepared.rows_read,
+                             len(prepared.train) + len(prepared.val))
         for note in prepared.notes:
             printer.line(note)
         printer.line(f"teacher {prepared.teacher}: {prepared.cache_hits} texts from cache, "
@@ -138,7 +160,8 @@ def run(argv: list[str] | None = None) -> int:
         state = TrainingState.create(cfg, prepared.data, out_dir=args.out)
         if args.resume:
             state.resume_from(args.resume)
-        recorder = RunRecorder(args.out, cfg, prepared.stats, prepared.notes, prepared.teacher)
+        recorder = RunRecorder(args.out, cfg, prepared.stats, prepared.notes, prepared.teacher,
+                               problems=prepared.problems)
         recorder.history = list(state.history)  # a resumed run's history.csv keeps the earlier epochs
         finished = None
         for ev in train(state):
@@ -147,8 +170,12 @@ def run(argv: list[str] | None = None) -> int:
             if isinstance(ev, Finished):
                 finished = ev
     except DataError as exc:
-        print(f"error: invalid data ({len(exc.problems)} problem(s)):", file=sys.stderr)
-        print(exc.report(), file=sys.stderr)
+        say = lambda text: print(text, file=sys.stderr)  # noqa: E731
+        errors = sum(p.level == "error" for p in exc.problems)
+        say(f"error: invalid data ({errors:,} error(s)); nothing was trained")
+        report_data_problems(say, exc.problems, args.out)
+        if any(p.row is not None and p.level == "error" for p in exc.problems):
+            say("fix those rows, or pass --drop-invalid to train without them")
         return EXIT_BAD_INPUT
     except (ConfigError, TeacherError, CheckpointError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from .dataset import Dataset, Problem
+from .pairs import Dataset, Problem
 
 
 def _mean_std(values) -> dict[str, float]:
@@ -59,7 +59,6 @@ def quality_filter(ds: Dataset, q: np.ndarray, a: np.ndarray, min_cos: float):
         if c >= min_cos:
             keep.append(i)
         else:
-            line = ds.lines[i] if i < len(ds.lines) else None
-            dropped.append(Problem(ds.path, ds.rows[i], "answer",
-                                   f"dropped by quality filter: Q→A cosine {c:.3f} < {min_cos:.3f}", line))
+            dropped.append(Problem(ds.path, ds.rows[i], "answer", f"dropped by quality filter: Q→A cosine {c:.3f} "
+                                   f"< {min_cos:.3f} (data.min_pair_cosine)", ds.line_of(i), "warning", "quality_filter"))
     return keep, dropped

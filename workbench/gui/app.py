@@ -23,6 +23,13 @@ def preload_heavy_modules() -> threading.Thread:
     return t
 
 
+def save_edits_on_quit(app, win) -> None:
+    """Unsaved edits reach the recovery file on every way out: quit, SIGTERM/SIGINT/SIGHUP (exit 128+signal)."""
+    from .quit_signals import QuitOnSignal
+    app.aboutToQuit.connect(win.autosaver.flush)
+    QuitOnSignal(lambda signum: win.quit_now(128 + signum), win)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="workbench", description="Lattice Workbench desktop app")
     ap.add_argument("data", nargs="?", default=str(SAMPLE) if SAMPLE.exists() else None,
@@ -45,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("Lattice Workbench")
     win = MainWindow(args.data)
     win.show()
+    save_edits_on_quit(app, win)
     if args.screenshot:
         from .screenshot import run_and_capture
         QTimer.singleShot(0, lambda: run_and_capture(win, args.screenshot, args.epochs))

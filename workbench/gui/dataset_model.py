@@ -1,94 +1,159 @@
-"""A QAbstractTableModel over the core Dataset, with QUndoStack commands and inline validation.
+"""A QAbstractTableModel over the core Dataset, with QUndoStack commands and the run's data rules.
 
 Edits go through undo commands, so every change (cell edit, add, duplicate, delete) can be
-undone. Validation reuses the core's rules (`validate_pair` plus duplicate questions), so the
-table flags exactly what the trainer would refuse.
+undone. Problems come from RowChecks (table_checks.py): the trainer's own rules with the
+config's data section, cached per row, so the table shows what a run would refuse (error,
+red), drop (warning, amber) or only count (note). Built for 10k+ rows: long texts are elided
+for display (the row editor shows them in full) and nothing is computed per cell beyond a slice.
 """
 
 from __future__ import annotations
 
 import copy
-from collections import Counter
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QUndoCommand, QUndoStack
 
-from ..data.dataset import Dataset, DialoguePair, ValidationRules, _norm, validate_pair
+from ..data.dataset import Dataset, DialoguePair
+from .table_checks import Issue, RowChecks
+from .table_search import DatasetFilter  # noqa: F401  (importable from here, as before)
 
-COLUMNS = ["question", "answer", "category", "Q len", "A len", "Q→A cos", "split"]
-EDITABLE = 3          # the first three columns hold text; the rest are derived
-INVALID = QColor(255, 205, 205)
+TEXT_FIELDS = ["question", "answer", "category"]
+DERIVED = ["Q len", "A len", "Q→A cos", "split"]
+COLUMNS = TEXT_FIELDS + DERIVED   # without extra columns; a loaded file's extra columns go after "category"
+EDITABLE = 3                      # the first three columns hold text; extra columns are editable too
+ELIDE = 160                       # characters shown in a cell; the row editor shows the whole text
+INVALID = QColor(255, 205, 205)   # error: the run cannot use the row
+WARNED = QColor(255, 231, 186)    # warning: the run drops the row (or strips characters from it)
+CELL_TEXT = QColor(20, 20, 20)    # dark text on the light marks, readable in the dark theme too
+HEADER_TIPS = {"question": "the question the teacher embeds as input", "answer": "the answer whose embedding is the target",
+               "category": "free label, used by the category filter", "Q len": "question length in characters",
+               "A len": "answer length in characters",
+               "Q→A cos": "teacher cosine between question and answer (after a run)",
+               "split": "train or val in the latest run (validation rows are never trained on)"}
+
+
+def get_field(pair: DialoguePair, name: str) -> str:
+    if name in TEXT_FIELDS:
+        return getattr(pair, name)
+    return pair.extra.get(name, "")
+
+
+def set_field(pair: DialoguePair, name: str, value: str) -> None:
+    if name in TEXT_FIELDS:
+        setattr(pair, name, value)
+    else:
+        pair.extra = {**pair.extra, name: value}   # a new dict: the row checks see the change
+
+
+def elide(text: str) -> str:
+    short = text[:ELIDE]
+    return short.replace("\n", " ⏎ ") + ("…" if len(text) > ELIDE else "")
 
 
 class DatasetModel(QAbstractTableModel):
     dirtyChanged = Signal(bool)
     contentChanged = Signal()
+    problemsChanged = Signal()
 
     def __init__(self, dataset: Dataset | None = None, parent=None):
         super().__init__(parent)
         self.dataset = dataset or Dataset()
-        self.rules = ValidationRules()
+        self.checks = RowChecks()
         self.undo = QUndoStack(self)
         self.undo.cleanChanged.connect(lambda clean: self.dirtyChanged.emit(not clean))
         self.cosines: dict[int, float] = {}      # id(pair) → raw Q→A cosine, when embeddings are known
         self.splits: dict[int, str] = {}         # id(pair) → "train" / "val"
-        self._problems: list[dict[str, str]] = []
-        self._revalidate()
+        self.file_problems: list = []            # load problems of records the table could not take in
+        self.columns: list[str] = list(COLUMNS)
+        self.editable: set[str] = set(TEXT_FIELDS)
+        self._set_columns()
+        self.checks.update(self.dataset.pairs)
+
+    def _set_columns(self) -> None:
+        extra = [c for c in self.dataset.columns if c not in COLUMNS]
+        self.columns = TEXT_FIELDS + extra + DERIVED
+        self.editable = set(TEXT_FIELDS) | set(extra)
 
     # ---------------------------------------------------------------- Qt model API
     def rowCount(self, parent=QModelIndex()):
         return 0 if parent.isValid() else len(self.dataset.pairs)
 
     def columnCount(self, parent=QModelIndex()):
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(self.columns)
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
-        if role != Qt.DisplayRole:
-            return None
-        return COLUMNS[section] if orientation == Qt.Horizontal else str(section + 1)
+        if orientation == Qt.Vertical:
+            return str(section + 1) if role == Qt.DisplayRole else None
+        name = self.columns[section]
+        if role == Qt.DisplayRole:
+            return name
+        if role == Qt.ToolTipRole:
+            return HEADER_TIPS.get(name, f"extra column '{name}' from the file (kept when saving)")
+        return None
 
     def flags(self, index):
         base = Qt.ItemIsEnabled | Qt.ItemIsSelectable
-        return base | Qt.ItemIsEditable if index.column() < EDITABLE else base
+        return base | Qt.ItemIsEditable if self.columns[index.column()] in self.editable else base
+
+    def column_of(self, name: str) -> int:
+        return self.columns.index(name)
+
+    def sort_key(self, row: int, col: int):
+        name = self.columns[col]
+        pair = self.dataset.pairs[row]
+        if name == "Q len":
+            return len(pair.question)
+        if name == "A len":
+            return len(pair.answer)
+        if name == "Q→A cos":
+            return self.cosines.get(id(pair))
+        if name == "split":
+            return self.splits.get(id(pair), "")
+        return get_field(pair, name).casefold()
 
     def data(self, index, role=Qt.DisplayRole):
         if not index.isValid():
             return None
         pair = self.dataset.pairs[index.row()]
-        col = index.column()
-        name = COLUMNS[col]
-        if role in (Qt.DisplayRole, Qt.EditRole):
-            if col < EDITABLE:
-                text = getattr(pair, name)
-                return text if role == Qt.EditRole else text.replace("\n", " ⏎ ")
-            if col == 3:
-                return len(pair.question)
-            if col == 4:
-                return len(pair.answer)
-            if col == 5:
-                c = self.cosines.get(id(pair))
-                return None if c is None else round(c, 3)
-            return self.splits.get(id(pair), "")
+        name = self.columns[index.column()]
+        text_col = name in self.editable
+        if role == Qt.DisplayRole:
+            if text_col:
+                return elide(get_field(pair, name))
+            value = self.sort_key(index.row(), index.column())
+            return round(value, 3) if isinstance(value, float) else value
+        if role == Qt.EditRole:
+            return get_field(pair, name) if text_col else self.data(index, Qt.DisplayRole)
         if role == Qt.UserRole:  # sort key: numbers sort as numbers
-            return self.data(index, Qt.DisplayRole)
-        problem = self._problems[index.row()].get(name) if col < EDITABLE else None
-        if role == Qt.BackgroundRole and problem:
-            return QBrush(INVALID)
-        if role == Qt.ToolTipRole:
-            if problem:
-                return f"{name}: {problem}"
-            return getattr(pair, name) if col < EDITABLE else None
-        return None
+            return self.sort_key(index.row(), index.column())
+        if role not in (Qt.BackgroundRole, Qt.ForegroundRole, Qt.ToolTipRole) or not text_col:
+            return None
+        issues = [it for it in self.checks.issues[index.row()] if it.field == name]
+        level = next((lv for lv in ("error", "warning") if any(it.level == lv for it in issues)), None)
+        if role == Qt.BackgroundRole:
+            return QBrush(INVALID if level == "error" else WARNED) if level else None
+        if role == Qt.ForegroundRole:
+            return QBrush(CELL_TEXT) if level else None
+        if issues:
+            return "\n".join(f"{it.level}: {name}: {it.message}" for it in issues)
+        text = get_field(pair, name)
+        return text[:1000] + ("…" if len(text) > 1000 else "") if text else None
 
     def setData(self, index, value, role=Qt.EditRole):
-        if role != Qt.EditRole or not index.isValid() or index.column() >= EDITABLE:
+        if role != Qt.EditRole or not index.isValid():
             return False
-        name = COLUMNS[index.column()]
-        old = getattr(self.dataset.pairs[index.row()], name)
+        return self.set_text(index.row(), self.columns[index.column()], value)
+
+    def set_text(self, row: int, name: str, value) -> bool:
+        """One undoable cell edit (the table's editor and the row editor both come here)."""
+        if name not in self.editable:
+            return False
+        old = get_field(self.dataset.pairs[row], name)
         value = str(value)
         if value == old:
             return False
-        self.undo.push(_EditCell(self, index.row(), name, old, value))
+        self.undo.push(_EditCell(self, row, name, old, value))
         return True
 
     # ---------------------------------------------------------------- editing API (all undoable)
@@ -100,7 +165,7 @@ class DatasetModel(QAbstractTableModel):
     def duplicate_rows(self, rows: list[int]) -> None:
         if rows:
             last = max(rows)
-            copies = [copy.copy(self.dataset.pairs[r]) for r in sorted(rows)]
+            copies = [copy.deepcopy(self.dataset.pairs[r]) for r in sorted(rows)]
             self.undo.push(_InsertRows(self, last + 1, copies, "Duplicate rows"))
 
     def delete_rows(self, rows: list[int]) -> None:
@@ -111,42 +176,52 @@ class DatasetModel(QAbstractTableModel):
         self.beginResetModel()
         self.dataset = ds
         self.cosines, self.splits = {}, {}
-        self._revalidate(emit=False)
+        in_table = set(ds.rows)
+        self.file_problems = [p for p in ds.load_problems if p.row is None or p.row not in in_table]
+        self._set_columns()
+        self.checks.update(ds.pairs)
         self.endResetModel()
         self.undo.clear()
         self.undo.setClean()
         self.contentChanged.emit()
+        self.problemsChanged.emit()
+
+    def set_rules(self, rules) -> None:
+        """New data rules (the config's data section changed): every row is checked again."""
+        self.checks.set_rules(rules)
+        self._revalidate()
 
     def set_annotations(self, cosines: dict[int, float], splits: dict[int, str]) -> None:
         """Per-row cosine and split from a run; keys are row positions at the time the run started."""
         self.cosines = {id(self.dataset.pairs[i]): c for i, c in cosines.items() if i < len(self.dataset.pairs)}
         self.splits = {id(self.dataset.pairs[i]): s for i, s in splits.items() if i < len(self.dataset.pairs)}
         if self.rowCount():
-            self.dataChanged.emit(self.index(0, 3), self.index(self.rowCount() - 1, len(COLUMNS) - 1))
+            first = self.column_of("Q len")
+            self.dataChanged.emit(self.index(0, first), self.index(self.rowCount() - 1, len(self.columns) - 1))
 
     # ---------------------------------------------------------------- validation
     def problems(self) -> list[tuple[int, str, str]]:
-        return [(r, f, why) for r, d in enumerate(self._problems) for f, why in d.items()]
+        """(row, field, message) of every error and warning: what the run refuses or drops."""
+        return [(r, it.field, it.message) for r, it in self.checks.flat() if it.level != "note"]
 
     def row_problems(self, row: int) -> dict[str, str]:
-        return self._problems[row]
+        """field → message of the row's errors and warnings (notes are not problems of the row)."""
+        out: dict[str, str] = {}
+        for it in self.checks.issues[row]:
+            if it.level != "note":
+                out.setdefault(it.field, it.message)
+        return out
 
-    def _revalidate(self, emit: bool = True) -> None:
-        pairs = self.dataset.pairs
-        probs = [validate_pair(p, self.rules) for p in pairs]
-        first: dict[str, int] = {}
-        counts = Counter(_norm(p.question) for p in pairs if p.question.strip())
-        for i, p in enumerate(pairs):
-            key = _norm(p.question)
-            if p.question.strip() and counts[key] > 1:
-                if key in first:
-                    probs[i].setdefault("question", f"duplicate of the question in row {first[key] + 1}")
-                else:
-                    first[key] = i
-        changed = emit and len(probs) == len(self._problems) and probs != self._problems
-        self._problems = probs
+    def row_issues(self, row: int) -> tuple[Issue, ...]:
+        return self.checks.issues[row]
+
+    def _revalidate(self) -> None:
+        changed = self.checks.update(self.dataset.pairs)
         if changed and self.rowCount():
-            self.dataChanged.emit(self.index(0, 0), self.index(self.rowCount() - 1, EDITABLE - 1))
+            last = len(self.columns) - len(DERIVED) - 1
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), last),
+                                  [Qt.BackgroundRole, Qt.ForegroundRole, Qt.ToolTipRole])
+        self.problemsChanged.emit()
 
     def _after_change(self) -> None:
         self._revalidate()
@@ -160,9 +235,9 @@ class _EditCell(QUndoCommand):
 
     def _set(self, value: str) -> None:
         pair = self.m.dataset.pairs[self.row]
-        setattr(pair, self.name, value)
+        set_field(pair, self.name, value)
         self.m.cosines.pop(id(pair), None)       # the old cosine no longer describes this text
-        self.m.dataChanged.emit(self.m.index(self.row, 0), self.m.index(self.row, len(COLUMNS) - 1))
+        self.m.dataChanged.emit(self.m.index(self.row, 0), self.m.index(self.row, len(self.m.columns) - 1))
         self.m._after_change()
 
     def redo(self):
@@ -209,47 +284,3 @@ class _RemoveRows(QUndoCommand):
             self.m.dataset.pairs.insert(r, pair)
             self.m.endInsertRows()
         self.m._after_change()
-
-
-class DatasetFilter(QSortFilterProxyModel):
-    """Search box (question/answer/category contain the text) and a category filter; sorts numbers as numbers."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.text, self.category = "", ""
-        self.setSortRole(Qt.UserRole)
-
-    def _refilter(self, change) -> None:
-        if hasattr(self, "beginFilterChange"):   # Qt ≥ 6.9: invalidate*Filter() are deprecated
-            self.beginFilterChange()
-            change()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            change()
-            self.invalidateRowsFilter()
-
-    def set_text(self, text: str) -> None:
-        self._refilter(lambda: setattr(self, "text", text.casefold()))
-
-    def set_category(self, category: str) -> None:
-        self._refilter(lambda: setattr(self, "category", category))
-
-    def filterAcceptsRow(self, row, parent):
-        pair = self.sourceModel().dataset.pairs[row]
-        if self.category and pair.category != self.category:
-            return False
-        if self.text:
-            return any(self.text in getattr(pair, f).casefold() for f in ("question", "answer", "category"))
-        return True
-
-    def lessThan(self, left, right):
-        # Ask the Python model directly: QModelIndex.data() returning None from Python over-releases
-        # None in PySide6 6.12 (a refcount bug that later aborts the interpreter).
-        src = self.sourceModel()
-        a, b = src.data(left, Qt.UserRole), src.data(right, Qt.UserRole)
-        if a is None or b is None:
-            return (a is None) and (b is not None)
-        try:
-            return a < b
-        except TypeError:
-            return str(a) < str(b)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from ..data.dataset import DataError, load_dataset, save_dataset
+from .paths import is_shipped_sample, user_documents_dir
 
 FILTERS = "Datasets (*.csv *.jsonl *.json);;CSV (*.csv);;JSON Lines (*.jsonl);;JSON (*.json)"
 
@@ -20,16 +23,21 @@ class DatasetDocument(QObject):
         self.autosave = autosave
         self.path: str | None = None
 
-    def pick_open(self) -> None:
+    def pick_open(self) -> bool:
         if self.confirm_discard():
-            path, _ = QFileDialog.getOpenFileName(self.win, "Open dataset", "", FILTERS)
+            path = self.win.choose_path("Open dataset", str(Path(self.path).parent) if self.path else "", FILTERS)
             if path:
-                self.open(path)
+                return self.open(path)
+        return False
 
-    def pick_save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.win, "Save dataset as", self.path or "pairs.csv", FILTERS)
-        if path:
-            self.save(path)
+    def pick_save(self) -> bool:
+        """Save As; for the shipped sample the dialog starts in the user's documents folder."""
+        if self.path and is_shipped_sample(self.path):
+            start = str(user_documents_dir() / Path(self.path).name)
+        else:
+            start = self.path or str(user_documents_dir() / "pairs.csv")
+        path = self.win.choose_path("Save dataset as", start, FILTERS, save=True)
+        return bool(path) and self.save(path)
 
     def open(self, path: str) -> bool:
         try:
@@ -47,17 +55,19 @@ class DatasetDocument(QObject):
 
     def save(self, path: str | None = None) -> bool:
         target = path or self.path
-        if not target:
-            self.pick_save()
-            return self.path is not None and self.win.model.undo.isClean()
+        if not target or (path is None and is_shipped_sample(target)):
+            # never overwrite the shipped sample: Ctrl+S offers a copy in the user's folder instead
+            return self.pick_save()
         try:
             save_dataset(self.win.model.dataset, target)
         except (OSError, DataError, TypeError) as exc:
             self.win.show_error("Could not save", f"{target}: {exc}")
             return False
-        self.path = str(target)
+        old, self.path = self.path, str(target)
         self.win.model.undo.setClean()
         self.autosave.discard()
+        if old and old != self.path:
+            self.autosave.discard(old)   # the edits made to the old file are safe in the new one
         self.pathChanged.emit(self.path)
         return True
 

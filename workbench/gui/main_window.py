@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QSplitter, QTabWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
 
 from ..train.config import RunConfig, from_preset
 from .autosave import AutosaveController
@@ -28,7 +28,11 @@ from .panels import AskPanel, ReportPanel
 from .paths import user_dir  # noqa: F401  (kept importable from here)
 from .row_inspector import RowInspector
 from .run_controller import RunController
+from .table_checks import rules_from_config
+from .theme import Theme
+from .tips import apply_tips
 from .training_panel import TrainingPanel
+from .window_layout import WindowLayout
 
 
 class MainWindow(QMainWindow):
@@ -42,39 +46,45 @@ class MainWindow(QMainWindow):
         self.lattice = LatticeView()
         self.report = ReportPanel()
         self.ask_panel = AskPanel(lambda: self.model.dataset.answers())
-        self._layout()
+        self.window_layout = WindowLayout(self)
         self.autosaver = AutosaveController(self)
         self.document = DatasetDocument(self, self.autosaver)
         self.runs = RunController(self)
         self.inspector = RowInspector(self)
+        self.theme = Theme.of(QApplication.instance())
         self.actions_ = build_menus(self)
+        apply_tips(self)
+        self.statusBar().showMessage("Hover a control for what it does; F1 opens the guide", 8000)
+        self.training.form.changed.connect(self._rules_changed)
+        self._rules_changed()
         self.model.dirtyChanged.connect(self._update_title)
         self.document.pathChanged.connect(self._update_title)
+        self.window_layout.restore()
         if path:
             self.open_file(path)
         self._update_title()
 
-    def _layout(self) -> None:
-        self.tabs = QTabWidget()
-        for w, name in ((self.charts, "Charts"), (self.report, "Report"), (self.ask_panel, "Ask")):
-            self.tabs.addTab(w, name)
-        right = QSplitter(Qt.Vertical)   # curves and cube visible together while training
-        right.addWidget(self.tabs)
-        right.addWidget(self.lattice)
-        right.setSizes([520, 440])
-        split = QSplitter()
-        left = QSplitter(Qt.Vertical)
-        left.addWidget(self.dataset_panel)
-        split.addWidget(left)
-        split.addWidget(right)
-        split.addWidget(self.training)
-        split.setSizes([520, 820, 330])
-        self.setCentralWidget(split)
-        self.resize(1680, 960)
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not getattr(self, "_shown", False):   # the frame size is known only once shown
+            self._shown = True
+            self.window_layout.fit_to_screen()
 
     # ---------------------------------------------------------------- dialogs (replaceable in tests)
     def ask(self, title: str, text: str, buttons, default):
         return QMessageBox.question(self, title, text, buttons, default)
+
+    def choose_path(self, title: str, start: str, filters: str, save: bool = False) -> str:
+        """A file dialog; "" when cancelled."""
+        if save:
+            return QFileDialog.getSaveFileName(self, title, start, filters)[0]
+        return QFileDialog.getOpenFileName(self, title, start, filters)[0]
+
+    def show_welcome(self):
+        from .welcome import WelcomeDialog
+        self.welcome = WelcomeDialog(self)
+        self.welcome.open()
+        return self.welcome
 
     def show_error(self, title: str, message: str, details: str = "") -> None:
         self.last_error = (title, message)
@@ -106,8 +116,8 @@ class MainWindow(QMainWindow):
     def autosave(self) -> Path | None:
         return self.autosaver.autosave()
 
-    def start_training(self) -> bool:
-        return self.runs.start()
+    def start_training(self, drop_errors: bool | None = None) -> bool:
+        return self.runs.start(drop_errors)
 
     def set_paused(self, paused: bool) -> None:
         self.runs.set_paused(paused)
@@ -122,15 +132,34 @@ class MainWindow(QMainWindow):
         return self.grab().save(path)
 
     # ---------------------------------------------------------------- window
+    def _rules_changed(self) -> None:
+        """The table checks rows with the run's own data rules, from the form's config."""
+        rules = rules_from_config(self.training.form.config)
+        if rules != self.model.checks.rules:
+            self.model.set_rules(rules)
+
     def _update_title(self, *_):
         name = Path(self.path).name if self.path else "untitled"
         self.setWindowTitle(f"{name}[*] — Lattice Workbench")
         self.setWindowModified(not self.model.undo.isClean())
 
+    def quit_now(self, code: int = 0) -> None:
+        """Leave without asking (SIGTERM, logout): unsaved edits go to the recovery file, the run stops."""
+        self._quitting = True
+        self.autosaver.flush()
+        self.window_layout.save()
+        self.runs.shutdown(5000)
+        self.lattice.close_plotter()
+        QApplication.instance().exit(code)
+
     def closeEvent(self, event):
+        if getattr(self, "_quitting", False):
+            event.accept()
+            return
         if not self.document.confirm_discard():
             event.ignore()
             return
+        self.window_layout.save()
         self.runs.shutdown()
         self.lattice.close_plotter()
         event.accept()

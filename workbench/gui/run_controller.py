@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QMessageBox
 
 from ..data.dataset import Dataset
 from ..model.lattice_config import grid_shape
@@ -33,6 +34,8 @@ class RunController(QObject):
         self.last_finished: dict | None = None
         self.run_count = 0
         self.run_config = None
+        self.refused = ""       # why the last Start did not start, for --screenshot and the status bar
+        self.dropped = 0        # rows with errors the latest run was started without
         self.gc = GuiThreadGC(self)
         t = win.training
         t.start_btn.clicked.connect(self.start)
@@ -43,18 +46,20 @@ class RunController(QObject):
         return self.run is not None and self.run.is_running()
 
     # ---------------------------------------------------------------- start
-    def start(self) -> bool:
+    def start(self, drop_errors: bool | None = None) -> bool:
+        """Start a run on the table as it is. Rows with errors stop a run; here the user may train
+        without them (drop_errors=None asks, True drops without asking, False refuses)."""
         win = self.win
         if self.is_running():
             return False
-        problems = win.model.problems()
-        if problems:
-            r, field, why = problems[0]
-            win.show_error("Fix the dataset first", f"row {r + 1}, field '{field}': {why}"
-                           + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+        keep = self._rows_to_train(drop_errors)
+        if keep is None:
             return False
         cfg = copy.deepcopy(win.training.form.config)
-        ds = Dataset([copy.copy(p) for p in win.model.dataset.pairs], win.path or "<editor>")
+        pairs = [copy.deepcopy(p) for p in win.model.dataset.pairs]
+        ds = Dataset(pairs, win.path or "<editor>")
+        if len(keep) < len(pairs):
+            ds = ds.subset(keep)   # each row keeps its table row number: splits and cosines land on the right rows
         self.run_count += 1
         out = user_dir("runs") / time.strftime(f"run-%Y%m%d-%H%M%S-{self.run_count}")
         worker = TrainingWorker(cfg, ds, str(out))
@@ -69,6 +74,35 @@ class RunController(QObject):
         self.run.start()
         self.runningChanged.emit(True)
         return True
+
+    def _rows_to_train(self, drop_errors: bool | None) -> list[int] | None:
+        """Table rows the run gets: all but rows with errors, once the user agreed to leave those out."""
+        win = self.win
+        checks = win.model.checks
+        n = win.model.rowCount()
+        errors = checks.rows_at("error")
+        if not errors:
+            return list(range(n))
+        bad = set(errors)
+        dropped_anyway = set(checks.rows_at("warning")) - bad
+        first_row = errors[0]
+        first = next(it for it in checks.issues[first_row] if it.level == "error")
+        where = f"row {first_row + 1}, field '{first.field}': {first.message}"
+        text = (f"{len(bad):,} of {n:,} rows have errors a run cannot use (first: {where}).\n\n"
+                f"Train without them? {n - len(bad) - len(dropped_anyway):,} rows would train"
+                + (f" ({len(dropped_anyway):,} rows with warnings are left out too, as every run does)"
+                   if dropped_anyway else "") + ". The table is not changed; the Problems tab lists every row.")
+        if drop_errors is None:
+            title = f"Train without {len(bad):,} row{'' if len(bad) == 1 else 's'}?"
+            answer = win.ask(title, text, QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+            drop_errors = answer == QMessageBox.Yes
+        if not drop_errors:
+            win.dataset_panel.show_problems()
+            win.statusBar().showMessage(f"Not started: {len(bad):,} rows have errors ({where})", 15000)
+            self.refused = text
+            return None
+        self.dropped = len(bad)
+        return [i for i in range(n) if i not in bad]
 
     def _connect(self, worker: TrainingWorker) -> None:
         win = self.win

@@ -77,11 +77,12 @@ class TrainingWorker(QObject):
         if self.val_path is None:
             splits.update({r - 1: "val" for r in prep.val.rows})
             cos.update(zip([r - 1 for r in prep.val.rows], pair_cosines(prep.data.q_val, prep.data.a_val).tolist()))
-        self.prepared.emit({"splits": splits, "cosines": cos, "notes": prep.notes, "teacher": prep.teacher})
+        self.prepared.emit({"splits": splits, "cosines": cos, "notes": prep.notes, "teacher": prep.teacher,
+                            "problem_counts": prep.problem_counts()})
         self.state = state = TrainingState.create(self.config, prep.data, out_dir=self.out_dir)
         if self._stop:
             state.request_stop()
-        recorder = RunRecorder(self.out_dir, self.config, prep.stats, prep.notes, prep.teacher)
+        recorder = RunRecorder(self.out_dir, self.config, prep.stats, prep.notes, prep.teacher, problems=prep.problems)
         for ev in train(state):
             self._resume.wait()
             recorder(ev)

@@ -47,12 +47,13 @@ class OptimConfig:
 class SplitConfig:
     val_fraction: float = 0.2   # held-out share; validation is never trained on
     val_file: str = ""          # an explicit validation dataset instead of a random split
+    group_column: str = "auto"  # keep each group whole on one side: "auto" = a 'group' or 'document' column if any, "" = off, or a column name
 
 
 @dataclass
 class DataConfig:
-    min_chars: int = 2            # shorter question/answer fields are reported as errors
-    max_chars: int = 4000         # longer ones too (likely a pasted file, not an answer)
+    min_chars: int = 2            # shorter question/answer fields are a warning: the row is dropped and listed
+    max_chars: int = 100_000      # a guard against a pasted file in a cell (error); long answers are kept, the teacher truncates
     min_pair_cosine: float = -1.0  # quality filter: drop pairs whose raw Q→A cosine is below this (-1 = off)
 
 

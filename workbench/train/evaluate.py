@@ -22,7 +22,8 @@ import torch
 
 from . import metrics as M
 from .probe import load_model
-from ..data.dataset import DataError, Problem, ValidationRules, drop_invalid, load_dataset, validate
+from ..data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
+from ..data.problem_report import problem_headline
 from ..teacher.encoder import Teacher, pick_device
 
 JSON_KEYS = ("n", "cosine", "top1", "mrr", "identity_cosine", "identity_top1", "identity_mrr",
@@ -90,12 +91,12 @@ def _recorded_teacher(run: Path) -> str:
 
 def _load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list[str]):
     ds = load_dataset(path)
-    problems = validate(ds, rules)
-    if problems and not drop:
+    problems = validate(ds, rules)          # the run's data rules: errors stop, warnings drop, notes are counted
+    if any(p.level == "error" for p in problems) and not drop:
         raise DataError(problems)
     if problems:
-        notes += [f"dropped: {p}" for p in problems]
-        ds = drop_invalid(ds, problems)
+        n_read, ds = ds.n_records, apply_rules(ds, problems)
+        notes.append("data: " + problem_headline(problems, n_read, len(ds)))
     if len(ds) < 2:
         raise DataError([Problem(str(path), None, None, f"need at least 2 valid pairs to rank answers, found {len(ds)}")])
     return ds

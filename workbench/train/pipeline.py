@@ -1,6 +1,8 @@
 """dataset → teacher embeddings (cached) → a held-out split ready for the trainer.
 
-Shared by the CLI and the GUI worker so both apply the same validation, filter and split.
+Shared by the CLI and the GUI worker so both apply the same data rules, filter and split.
+Errors stop the run (DataError carrying every problem, all levels) unless dropping is allowed;
+warnings drop or clean rows; notes are counted. The full list travels in PreparedRun.problems.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from typing import Callable
 import numpy as np
 
 from .config import RunConfig
-from ..data.dataset import DataError, Dataset, Problem, ValidationRules, _norm, drop_invalid, load_dataset, validate
+from ..data.dataset import DataError, Dataset, Problem, ValidationRules, apply_rules, load_dataset, norm, validate
+from ..data.problem_report import count_problems
+from ..data.split import split_dataset, split_indices  # noqa: F401  (split_indices: re-exported for callers)
 from ..data.stats import dataset_stats, quality_filter
 from ..teacher.encoder import Teacher
 from .trainer import TrainData
@@ -23,49 +27,58 @@ class PreparedRun:
     val: Dataset
     data: TrainData
     stats: dict                      # "all", "train", "val" → dataset_stats
-    notes: list[str] = field(default_factory=list)   # every row dropped, and why
+    notes: list[str] = field(default_factory=list)   # short lines for the console and report (split, teacher)
     teacher: str = ""
     cache_hits: int = 0
     model_calls: int = 0
+    problems: list[Problem] = field(default_factory=list)  # every data problem, all levels (data_problems.csv)
+    split: dict = field(default_factory=dict)              # how validation was held out (split.split_dataset)
+    rows_read: int = 0                                     # data records in the input file(s)
+
+    def problem_counts(self) -> dict[str, dict[str, int]]:
+        return count_problems(self.problems)
 
 
-def split_indices(n: int, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
-    """Seeded, disjoint train/validation positions; at least 2 train and 2 validation rows."""
-    if n < 4:
-        raise DataError([Problem("<dataset>", None, None,
-                                 f"need at least 4 valid pairs to hold out a validation set, found {n}")])
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(n)
-    n_val = min(n - 2, max(2, int(round(val_fraction * n))))
-    return sorted(perm[n_val:].tolist()), sorted(perm[:n_val].tolist())
+def validation_rules(cfg: RunConfig) -> ValidationRules:
+    """The run's data rules. The app's table must use this too, so it flags what a run would do."""
+    return ValidationRules(cfg.data.min_chars, cfg.data.max_chars)
 
 
-def _load_checked(source, rules: ValidationRules, drop: bool, notes: list[str]) -> Dataset:
-    ds = source if isinstance(source, Dataset) else load_dataset(source)
-    problems = validate(ds, rules)
-    if problems and not drop:
-        raise DataError(problems)
-    if problems:
-        notes += [f"dropped: {p}" for p in problems]
-        ds = drop_invalid(ds, problems)
-    return ds
+def _load(source, columns) -> Dataset:
+    return source if isinstance(source, Dataset) else load_dataset(source, columns=columns)
+
+
+def _overlap(full: Dataset, val: Dataset) -> list[Problem]:
+    """Validation rows whose question is in the training file: a leak, an error."""
+    seen: dict[str, int] = {}
+    for p, r in zip(full.pairs, full.rows):
+        seen.setdefault(norm(p.question), r)
+    return [Problem(val.path, r, "question", f"also in the training file {full.path} (row {seen[norm(p.question)]}); "
+                    "training and validation must not overlap", val.line_of(i), "error", "val_overlap")
+            for i, (p, r) in enumerate(zip(val.pairs, val.rows)) if norm(p.question) in seen]
 
 
 def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Dataset | None = None,
             drop_invalid_rows: bool = False, teacher: Teacher | None = None,
-            progress: Callable[[int, int, int], None] | None = None) -> PreparedRun:
-    rules = ValidationRules(cfg.data.min_chars, cfg.data.max_chars)
-    notes: list[str] = []
+            progress: Callable[[int, int, int], None] | None = None,
+            columns: dict[str, str] | str | None = None) -> PreparedRun:
+    """columns: a mapping for files with other column names (formats.parse_columns), used for both files."""
+    rules = validation_rules(cfg)
     val_source = val_source or (cfg.split.val_file or None)
-    full = _load_checked(train_source, rules, drop_invalid_rows, notes)
-    val = _load_checked(val_source, rules, drop_invalid_rows, notes) if val_source else None
+    full = _load(train_source, columns)
+    val = _load(val_source, columns) if val_source else None
+    p_full = validate(full, rules)
+    p_val = validate(val, rules) if val is not None else []
     if val is not None:
-        seen = {_norm(p.question): r for p, r in zip(full.pairs, full.rows)}
-        clashes = [Problem(val.path, r, "question", f"also in the training file {full.path} (row {seen[_norm(p.question)]}); "
-                           "training and validation must not overlap", ln)
-                   for p, r, ln in zip(val.pairs, val.rows, val.lines or [None] * len(val)) if _norm(p.question) in seen]
-        if clashes:
-            raise DataError(clashes)
+        p_val += _overlap(full, val)
+    problems = p_full + p_val
+    rows_read = full.n_records + (val.n_records if val is not None else 0)
+    if any(p.level == "error" for p in problems) and not drop_invalid_rows:
+        raise DataError(problems)
+    full = apply_rules(full, p_full)
+    val = apply_rules(val, p_val) if val is not None else None
+    notes: list[str] = []
+
     teacher = teacher or Teacher(cfg.teacher)
     calls0 = teacher.model_calls
     texts = full.questions() + full.answers() + (val.questions() + val.answers() if val else [])
@@ -77,14 +90,14 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
         q_val, a_val = emb[2 * n:2 * n + len(val)], emb[2 * n + len(val):]
     if cfg.data.min_pair_cosine > -1:
         keep, dropped = quality_filter(full, q_all, a_all, cfg.data.min_pair_cosine)
-        notes += [f"dropped: {p}" for p in dropped]
+        problems += dropped
         full, q_all, a_all = full.subset(keep), q_all[keep], a_all[keep]
         if val is not None:
             keep, dropped = quality_filter(val, q_val, a_val, cfg.data.min_pair_cosine)
-            notes += [f"dropped: {p}" for p in dropped]
+            problems += dropped
             val, q_val, a_val = val.subset(keep), q_val[keep], a_val[keep]
     if val is None:
-        tr_idx, va_idx = split_indices(len(full), cfg.split.val_fraction, cfg.seed)
+        tr_idx, va_idx, split = split_dataset(full, cfg.split.val_fraction, cfg.seed, cfg.split.group_column)
         train, val = full.subset(tr_idx), full.subset(va_idx)
         q_tr, a_tr, q_val, a_val = q_all[tr_idx], a_all[tr_idx], q_all[va_idx], a_all[va_idx]
         stats_all = dataset_stats(full, q_all, a_all)
@@ -92,9 +105,12 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
         if len(full) < 2 or len(val) < 2:
             raise DataError([Problem(val.path, None, None, "need at least 2 training and 2 validation pairs")])
         train, q_tr, a_tr = full, q_all, a_all
+        split = {"method": "file", "n_train": len(full), "n_val": len(val),
+                 "text": f"split: validation is the file {val.path} ({len(val):,} rows), used as it is"}
         stats_all = dataset_stats(Dataset(full.pairs + val.pairs, full.path), np.vstack([q_all, q_val]),
                                   np.vstack([a_all, a_val]))
+    notes.append(split["text"])
     data = TrainData(q_tr, a_tr, q_val, a_val, val.questions(), teacher.identity)
     stats = {"all": stats_all, "train": dataset_stats(train, q_tr, a_tr), "val": dataset_stats(val, q_val, a_val)}
     return PreparedRun(train, val, data, stats, notes, teacher.identity, hits[0] if hits else 0,
-                       teacher.model_calls - calls0)
+                       teacher.model_calls - calls0, problems, split, rows_read)

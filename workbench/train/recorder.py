@@ -15,12 +15,13 @@ from ..data.atomic import atomic_write_text
 from .config import RunConfig, save_config, to_dict
 from .metrics import RIDGE_FILE, save_ridge_weights
 from .events import EPOCH_KEYS, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
+from ..data.problem_report import PROBLEMS_FILE, summarise_problems, write_problems_csv
 from ..data.stats import format_stats
 
 
 class RunRecorder(EventSink):
     def __init__(self, out_dir: str | Path, config: RunConfig, stats: dict | None = None,
-                 notes: list[str] | None = None, teacher: str = ""):
+                 notes: list[str] | None = None, teacher: str = "", problems: list | None = None):
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.config, self.stats, self.notes, self.teacher = config, stats or {}, notes or [], teacher
@@ -28,6 +29,9 @@ class RunRecorder(EventSink):
         self.history: list[dict] = []
         self.warnings: list[str] = []
         save_config(config, self.out / "config.json")
+        self.problems = problems or []   # data problems, all levels: the full list goes to data_problems.csv
+        if self.problems:
+            write_problems_csv(self.out / PROBLEMS_FILE, self.problems)
 
     def on_run_started(self, ev: RunStarted) -> None:
         self.started = ev
@@ -128,8 +132,11 @@ class RunRecorder(EventSink):
         for part in ("all", "train", "val"):
             if part in self.stats:
                 lines += [f"**{part}**", "", "```", format_stats(self.stats[part]), "```", ""]
+        if self.problems:
+            lines += ["### Data problems", "", f"Every row is listed in `{PROBLEMS_FILE}`.", "", "```",
+                      summarise_problems(self.problems), "```", ""]
         if self.notes:
-            lines += ["### Rows left out", ""] + [f"- {n}" for n in self.notes] + [""]
+            lines += ["### Notes", ""] + [f"- {n}" for n in self.notes] + [""]
         lines += ["## Setup", "", f"- teacher: `{self.teacher}`, {m['embedding_dim']}-d",
                   f"- lattice {m['lattice_shape']}, {m['n_params']} parameters, device {m['device']}",
                   "", "```json", json.dumps(to_dict(self.config), indent=1), "```", ""]

@@ -1,0 +1,70 @@
+"""Light and dark themes. "system" (the default) follows the desktop's colour scheme, also when it changes."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+from .settings import app_settings
+
+CHOICES = ("system", "light", "dark")
+
+
+def effective(choice: str) -> str:
+    """"light" or "dark" for a theme choice; the system's scheme decides for "system" (light when unknown)."""
+    if choice in ("light", "dark"):
+        return choice
+    return "dark" if QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark else "light"
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text, mid = QColor(35, 38, 41), QColor(49, 54, 59), QColor(232, 232, 232), QColor(90, 96, 102)
+    for role, colour in ((QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, base),
+                         (QPalette.AlternateBase, window), (QPalette.ToolTipBase, window),
+                         (QPalette.ToolTipText, text), (QPalette.PlaceholderText, QColor(150, 150, 150)),
+                         (QPalette.Text, text), (QPalette.Button, window), (QPalette.ButtonText, text),
+                         (QPalette.BrightText, QColor(255, 90, 90)), (QPalette.Link, QColor(90, 170, 255)),
+                         (QPalette.Highlight, QColor(61, 142, 201)), (QPalette.HighlightedText, QColor(255, 255, 255)),
+                         (QPalette.Mid, mid), (QPalette.Dark, QColor(25, 27, 29)), (QPalette.Light, QColor(70, 75, 80))):
+        p.setColor(role, colour)
+    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
+        p.setColor(QPalette.Disabled, role, QColor(128, 128, 128))
+    return p
+
+
+class Theme(QObject):
+    """Applies the chosen theme to the application and re-applies it when the system scheme changes."""
+
+    def __init__(self, app, choice: str | None = None):
+        super().__init__(app)
+        self.app = app
+        self.choice = choice or str(app_settings().value("view/theme", "system"))
+        if self.choice not in CHOICES:
+            self.choice = "system"
+        app.setStyle("Fusion")   # the one style whose palette fully follows ours, on every platform
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_changed)
+        self.apply()
+
+    @classmethod
+    def of(cls, app) -> "Theme":
+        """The application's one Theme, created (and applied) on first use."""
+        theme = getattr(app, "_lattice_theme", None)
+        if theme is None:
+            theme = cls(app)
+            app._lattice_theme = theme
+        return theme
+
+    def set_choice(self, choice: str) -> None:
+        self.choice = choice
+        app_settings().setValue("view/theme", choice)
+        self.apply()
+
+    def apply(self) -> str:
+        scheme = effective(self.choice)
+        self.app.setPalette(dark_palette() if scheme == "dark" else self.app.style().standardPalette())
+        return scheme
+
+    def _system_changed(self, *_):
+        if self.choice == "system":
+            self.apply()
