@@ -119,14 +119,17 @@ def report_data_problems(say, problems, out_dir: str, rows_read: int | None = No
     from ..data.problem_report import PROBLEMS_FILE, summarise_problems, write_problems_csv
     if not problems:
         return
+    if all(p.row is None for p in problems):      # the file as a whole (missing column, bad --columns): say each
+        for p in problems[:30]:
+            say(str(p))
+        return
     say(summarise_problems(problems, rows_read=rows_read, rows_used=rows_used))
-    if any(p.row is not None for p in problems):
-        path = os.path.join(out_dir, PROBLEMS_FILE)
-        try:
-            write_problems_csv(path, problems)
-            say(f"full list of data problems: {path}")
-        except OSError as exc:
-            say(f"could not write the full list to {path}: {exc.strerror or exc}")
+    path = os.path.join(out_dir, PROBLEMS_FILE)
+    try:
+        write_problems_csv(path, problems)
+        say(f"full list of data problems: {path}")
+    except OSError as exc:
+        say(f"could not write the full list to {path}: {exc.strerror or exc}")
 
 
 def final_table(metrics: dict) -> str:
