@@ -18,7 +18,8 @@ from ..teacher.encoder import TeacherError
 from ..train.checkpoint import CheckpointError
 from ..train.config import ConfigError
 from ..train.evaluate import EvalError, evaluate_run
-from .train import EXIT_BAD_INPUT, Printer
+from .progress import Printer
+from .train import EXIT_BAD_INPUT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +40,7 @@ def run(argv: list[str] | None = None) -> int:
     printer = Printer(args.quiet)
     try:
         result = evaluate_run(args.run_dir, args.data, cache_dir=args.cache_dir, drop_invalid_rows=args.drop_invalid,
-                              progress=lambda d, t, h: printer.bar("embedding", d, t, f"({h} cached)"))
+                              progress=printer)
         for note in result.notes:
             printer.line(note)
         print(result.table())

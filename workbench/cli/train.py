@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 
 from ..train.checkpoint import CheckpointError
 from ..train.config import DEFAULT_PRESET, PRESETS, ConfigError, apply_preset, load_config, set_value
 from ..data.dataset import DataError
-from ..train.events import BatchProgress, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
+from ..train.events import Finished
 from ..teacher.encoder import TeacherError
+from .progress import DEFAULT_INTERVAL_S, Printer
 
 EXIT_BAD_INPUT, EXIT_TRAINING_FAILED = 2, 1
 
@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "question=Q,answer=A[,category=C,group=G]; other columns are kept")
     p.add_argument("--cache-dir", help="teacher embedding cache folder (default: user cache dir)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--progress-interval", type=float, default=DEFAULT_INTERVAL_S, metavar="SECONDS",
+                   help="seconds between progress lines when the output is not a terminal (default: %(default)s)")
     return p
 
 
@@ -65,68 +67,23 @@ def make_config(args):
     return cfg
 
 
-class Printer(EventSink):
-    """Turns events into terminal lines; the progress bar redraws in place on a TTY."""
-
-    def __init__(self, quiet: bool, stream=None):
-        self.quiet, self.stream = quiet, stream or sys.stderr   # looked up now, so a redirected stderr is used
-        self.tty = self.stream.isatty()
-
-    def bar(self, label: str, done: int, total: int, extra: str = "") -> None:
-        if self.quiet or not self.tty:
-            return
-        width = 28
-        fill = int(width * done / max(1, total))
-        self.stream.write(f"\r{label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total} {extra}\033[K")
-        self.stream.flush()
-
-    def line(self, text: str) -> None:
-        if self.tty and not self.quiet:
-            self.stream.write("\r\033[K")
-        print(text, file=self.stream, flush=True)
-
-    def on_run_started(self, ev: RunStarted) -> None:
-        b = ev.baselines
-        self.line(f"train {ev.n_train} / validation {ev.n_val} pairs, {ev.embedding_dim}-d, lattice "
-                  f"{'×'.join(map(str, ev.lattice_shape))}, {ev.n_params} parameters on {ev.device}")
-        self.line("baselines (val cosine / top-1): " + ", ".join(
-            f"{k} {v['val_cosine']:.3f}/{v['val_top1']:.2f}" for k, v in b.items()))
-        self.line(f"before training: train cosine {ev.start['train_cosine_start']:.3f}, "
-                  f"val cosine {ev.start['val_cosine_start']:.3f}")
-
-    def on_batch_progress(self, ev: BatchProgress) -> None:
-        self.bar(f"epoch {ev.epoch}", ev.batch, ev.n_batches,
-                 f"loss {ev.running_loss:.4f} {ev.samples_per_s:.0f} samples/s ETA {ev.eta_s:.0f} s")
-
-    def on_epoch_metrics(self, ev: EpochMetrics) -> None:
-        m = ev.metrics
-        self.line(f"epoch {ev.epoch:3d}  loss {m['loss']:.4f}  train cos {m['train_cosine']:.3f}  "
-                  f"val cos {m['val_cosine']:.3f}  top1 {m['val_top1']:.2f}  mrr {m['val_mrr']:.3f}  "
-                  f"lr {m['lr']:.1e}  grad {m['grad_coverage']:.2f}{'  *best' if ev.is_best else ''}")
-
-    def on_train_warning(self, ev: TrainWarning) -> None:
-        self.line(f"WARNING: {ev.message}")
-
-    def on_finished(self, ev: Finished) -> None:
-        self.line(f"finished: {ev.reason}, best epoch {ev.best_epoch} of {ev.epochs_run}, {ev.seconds:.1f} s")
-        if ev.error:
-            self.line(f"error: {ev.error}")
-
-
 def report_data_problems(say, problems, out_dir: str, rows_read: int | None = None,
                          rows_used: int | None = None) -> None:
     """A short summary on the console; the full list in OUT/data_problems.csv when rows are involved."""
     from ..data.problem_report import PROBLEMS_FILE, summarise_problems, write_problems_csv
     if not problems:
         return
+    if all(p.row is None for p in problems):      # the file as a whole (missing column, bad --columns): say each
+        for p in problems[:30]:
+            say(str(p))
+        return
     say(summarise_problems(problems, rows_read=rows_read, rows_used=rows_used))
-    if any(p.row is not None for p in problems):
-        path = os.path.join(out_dir, PROBLEMS_FILE)
-        try:
-            write_problems_csv(path, problems)
-            say(f"full list of data problems: {path}")
-        except OSError as exc:
-            say(f"could not write the full list to {path}: {exc.strerror or exc}")
+    path = os.path.join(out_dir, PROBLEMS_FILE)
+    try:
+        write_problems_csv(path, problems)
+        say(f"full list of data problems: {path}")
+    except OSError as exc:
+        say(f"could not write the full list to {path}: {exc.strerror or exc}")
 
 
 def final_table(metrics: dict) -> str:
@@ -146,11 +103,11 @@ def run(argv: list[str] | None = None) -> int:
     from ..train.pipeline import prepare
     from ..train.recorder import RunRecorder
     from ..train.trainer import TrainingState, train
-    printer = Printer(args.quiet)
+    printer = Printer(args.quiet, interval=args.progress_interval)
     try:
         cfg = make_config(args)
         prepared = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid, columns=args.columns,
-                           progress=lambda d, t, h: printer.bar("embedding", d, t, f"({h} cached)"))
+                           progress=printer)
         report_data_problems(printer.line, prepared.problems, args.out, prepared.rows_read,
                              len(prepared.train) + len(prepared.val))
         for note in prepared.notes:

@@ -127,7 +127,11 @@ def _build(records, names: list[str], path: str, problems: list[Problem], n_reco
                     problems.append(Problem(path, row, c, f"missing value: the row has no '{c}'", line,
                                             "error", "missing_value"))
             cells = list(cells) + [None] * (len(names) - len(cells))
-        q, a = _text(cells[qi], "question", path, row, line, problems), _text(cells[ai], "answer", path, row, line, problems)
+        q, a = cells[qi], cells[ai]                 # text already in CSV; other formats may hold other types
+        if q.__class__ is not str:
+            q = _text(q, "question", path, row, line, problems)
+        if a.__class__ is not str:
+            a = _text(a, "answer", path, row, line, problems)
         cat = _text(cells[ci], "category", path, row, line, problems).strip() if ci is not None else ""
         extra = {n: _text(cells[j], n, path, row, line, problems) for n, j in ext} if ext else {}
         pairs.append(DialoguePair(q, a, cat, extra))

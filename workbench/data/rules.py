@@ -95,7 +95,8 @@ def validate_pair(pair: DialoguePair, rules: ValidationRules = DEFAULT_RULES, *,
             add(name, "error", "not_text", f"expected text, got {type(text).__name__}")
             usable = False
             continue
-        suspect = _SUSPECT.search(text) is not None
+        # isprintable() is False for every control character and lone surrogate, and fast: the regex runs only then
+        suspect = not text.isprintable() and _SUSPECT.search(text) is not None
         if suspect and _UNDECODABLE.search(text):
             add(name, "error", "undecodable", "contains bytes that are not valid UTF-8 (save the file as UTF-8)")
             usable = False
@@ -119,7 +120,7 @@ def validate_pair(pair: DialoguePair, rules: ValidationRules = DEFAULT_RULES, *,
         elif len(text) > rules.long_chars:
             add(name, "note", "long_text", f"long: {len(text):,} characters; kept, the teacher embeds only its "
                 "first tokens (the run reports how many texts were truncated)")
-    if isinstance(pair.category, str) and _UNDECODABLE.search(pair.category):
+    if isinstance(pair.category, str) and not pair.category.isascii() and _UNDECODABLE.search(pair.category):
         add("category", "error", "undecodable", "contains bytes that are not valid UTF-8 (save the file as UTF-8)")
     if usable and same_text(pair.question, pair.answer):
         add("answer", "warning", "same_as_question", "answer is the same as the question; row dropped")

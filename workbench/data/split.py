@@ -16,13 +16,14 @@ AUTO_GROUP_COLUMNS = ("group", "document")   # looked for, in this order, when s
 
 
 def group_column(ds: Dataset, setting: str) -> str | None:
-    """The column to group by: setting "auto" finds one of AUTO_GROUP_COLUMNS, "" turns grouping off."""
+    """The column to group by: "auto" finds one of AUTO_GROUP_COLUMNS, "" turns grouping off, else a
+    column name (an extra column, or "category")."""
     setting = (setting or "").strip()
     if not setting:
         return None
     if setting.lower() == "auto":
         return next((c for c in AUTO_GROUP_COLUMNS if c in ds.columns), None)
-    if setting not in ds.columns:
+    if setting not in ds.columns and setting != "category":
         raise DataError([Problem(ds.path, None, setting, f"split.group_column names '{setting}', which is not a "
                                  f"column of this file (columns: {', '.join(['question', 'answer', 'category', *ds.columns])}); "
                                  "use \"auto\", \"\" (off) or one of them")])
@@ -73,7 +74,7 @@ def split_dataset(ds: Dataset, val_fraction: float, seed: int, group_setting: st
     """Train/validation positions of ds, and a record of how they were made (for the report)."""
     column = group_column(ds, group_setting)
     info: dict = {"val_fraction": val_fraction, "seed": seed, "group_column": column or ""}
-    labels = ds.column(column) if column else None
+    labels = (ds.categories() if column == "category" else ds.column(column)) if column else None
     n_groups = len({g for g in labels if g}) if labels else 0
     if labels and n_groups >= 2:
         tr, va = split_groups(labels, val_fraction, seed)
@@ -83,7 +84,8 @@ def split_dataset(ds: Dataset, val_fraction: float, seed: int, group_setting: st
             info.update(method="groups", groups=n_groups, val_groups=len(val_groups), n_train=len(tr), n_val=len(va),
                         text=f"split: validation holds {len(va):,} rows ({len(va) / len(ds):.1%}) from {len(val_groups):,} "
                              f"of {n_groups:,} whole groups of column '{column}' (seed {seed}); no group is on both sides"
-                             + (f"; {ungrouped:,} rows without a group value were split as single rows" if ungrouped else ""))
+                             + (f"; {ungrouped:,} row{'s' if ungrouped > 1 else ''} without a group value "
+                                f"{'were' if ungrouped > 1 else 'was'} split as single rows" if ungrouped else ""))
             return tr, va, info
     tr, va = split_indices(len(ds), val_fraction, seed)
     why = ("no group column (add a 'document' or 'group' column, or set split.group_column)" if not column and

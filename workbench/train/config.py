@@ -73,7 +73,8 @@ class RunConfig:
 
 # (min, max) for numeric fields, and choices for text fields; the GUI form and `check` use these.
 RANGES: dict[str, tuple[float, float]] = {
-    "teacher.max_length": (8, 8192), "teacher.batch_size": (1, 4096),
+    "teacher.max_length": (8, 8192), "teacher.batch_size": (1, 4096), "teacher.batch_tokens": (64, 1 << 20),
+    "teacher.threads": (0, 1024),
     "lattice.channels": (1, 256), "lattice.extra_depth": (0, 64), "lattice.cell_code": (0, 256),
     "lattice.hidden": (1, 4096), "lattice.steps": (0, 512),
     "lattice.fire_rate": (0.01, 1.0),

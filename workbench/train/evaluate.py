@@ -25,6 +25,7 @@ from .probe import load_model
 from ..data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
 from ..data.problem_report import problem_headline
 from ..teacher.encoder import Teacher, pick_device
+from ..teacher.progress import EmbedProgress
 
 JSON_KEYS = ("n", "cosine", "top1", "mrr", "identity_cosine", "identity_top1", "identity_mrr",
              "ridge_cosine", "ridge_top1", "ridge_mrr")
@@ -112,7 +113,7 @@ def predict(model: torch.nn.Module, q: np.ndarray, device: str, batch: int = 512
 
 def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = None, drop_invalid_rows: bool = False,
                  teacher: Teacher | None = None, device: str = "auto",
-                 progress: Callable[[int, int, int], None] | None = None) -> EvalResult:
+                 progress: Callable[[EmbedProgress], None] | None = None) -> EvalResult:
     """Score run_dir's best checkpoint on the pairs in `data`.
 
     Raises EvalError / CheckpointError / DataError / TeacherError with a message naming the file at fault.
@@ -144,6 +145,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
     if teacher.dim != model.dim:
         raise EvalError(f"{ckpt}: lattice takes {model.dim}-d embeddings, teacher {teacher.identity} gives {teacher.dim}-d")
     emb = teacher.encode(pairs.questions() + pairs.answers(), progress=progress)
+    notes += teacher.last_notes      # truncated texts, re-encoded cache entries, an unusable cache
     n = len(pairs)
     q, a = emb[:n], emb[n:]
     ridge = None if w is None else score(M.ridge_predict(w, q), a)

@@ -9,18 +9,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..teacher.progress import EmbedProgress  # noqa: F401  (re-exported: the views' one import)
+
 # per-epoch metric names, in the column order of history.csv
 EPOCH_KEYS = ("loss", "loss_mse", "loss_cosine", "loss_l1", "loss_infonce", "val_loss", "train_cosine",
               "val_cosine", "val_top1", "val_top5", "val_mrr", "lr", "grad_norm", "update_ratio",
               "grad_coverage", "target_progress", "seconds")
-
-
-@dataclass
-class EmbedProgress:
-    done: int
-    total: int
-    cache_hits: int
-    label: str = ""            # which texts are being embedded ("train questions", …)
 
 
 @dataclass

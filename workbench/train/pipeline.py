@@ -18,6 +18,7 @@ from ..data.problem_report import count_problems
 from ..data.split import split_dataset, split_indices  # noqa: F401  (split_indices: re-exported for callers)
 from ..data.stats import dataset_stats, quality_filter
 from ..teacher.encoder import Teacher
+from ..teacher.progress import EmbedProgress
 from .trainer import TrainData
 
 
@@ -34,6 +35,7 @@ class PreparedRun:
     problems: list[Problem] = field(default_factory=list)  # every data problem, all levels (data_problems.csv)
     split: dict = field(default_factory=dict)              # how validation was held out (split.split_dataset)
     rows_read: int = 0                                     # data records in the input file(s)
+    truncated: int = 0                                     # texts longer than the teacher's max_length (cut to it; a note says so)
 
     def problem_counts(self) -> dict[str, dict[str, int]]:
         return count_problems(self.problems)
@@ -60,7 +62,7 @@ def _overlap(full: Dataset, val: Dataset) -> list[Problem]:
 
 def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Dataset | None = None,
             drop_invalid_rows: bool = False, teacher: Teacher | None = None,
-            progress: Callable[[int, int, int], None] | None = None,
+            progress: Callable[[EmbedProgress], None] | None = None,
             columns: dict[str, str] | str | None = None) -> PreparedRun:
     """columns: a mapping for files with other column names (formats.parse_columns), used for both files."""
     rules = validation_rules(cfg)
@@ -82,8 +84,8 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
     teacher = teacher or Teacher(cfg.teacher)
     calls0 = teacher.model_calls
     texts = full.questions() + full.answers() + (val.questions() + val.answers() if val else [])
-    hits = []
-    emb = teacher.encode(texts, progress=lambda d, t, h: (hits.append(h), progress and progress(d, t, h)))
+    emb = teacher.encode(texts, progress=progress)
+    notes += teacher.last_notes      # truncated texts, re-encoded cache entries, a cache that could not be used
     n = len(full)
     q_all, a_all = emb[:n], emb[n:2 * n]
     if val is not None:
@@ -112,5 +114,5 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
     notes.append(split["text"])
     data = TrainData(q_tr, a_tr, q_val, a_val, val.questions(), teacher.identity)
     stats = {"all": stats_all, "train": dataset_stats(train, q_tr, a_tr), "val": dataset_stats(val, q_val, a_val)}
-    return PreparedRun(train, val, data, stats, notes, teacher.identity, hits[0] if hits else 0,
-                       teacher.model_calls - calls0, problems, split, rows_read)
+    return PreparedRun(train, val, data, stats, notes, teacher.identity, teacher.last_stats.cache_hits,
+                       teacher.model_calls - calls0, problems, split, rows_read, teacher.last_stats.truncated)
