@@ -41,12 +41,12 @@ def run_and_capture(win, path: str, epochs: int | None = None) -> None:
         if win.run is not None and win.run.is_running():
             QTimer.singleShot(200, wait)
             return
-        fin = win.last_finished
-        if fin is None or fin.get("reason") == "error":
+        fin = win.last_finished          # the run's Finished event
+        if fin is None or fin.reason == "error":
             title, msg = win.last_error or ("", "the run ended without a result")
             say(f"training failed: {msg}", error=True)
             return _capture(win, path, ok=False)
-        say(f"run {fin['reason']}: best epoch {fin['best_epoch']} of {fin['epochs_run']}; report in {fin['out_dir']}")
+        say(f"run {fin.reason}: best epoch {fin.best_epoch} of {fin.epochs_run}; report in {win.runs.out_dir}")
         win.lattice.mode.setCurrentText("voxels")
         win.lattice.refresh()
         _capture(win, path, ok=True)
