@@ -87,3 +87,19 @@ def test_choosing_a_preset_resets_every_field(window, qtbot, preset):
         shown = get_value(form.config, key)
         assert shown == get_value(expected, key), key
     assert form.editors["seed"].value() == 0 and form.editors["lattice.shape"].text() == ""
+
+
+def test_fields_show_units_ranges_and_reasons_from_the_config_metadata(window, qtbot):
+    from PySide6.QtWidgets import QLabel
+    from workbench.train.config import field_metas
+    form = show_training(window, qtbot)
+    metas = field_metas()
+    lr = form.editors["optim.lr"]
+    assert metas["optim.lr"].reason in lr.toolTip() and "1e-07 to 1" in lr.toolTip()
+    assert lr.minimum() == metas["optim.lr"].range[0] and lr.log_scale   # hint="log"
+    unit = metas["optim.epochs"].unit
+    assert unit and any(lbl.text() == unit for lbl in form.editors["optim.epochs"].parentWidget().findChildren(QLabel))
+    for key, m in metas.items():
+        if m.choices:
+            ed = form.editors[key]
+            assert [ed.itemText(i) for i in range(ed.count())] == list(m.choices), key

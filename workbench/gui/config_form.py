@@ -13,8 +13,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from ..train.config import (DEFAULT_PRESET, PRESETS, ConfigError, RunConfig, fields_of, from_preset, get_value,
-                            set_value)
+from ..train.config import (DEFAULT_PRESET, PRESETS, ConfigError, RunConfig, field_metas, fields_of, from_preset,
+                            get_value, set_value)
 from .form_widgets import SciSpinBox, WheelGuard, nice_step
 
 SECTIONS = {"teacher": "Teacher", "lattice": "Lattice", "loss": "Loss weights", "optim": "Optimizer & schedule",
@@ -23,14 +23,7 @@ ERROR_STYLE = "color: #d0203a;"
 
 
 def field_facts() -> dict[str, tuple]:
-    """Dotted key → (reason, range, choices, unit, hint), from the config's field metadata where the core has it."""
-    try:
-        from ..train.config import field_metas
-    except ImportError:   # an older core: ranges, choices and reasons in separate tables
-        from ..train.config import CHOICES, RANGES, field_reasons
-        reasons = field_reasons()
-        return {k: (reasons.get(k, ""), RANGES.get(k), CHOICES.get(k), "",
-                    "log" if k in ("optim.lr", "loss.temperature") else "") for k, _ in fields_of(RunConfig())}
+    """Dotted key → (reason, range, choices, unit, hint), from the config's field metadata."""
     return {k: (m.reason, m.range, m.choices, m.unit, m.hint) for k, m in field_metas().items()}
 
 
