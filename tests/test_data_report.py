@@ -77,3 +77,20 @@ def test_cli_trains_past_warnings_and_notes_and_records_them(tmp_path, cache_dir
     report = (out / "report.md").read_text()
     assert "Data problems" in report and "exact repeat of a pair: 2" in report and "split:" in report
     assert validate(load_dataset(data))                                     # the file itself was not changed
+
+
+def test_prepare_stops_on_errors_or_drops_them_when_allowed(make_config, tmp_path):
+    import pytest
+    from workbench.data.dataset import DataError
+    from workbench.train.pipeline import prepare
+    ds = load_dataset(SAMPLE_45)
+    ds.pairs += [type(ds.pairs[0])("What is missing?", "   "), ds.pairs[0]]   # an error and a warning
+    path = tmp_path / "d.csv"
+    save_dataset(ds, path)
+    with pytest.raises(DataError) as e:
+        prepare(make_config(), str(path))
+    assert [(p.row, p.level, p.kind) for p in e.value.problems] == [(46, "error", "empty"),
+                                                                   (47, "warning", "duplicate_pair")]
+    p = prepare(make_config(), str(path), drop_invalid_rows=True)
+    assert len(p.train) + len(p.val) == 45 and p.rows_read == 47
+    assert p.problem_counts()["error"] == {"empty": 1} and p.problem_counts()["warning"] == {"duplicate_pair": 1}

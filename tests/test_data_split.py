@@ -72,3 +72,19 @@ def test_prepare_groups_by_default_and_says_how(make_config, tmp_path):
     assert len(p.val) == 10 and any("whole groups of column 'group'" in n for n in p.notes)
     off = prepare(make_config(**{"split.group_column": ""}), ds)
     assert off.split["method"] == "rows" and len(off.val) == 9
+
+
+def test_explicit_validation_file_says_whether_groups_are_shared(make_config, tmp_path):
+    from workbench.data.dataset import save_dataset
+    ds = load_dataset(SAMPLE_45)
+    for i, p in enumerate(ds.pairs):
+        p.extra = {"document": f"doc{i // 5}"}
+    ds.columns = ["document"]
+    save_dataset(ds.subset(list(range(0, 33))), tmp_path / "train.csv")     # doc6 (rows 30-34) on both sides
+    save_dataset(ds.subset(list(range(33, 45))), tmp_path / "val.csv")
+    p = prepare(make_config(), str(tmp_path / "train.csv"), str(tmp_path / "val.csv"))
+    assert p.split["shared_groups"] == 1 and "1 group of column 'document' is in both files" in p.notes[0]
+    save_dataset(ds.subset(list(range(0, 35))), tmp_path / "train.csv")
+    save_dataset(ds.subset(list(range(35, 45))), tmp_path / "val.csv")
+    p = prepare(make_config(), str(tmp_path / "train.csv"), str(tmp_path / "val.csv"))
+    assert p.split["shared_groups"] == 0 and "no group of column 'document' is in both files" in p.split["text"]

@@ -15,7 +15,7 @@ import numpy as np
 from .config import RunConfig
 from ..data.dataset import DataError, Dataset, Problem, ValidationRules, apply_rules, load_dataset, norm, validate
 from ..data.problem_report import count_problems
-from ..data.split import split_dataset, split_indices  # noqa: F401  (split_indices: re-exported for callers)
+from ..data.split import group_column, split_dataset, split_indices  # noqa: F401  (split_indices: re-exported)
 from ..data.stats import dataset_stats, quality_filter
 from ..teacher.encoder import Teacher
 from ..teacher.progress import EmbedProgress
@@ -109,6 +109,14 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
         train, q_tr, a_tr = full, q_all, a_all
         split = {"method": "file", "n_train": len(full), "n_val": len(val),
                  "text": f"split: validation is the file {val.path} ({len(val):,} rows), used as it is"}
+        column = group_column(full, cfg.split.group_column)
+        if column and column in val.columns:
+            shared = (set(full.column(column)) & set(val.column(column))) - {""}
+            split.update(group_column=column, shared_groups=len(shared))
+            n = len(shared)
+            split["text"] += (f"; {n:,} group{'s' if n > 1 else ''} of column '{column}' {'are' if n > 1 else 'is'} in "
+                              "both files: validation is not held out by group" if shared
+                              else f"; no group of column '{column}' is in both files")
         stats_all = dataset_stats(Dataset(full.pairs + val.pairs, full.path), np.vstack([q_all, q_val]),
                                   np.vstack([a_all, a_val]))
     notes.append(split["text"])
