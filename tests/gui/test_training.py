@@ -33,9 +33,9 @@ def test_short_run_updates_charts_cube_report_and_ask(window, qtbot, tmp_path):
     assert not win.errors
     history = win.charts.current.history
     assert [r["epoch"] for r in history] == [1, 2, 3]                 # one chart point per epoch
-    x, y = win.charts.curves["val_cosine"].getData()
+    x, y = win.charts.curves["val_cosine"].xData, win.charts.curves["val_cosine"].yData
     assert len(x) == 3 and np.all(np.isfinite(y))
-    _, identity = win.charts.baseline_items[("Q→A cosine", "identity")].getData()
+    identity = win.charts.baseline_items[("Q→A cosine", "identity")].yData
     assert identity is not None and np.allclose(identity, win.runs.started.baselines["identity"]["val_cosine"])
     cells = win.lattice._meshes["cells"].cell_data["activation"]
     assert rendered and not np.allclose(rendered[-1], win.lattice.reference.states[-1, 0].ravel(order="F"))
