@@ -145,9 +145,9 @@ def test_preset_loads_and_invalid_values_are_refused(window):
     assert form.editors["optim.batch_size"].value() == 4
     lr = form.config.optim.lr
     assert not form.set_value("optim.lr", 5.0)                 # out of range: refused and explained
-    assert form.config.optim.lr == lr and "out of range" in form.error.text()
+    assert form.config.optim.lr == lr and "out of range" in form.error_text()
     assert form.editors["optim.lr"].maximum() == 1.0           # the spin box cannot even hold it
     assert not form.set_value("lattice.shape", "8x8")
-    assert "three" in form.error.text() and form.config.lattice.shape is None
+    assert "three" in form.error_text() and form.config.lattice.shape is None
     assert form.set_value("lattice.shape", "8x8x8") and form.config.lattice.shape == (8, 8, 8)
     assert "lr" in form.editors["optim.lr"].toolTip()
