@@ -7,9 +7,9 @@ precomputed index (table_search.py), elided cells with the full text in the row 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QSplitter, QStyledItemDelegate, QTableView, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QPlainTextEdit, QPushButton, QScrollArea, QSplitter, QStyledItemDelegate, QTableView,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from .dataset_model import DatasetModel
 from .problem_panel import ProblemPanel
@@ -84,7 +84,11 @@ class DatasetPanel(QWidget):
         self.problem_panel = ProblemPanel(model)
         self.problem_panel.rowChosen.connect(self.go_to_row)
         self.lower = QTabWidget()
-        self.lower.addTab(self.row_editor, "Row")
+        editor_area = QScrollArea()              # its fields keep a usable height; the table keeps the space
+        editor_area.setWidgetResizable(True)
+        editor_area.setFrameShape(QFrame.NoFrame)
+        editor_area.setWidget(self.row_editor)
+        self.lower.addTab(editor_area, "Row")
         self.lower.addTab(self.problem_panel, "Problems")
         self.lower.setTabToolTip(0, "The selected row's full text, editable")
         self.lower.setTabToolTip(1, "Every data problem the run would see; click one to go to its row")
@@ -114,7 +118,7 @@ class DatasetPanel(QWidget):
         self.splitter.addWidget(self.lower)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([560, 200])      # the table first; the row editor and problems below it
+        self.splitter.setSizes([520, 240])      # the table first; the row editor and problems below it
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.splitter)

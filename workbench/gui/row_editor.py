@@ -33,7 +33,8 @@ class RowEditor(QWidget):
         self.question, self.answer = QPlainTextEdit(), QPlainTextEdit()
         self.question.setToolTip("The whole question of this row")
         self.answer.setToolTip("The whole answer of this row, however long")
-        self.question.setMaximumHeight(70)
+        self.question.setMaximumHeight(52)
+        self.answer.setMinimumHeight(120)
         self.category = QLineEdit()
         self.category.setToolTip("The row's category")
         self.extra: dict[str, QLineEdit] = {}
