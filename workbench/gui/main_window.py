@@ -33,6 +33,7 @@ from .table_checks import rules_from_config
 from .theme import Theme
 from .tips import apply_tips
 from .training_panel import TrainingPanel
+from .welcome import remember_last
 from .window_layout import WindowLayout
 
 
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         self._rules_changed()
         self.model.dirtyChanged.connect(self._update_title)
         self.document.pathChanged.connect(self._update_title)
+        self.document.pathChanged.connect(lambda p: self.window_layout.persist and remember_last(p))
         self.window_layout.restore()
         if path:
             self.open_file(path)
