@@ -27,6 +27,7 @@ from .menus import build_menus
 from .panels import AskPanel, ReportPanel
 from .paths import user_dir  # noqa: F401  (kept importable from here)
 from .row_inspector import RowInspector
+from .run_library import RunLibrary
 from .run_controller import RunController
 from .table_checks import rules_from_config
 from .theme import Theme
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         self.document = DatasetDocument(self, self.autosaver)
         self.runs = RunController(self)
         self.inspector = RowInspector(self)
+        self.library = RunLibrary(self)      # past runs listed in the charts; run folders followed live
         self.theme = Theme.of(QApplication.instance())
         self.actions_ = build_menus(self)
         apply_tips(self)
