@@ -11,10 +11,11 @@ lattice is the identity.
 A shared rule over a neighbourhood is a 3D convolution, so that is how it runs: the first layer is a
 3×3×3 conv (Moore) or three 3-tap axis convs (von Neumann: 9 taps instead of 27, 7 of them useful),
 the second a 1×1×1 conv, on channels-last (B, C, X, Y, Z) views of the (B, X, Y, Z, C) state, no
-copies. oneDNN (CPU) and cuDNN (CUDA) run these far faster than gathers and batched matmuls: 1.2-1.3×
-on the prototype's small cell, ~7× on the recommended preset's (benchmarks/lattice_speed.py), and
-autograd's backward is exact. tanh runs as 2·sigmoid(2x) − 1 with the factors folded into the
-weights (torch.tanh is ~10× slower than sigmoid on this CPU build).
+copies. oneDNN (CPU) and cuDNN (CUDA) run these far faster than gathers and batched matmuls
+(benchmarks/lattice_speed.py: ~2× the previous gather step on the prototype's small cell, ~6× on
+the recommended preset's, same run, one thread), and autograd's backward is exact. tanh runs as
+2·sigmoid(2x) − 1 with the factors folded into the weights (torch.tanh is ~10× slower than sigmoid
+on this CPU build).
 `neighbour_index` is the same neighbourhood as an explicit table: the reference the tests check against.
 """
 
