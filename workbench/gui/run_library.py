@@ -133,8 +133,6 @@ class RunFollower(QObject):
         self.win.lattice.show_frame(CubeFrame(tr.trained, name, text, tr.face, out_face),
                                     CubeFrame(tr.untrained, f"{self.folder.name} · untrained lattice", text,
                                               tr.face, out_face))
-        if self.finished and which != "best checkpoint":
-            self._trace_checkpoint()    # the run ended while this trace ran (and the poll timer stopped): show its best
 
 
 class RunLibrary(QObject):
