@@ -77,3 +77,28 @@ def test_the_app_follows_a_run_folder_another_process_writes(window, qtbot, tmp_
     qtbot.waitUntil(lambda: any(r.folder == str(out) for r in again.charts.runs), timeout=5000)
     past = next(r for r in again.charts.runs if r.folder == str(out))
     assert len(past.history) == 3 and past.baselines.get("identity")
+
+
+def test_a_folder_of_runs_opens_as_a_set_of_overlaid_runs(window, qtbot, tmp_path, cache_dir):
+    from helpers import small_config
+    from workbench.train.pipeline import prepare
+    from workbench.train.recorder import RunRecorder
+    from workbench.train.trainer import TrainingState, train
+    sweep = tmp_path / "sweep"
+    for i, lr in enumerate((3e-3, 1e-3)):       # two real trials, as a sweep writes them: one run folder each
+        cfg = small_config(cache_dir, **{"optim.epochs": 2, "optim.lr": lr})
+        prep = prepare(cfg, str(SAMPLE_45))
+        out = sweep / f"trial-{i}"
+        rec = RunRecorder(out, cfg, prep.stats, prep.notes, prep.teacher)
+        for ev in train(TrainingState.create(cfg, prep.data, out_dir=out)):
+            rec(ev)
+    followers = window.library.open(sweep)
+    assert [f.folder.name for f in followers] == ["trial-0", "trial-1"] and all(f.finished for f in followers)
+    charts = window.charts
+    charts.redraw()
+    assert charts.overlays                                   # both drawn, each in its own colour
+    legend = charts.run_legend.text()
+    assert "trial-0" in legend and "trial-1" in legend
+    assert all(len(f.run.history) == 2 for f in followers)
+    assert not window.library.open(tmp_path / "empty-folder-that-is-not-there")
+    assert window.errors and "Not a run folder" in window.errors[-1][0]

@@ -277,9 +277,19 @@ class ChartsPanel(QWidget):
         self.redraws += 1
         run = self.current
         if run is None:
-            for c in (*self.curves.values(), self.batch_raw, self.batch_smooth):
+            for c in (*self.curves.values(), self.batch_raw, self.batch_smooth, self.target_line,
+                      *self.baseline_items.values()):
                 c.setData([], [])
-            return
+        else:
+            self._draw_current(run)
+        if self._overlays_dirty:
+            self._overlays_dirty = False
+            self._draw_overlays()
+            self._update_legends()
+        elif self._legend_keys() != self._legend_state:
+            self._update_legends()     # a metric got its first values: name it (text changes are rare)
+
+    def _draw_current(self, run: RunSeries) -> None:
         self.batch_raw.setData(run.batch_loss.x, run.batch_loss.y)
         self.batch_smooth.setData(run.batch_ema.out.x, run.batch_ema.out.y)
         for key, curve in self.curves.items():
@@ -293,12 +303,6 @@ class ChartsPanel(QWidget):
         ticks = [(r["samples_seen"], int(r["epoch"])) for r in run.history if "epoch" in r]
         for p in self.plots.values():
             p.getAxis("top").set_epochs(ticks)
-        if self._overlays_dirty:
-            self._overlays_dirty = False
-            self._draw_overlays()
-            self._update_legends()
-        elif self._legend_keys() != self._legend_state:
-            self._update_legends()     # a metric got its first values: name it (text changes are rare)
 
     def _checked_runs(self) -> list[tuple[RunSeries, str]]:
         out = []

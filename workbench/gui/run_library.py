@@ -42,9 +42,9 @@ class RunFollower(QObject):
     ended = Signal()         # metrics.json appeared: the writer has finished
     POLL_MS = 1000
 
-    def __init__(self, win, folder: str | Path, run: RunSeries):
+    def __init__(self, win, folder: str | Path, run: RunSeries, trace: bool = True):
         super().__init__(win)
-        self.win, self.folder, self.run = win, Path(folder), run
+        self.win, self.folder, self.run, self.trace = win, Path(folder), run, trace
         self.finished = (self.folder / "metrics.json").exists()
         self._stamp = None        # (name, mtime, size) of the checkpoint last traced
         self._tracing = False
@@ -86,11 +86,12 @@ class RunFollower(QObject):
             self.timer.stop()
             self.run.reload(self.folder)
             self.win.charts.run_changed(self.run)
-            self.win.report.show_run(str(self.folder))
-            ck = _checkpoint(self.folder, True)
-            if ck is not None:
-                self.win.ask_panel.set_checkpoint(str(ck))
-            self._trace_checkpoint()
+            if self.trace:    # the followed run, not one trial of a set
+                self.win.report.show_run(str(self.folder))
+                ck = _checkpoint(self.folder, True)
+                if ck is not None:
+                    self.win.ask_panel.set_checkpoint(str(ck))
+                self._trace_checkpoint()
             self.ended.emit()
 
     def stop(self) -> None:
@@ -100,6 +101,8 @@ class RunFollower(QObject):
 
     def _trace_checkpoint(self) -> None:
         """Show the table's first question through the folder's newest checkpoint, when that changed."""
+        if not self.trace:
+            return
         ck = _checkpoint(self.folder, self.finished)
         pairs = self.win.model.dataset.pairs
         if ck is None or not pairs or self._tracing or self.win.runs.is_running():
@@ -170,33 +173,50 @@ class RunLibrary(QObject):
     def pick_and_follow(self) -> None:
         win = self.win
         from PySide6.QtWidgets import QFileDialog
-        folder = QFileDialog.getExistingDirectory(win, "Open a run folder to follow", str(user_dir("runs")))
+        folder = QFileDialog.getExistingDirectory(win, "Open a run folder (or a folder of runs) to follow",
+                                                  str(user_dir("runs")))
         if folder:
-            self.follow(folder)
+            self.open(folder)
 
-    def follow(self, folder: str | Path) -> RunFollower | None:
-        """Follow `folder` live. It becomes the charts' current run, or an overlay while the app trains."""
+    def open(self, folder: str | Path) -> list[RunFollower]:
+        """A run folder is followed; a folder of run folders (a sweep) opens as a set of runs to compare."""
+        folder = Path(folder)
+        if is_run_folder(folder):
+            f = self.follow(folder)
+            return [f] if f else []
+        subs = sorted(p for p in folder.iterdir() if is_run_folder(p)) if folder.is_dir() else []
+        if not subs:
+            self.win.show_error("Not a run folder", f"{folder}: no history.csv, batches.csv or config.json here, nor "
+                                "in its subfolders (a run folder is what workbench-train --out writes)")
+            return []
+        return [f for f in (self.follow(p, overlay=True) for p in subs) if f]
+
+    def follow(self, folder: str | Path, overlay: bool = False) -> RunFollower | None:
+        """Follow `folder` live. It becomes the charts' current run, or a ticked overlay (while the app trains,
+        or as one run of a set)."""
         folder = Path(folder)
         if not is_run_folder(folder):
             self.win.show_error("Not a run folder", f"{folder}: no history.csv, batches.csv or config.json here "
                                 "(a run folder is what workbench-train --out writes)")
             return None
         self._remember(folder)
-        run = next((r for r in self.win.charts.runs if r.folder and Path(r.folder) == folder), None)
+        overlay = overlay or self.win.runs.is_running()
+        charts = self.win.charts
+        run = next((r for r in charts.runs if r.folder and Path(r.folder) == folder), None)
         if run is None:
-            run = RunSeries.from_folder(folder, f"{folder.name} (followed)")
-            self.win.charts.add_run(run, current=not self.win.runs.is_running())
-        elif not self.win.runs.is_running():
-            self.win.charts.set_current(run)
-        if self.win.runs.is_running():
-            self.win.charts.set_checked(run, True)
+            run = RunSeries.from_folder(folder, folder.name if overlay else f"{folder.name} (followed)")
+            charts.add_run(run, current=not overlay)
+        elif not overlay:
+            charts.set_current(run)
+        if overlay:
+            charts.set_checked(run, True)
         for f in self.followers:
             if f.folder == folder:
                 f.stop()
         self.followers = [f for f in self.followers if f.folder != folder]
-        follower = RunFollower(self.win, folder, run)
+        follower = RunFollower(self.win, folder, run, trace=not overlay)
         self.followers.append(follower)
-        if follower.finished:
+        if follower.finished and not overlay:
             self.win.report.show_run(str(folder))
         self.followed.emit(follower)
         return follower
