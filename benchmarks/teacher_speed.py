@@ -6,7 +6,8 @@ plain loop: fixed batches of 32 in input order, tokenized per batch and padded t
             (what most scripts do, and what the workbench did before);
 shipped:    Teacher.encode into an empty cache: tokenized once, sorted by length, token-budget batches,
             vectors written to the SQLite cache in batches;
-warm:       a fresh Teacher over the same cache: the batched cache read, zero model calls.
+warm:       a fresh Teacher over the same cache: the batched cache read, zero model calls;
+            then the same read at 30,000 texts (rows written under the real keys, random values).
 Texts are questions then answers of the first texts/2 rows, the order a run embeds them in.
 """
 
@@ -50,6 +51,22 @@ def plain_loop(teacher: Teacher, texts: list[str], batch: int = 32) -> np.ndarra
     return np.concatenate(out)
 
 
+def warm_30k(cache: str) -> tuple[float, int]:
+    """A warm read at corpus scale without minutes of encoding: 30,000 rows under the real teacher's keys, holding
+    random vectors (the read path does not look at the values), then Teacher.encode of those 30,000 texts."""
+    texts = [f"synthetic text {i}: what does cell {i % 977} of the lattice compute?" for i in range(30_000)]
+    t = Teacher(TeacherConfig(cache_dir=cache))
+    vecs = np.random.default_rng(0).standard_normal((len(texts), t.dim)).astype(np.float32)
+    keys = [t._key(x) for x in texts]
+    for s in range(0, len(texts), 5000):
+        t.cache.put_many(keys[s:s + 5000], vecs[s:s + 5000])
+    t.cache.close()
+    fresh = Teacher(TeacherConfig(cache_dir=cache))
+    start = time.perf_counter()
+    fresh.encode(texts)
+    return time.perf_counter() - start, fresh.model_calls
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(default_data()))
@@ -89,6 +106,9 @@ def main() -> None:
           f"({warm.model_calls} model calls) -> {t_cold / t_warm:.0f}x the cold run")
     print(f"  cache file {size / 1e6:.1f} MB for {st.distinct * cold.dim * 4 / 1e6:.1f} MB of float32 vectors; "
           f"max |shipped - plain| = {np.abs(shipped - plain).max():.1e}, warm == cold: {np.array_equal(shipped, again)}")
+    with tempfile.TemporaryDirectory() as cache:
+        seconds, calls = warm_30k(cache)
+    print(f"  warm read at scale: 30,000 cached texts in {seconds:.2f} s ({calls} model calls; target <= 2 s)")
 
 
 if __name__ == "__main__":

@@ -202,3 +202,18 @@ def test_repeated_texts_are_embedded_once(tmp_path):
     emb = t.encode([TEXTS[0], TEXTS[1], TEXTS[0], TEXTS[0]])
     assert t.last_stats.distinct == 2 and len(t.cache) == 2
     assert np.array_equal(emb[0], emb[2]) and np.array_equal(emb[0], emb[3])
+
+
+def test_vectors_encoded_before_an_interrupt_are_kept(tmp_path):
+    t = Teacher(TeacherConfig(cache_dir=str(tmp_path), batch_size=1))   # one text per model batch
+
+    def stop_after_two(ev):
+        if ev.encoded == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        t.encode(TEXTS, progress=stop_after_two)
+    assert len(t.cache) == 2                       # written on the way out, not lost with the interrupted run
+    again = Teacher(TeacherConfig(cache_dir=str(tmp_path)))
+    again.encode(TEXTS)
+    assert again.last_stats.cache_hits == 2 and again.last_stats.encoded == 2

@@ -65,3 +65,9 @@ def test_unload_frees_the_model_and_the_next_miss_reloads_it(tmp_path):
     assert np.array_equal(t.encode(TEXTS[:2]), first) and t._model is None      # cached: no reload
     again = t.encode(TEXTS[2:3])
     assert t._model is not None and again.shape == (1, 384)
+
+
+def test_a_max_length_beyond_the_model_is_a_clear_error(tmp_path):
+    t = Teacher(TeacherConfig(cache_dir=str(tmp_path), max_length=4096))
+    with pytest.raises(TeacherError, match="takes at most 512"):
+        t.encode(TEXTS[:1])

@@ -16,11 +16,13 @@ problem is recorded once in `problems` (naming the path) and the run goes on wit
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import sqlite3
 import threading
 import time
+import weakref
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,19 +117,21 @@ class EmbeddingStore:
             self._report("cannot be created", exc)
             return None
         self._pid = os.getpid()
+        ref = weakref.ref(self)                   # closed at exit, so the WAL is folded back and its two files go
+        atexit.register(lambda: ref() is not None and ref().close())
         return self._conn
 
     def _open_read_only(self, exc: BaseException) -> sqlite3.Connection | None:
         try:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S,
                                    isolation_level=None, check_same_thread=False)
-            conn.execute("SELECT COUNT(*) FROM emb LIMIT 1").fetchone()
+            conn.execute("SELECT 1 FROM emb LIMIT 1").fetchone()
         except sqlite3.Error as exc2:
             self.usable = False
             self._report("cannot be opened", exc if "no such table" in str(exc2) else exc2)
             return None
         self.writable = False
-        self._report("is read-only", exc)
+        self._report("can only be read", exc)
         return conn
 
     def _replace_damaged_file(self, exc: BaseException) -> sqlite3.Connection | None:
@@ -145,10 +149,14 @@ class EmbeddingStore:
         return conn
 
     def close(self) -> None:
-        with self._lock:
+        if not self._lock.acquire(timeout=5):    # at exit, a daemon thread may hold it mid-write: never hang
+            return
+        try:
             if self._conn is not None and self._pid == os.getpid():
                 self._conn.close()
             self._conn = None
+        finally:
+            self._lock.release()
 
     # -- reads --------------------------------------------------------------------------------------------------
     def get_many(self, keys: list[bytes], dim: int) -> Lookup:

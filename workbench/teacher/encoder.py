@@ -234,6 +234,10 @@ class Teacher:
     def _encode_misses(self, distinct, keys, todo, vecs, cut, progress, label, hits, t0) -> None:
         """Tokenize the misses once, run them in token-budget batches, fill vecs/cut, write the cache in batches."""
         self._load()
+        limit = getattr(self._model.config, "max_position_embeddings", None)
+        if isinstance(limit, int) and self.config.max_length > limit:
+            raise TeacherError(f"teacher.max_length is {self.config.max_length} tokens, but teacher "
+                               f"'{self.config.model}' takes at most {limit}; set teacher.max_length <= {limit}")
         budget = self.config.batch_tokens * (4 if str(self._device).startswith("cuda") else 1)
         with torch_threads(self.config.threads):
             ids, was_cut = tokenize(self._tok, [distinct[i] for i in todo], self.config.max_length)
@@ -243,26 +247,28 @@ class Teacher:
             cost_left, encoded, t_model = sum(cost), 0, time.perf_counter()
             pending: list[np.ndarray] = []
             last_flush = time.perf_counter()
-            for b, c in zip(batches, cost):
-                out = self._forward([ids[j] for j in b])
-                if not np.isfinite(out).all():
-                    bad = distinct[todo[b[int(np.flatnonzero(~np.isfinite(out).all(1))[0])]]]
-                    raise TeacherError(f"teacher '{self.config.model}' produced NaN/inf embeddings, e.g. for "
-                                       f"{bad[:60]!r}; try another teacher or device")
-                rows = todo[b]
-                vecs[rows], cut[rows] = out, was_cut[b]
-                pending.append(rows)
-                encoded += len(b)
-                cost_left -= c
-                if sum(map(len, pending)) >= FLUSH_TEXTS or time.perf_counter() - last_flush > FLUSH_SECONDS:
-                    self._flush(keys, vecs, cut, pending)
-                    last_flush = time.perf_counter()
-                if progress:
-                    spent = max(time.perf_counter() - t_model, 1e-9)
-                    progress(EmbedProgress(hits + encoded, len(distinct), hits, label, encoded, encoded / spent,
-                                           cost_left / max(sum(cost) - cost_left, 1) * spent,
-                                           time.perf_counter() - t0))
-            self._flush(keys, vecs, cut, pending)
+            try:
+                for b, c in zip(batches, cost):
+                    out = self._forward([ids[j] for j in b])
+                    if not np.isfinite(out).all():
+                        bad = distinct[todo[b[int(np.flatnonzero(~np.isfinite(out).all(1))[0])]]]
+                        raise TeacherError(f"teacher '{self.config.model}' produced NaN/inf embeddings, e.g. for "
+                                           f"{bad[:60]!r}; try another teacher or device")
+                    rows = todo[b]
+                    vecs[rows], cut[rows] = out, was_cut[b]
+                    pending.append(rows)
+                    encoded += len(b)
+                    cost_left -= c
+                    if sum(map(len, pending)) >= FLUSH_TEXTS or time.perf_counter() - last_flush > FLUSH_SECONDS:
+                        self._flush(keys, vecs, cut, pending)
+                        last_flush = time.perf_counter()
+                    if progress:
+                        spent = max(time.perf_counter() - t_model, 1e-9)
+                        progress(EmbedProgress(hits + encoded, len(distinct), hits, label, encoded, encoded / spent,
+                                               cost_left / max(sum(cost) - cost_left, 1) * spent,
+                                               time.perf_counter() - t0))
+            finally:                                  # Ctrl+C or an error mid-way keeps what was already encoded
+                self._flush(keys, vecs, cut, pending)
 
     def _flush(self, keys, vecs, cut, pending: list[np.ndarray]) -> None:
         if pending:
