@@ -1,4 +1,6 @@
-"""The open dataset file: open, save, save as, and asking before unsaved edits are thrown away."""
+"""The open dataset file: open, import with a column mapping, save, save as, and asking before unsaved edits
+are thrown away. A file opened through the column mapping keeps it: Save writes the file's own column
+names unless the user chose ours in the dialog (`save_names`)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from ..data.columns import needs_mapping, peek_columns
 from ..data.dataset import DataError, load_dataset, save_dataset
 from .paths import is_shipped_sample, user_documents_dir
 
-FILTERS = "Datasets (*.csv *.jsonl *.json);;CSV (*.csv);;JSON Lines (*.jsonl);;JSON (*.json)"
+FILTERS = ("Datasets (*.csv *.jsonl *.ndjson *.json *.parquet);;CSV (*.csv);;JSON Lines (*.jsonl *.ndjson);;"
+           "JSON (*.json);;Parquet (*.parquet)")
 
 
 class DatasetDocument(QObject):
@@ -22,6 +26,9 @@ class DatasetDocument(QObject):
         self.win = win
         self.autosave = autosave
         self.path: str | None = None
+        self.save_names: dict[str, str] = {}   # our column name → the file's, for a file opened with a mapping
+        self.ask_columns = True        # False: no one can answer the mapping dialog (--screenshot)
+        self.mapping_dialog = None     # the column-mapping dialog while it is open
 
     def pick_open(self) -> bool:
         if self.confirm_discard():
@@ -39,19 +46,57 @@ class DatasetDocument(QObject):
         path = self.win.choose_path("Save dataset as", start, FILTERS, save=True)
         return bool(path) and self.save(path)
 
+    def pick_import(self) -> bool:
+        if self.confirm_discard():
+            path = self.win.choose_path("Import dataset", str(Path(self.path).parent) if self.path else "", FILTERS)
+            if path:
+                return self.import_file(path)
+        return False
+
+    def import_file(self, path: str) -> bool:
+        """Ask which column is which (column_dialog.py), then load with that mapping; False if cancelled."""
+        from .column_dialog import ColumnMappingDialog
+        try:
+            peek = peek_columns(path)
+        except DataError as exc:
+            self.win.show_error("Cannot import dataset", str(exc.problems[0]) if exc.problems else str(exc),
+                                exc.report())
+            return False
+        dlg = self.mapping_dialog = ColumnMappingDialog(path, peek, self.win)
+        try:
+            if dlg.exec() != ColumnMappingDialog.Accepted:
+                return False
+        finally:
+            self.mapping_dialog = None
+            dlg.deleteLater()
+        self._adopt(path, dlg.dataset, dlg.save_names)
+        return True
+
+    def _needs_mapping(self, path: str) -> bool:
+        try:
+            return needs_mapping(peek_columns(path).names)
+        except DataError:
+            return False      # load_dataset reports what is wrong with the file
+
     def open(self, path: str) -> bool:
+        if self.ask_columns and self._needs_mapping(path):
+            return self.import_file(path)
         try:
             ds = load_dataset(path)
         except DataError as exc:
             self.win.show_error("Cannot open dataset", str(exc.problems[0]) if exc.problems else str(exc), exc.report())
             return False
-        self.path = str(path)
+        self._adopt(path, ds, {})
+        return True
+
+    def _adopt(self, path: str, ds, save_names: dict[str, str]) -> None:
+        """Make ds the table's dataset, read from path (unsaved edits of path recovered if the user wants)."""
+        self.path, self.save_names = str(path), dict(save_names)
         recovered = self.autosave.offer_recovery()
         self.win.model.set_dataset(recovered or ds)
         if recovered:
             self.win.model.undo.resetClean()  # the recovered edits are not saved yet
         self.pathChanged.emit(self.path)
-        return True
 
     def save(self, path: str | None = None) -> bool:
         target = path or self.path
@@ -70,7 +115,7 @@ class DatasetDocument(QObject):
             if answer != QMessageBox.Yes:
                 return False
         try:
-            save_dataset(self.win.model.dataset, target)
+            save_dataset(self.win.model.dataset, target, self.save_names)
         except (OSError, DataError, TypeError) as exc:
             self.win.show_error("Could not save", f"{target}: {exc}")
             return False
