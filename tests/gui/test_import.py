@@ -180,3 +180,25 @@ def test_without_a_user_to_ask_open_says_which_mapping_would_do(window, tmp_path
     assert not window.open_file(str(path))
     title, msg = window.errors[-1]
     assert title == "Cannot open dataset" and "--columns question=Q,answer=A" in msg
+
+
+def test_a_file_opened_again_is_read_with_the_mapping_chosen_before(window, qtbot, tmp_path):
+    path = tmp_path / "mq.csv"
+    rows = other_names_csv(path, 12)
+    seen = []
+    answer_dialog(window, lambda dlg: (dlg.combos["category"].setCurrentText(""), dlg.accept()), seen)
+    assert window.open_file(str(path)) and seen[0] is not None
+    assert window.save(str(tmp_path / "copy.csv"))                 # Save as: the file's names, the same mapping
+    for again in (path, tmp_path / "copy.csv"):                    # e.g. the next start reopening the last file
+        seen.clear()
+        answer_dialog(window, lambda dlg: dlg.accept(), seen)
+        assert window.open_file(str(again))
+        qtbot.wait(10)
+        assert seen == [None] and window.model.rowCount() == 12    # no dialog: read as before
+        assert window.model.dataset.pairs[2].extra["topic"] == rows[2]["category"]   # category stayed unmapped
+        assert "column mapping chosen before" in window.statusBar().currentMessage()
+    path.write_text("prompt,response\nWhat is a cell?,One site of the grid.\n", encoding="utf-8")
+    seen.clear()
+    answer_dialog(window, lambda dlg: dlg.accept(), seen)          # the file changed: the mapping no longer fits
+    assert window.open_file(str(path)) and seen[0] is not None
+    assert window.model.dataset.pairs[0].question == "What is a cell?"

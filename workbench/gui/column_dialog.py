@@ -39,6 +39,7 @@ class ColumnMappingDialog(QDialog):
         super().__init__(parent)
         self.path, self.peek, self.names = str(path), peek, list(peek.names)
         self.dataset = None                    # the loaded Dataset once accepted
+        self.columns: dict[str, str] = {}      # ...and the mapping it was read with (role → file column)
         self.save_names: dict[str, str] = {}   # our column name → the file's, when saving keeps the file's names
         self.setWindowTitle(f"Import {Path(path).name}")
         self.setMinimumWidth(640)
@@ -209,7 +210,7 @@ class ColumnMappingDialog(QDialog):
             return
         finally:
             QApplication.restoreOverrideCursor()
-        self.dataset = ds
+        self.dataset, self.columns = ds, mapping
         self.save_names = dict(mapping) if self.keep_names.isChecked() else {}
         super().accept()
 

@@ -1,9 +1,12 @@
 """The open dataset file: open, import with a column mapping, save, save as, and asking before unsaved edits
 are thrown away. A file opened through the column mapping keeps it: Save writes the file's own column
-names unless the user chose ours in the dialog (`save_names`)."""
+names unless the user chose ours in the dialog (`save_names`). The mapping is remembered per file
+(QSettings), so opening that file again, e.g. at the next start, reads it the same way without asking."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -12,6 +15,7 @@ from PySide6.QtWidgets import QMessageBox
 from ..data.columns import needs_mapping, peek_columns
 from ..data.dataset import DataError, load_dataset, save_dataset
 from .paths import is_shipped_sample, user_documents_dir
+from .settings import app_settings
 
 FILTERS = ("Datasets (*.csv *.jsonl *.ndjson *.json *.parquet);;CSV (*.csv);;JSON Lines (*.jsonl *.ndjson);;"
            "JSON (*.json);;Parquet (*.parquet)")
@@ -69,7 +73,29 @@ class DatasetDocument(QObject):
         finally:
             self.mapping_dialog = None
             dlg.deleteLater()
+        self._remember(path, dlg.columns, bool(dlg.save_names))
         self._adopt(path, dlg.dataset, dlg.save_names)
+        return True
+
+    @staticmethod
+    def _mapping_key(path: str) -> str:
+        return "column_mappings/" + hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:16]
+
+    def _remember(self, path: str, columns: dict[str, str], keep_names: bool) -> None:
+        app_settings().setValue(self._mapping_key(path), json.dumps({"columns": columns, "keep_names": keep_names}))
+
+    def _open_as_before(self, path: str) -> bool:
+        """Read path with the mapping chosen for it earlier; False when there is none or the file no longer fits it."""
+        try:
+            saved = json.loads(app_settings().value(self._mapping_key(path), "") or "null")
+            columns, keep = dict(saved["columns"]), bool(saved["keep_names"])
+            ds = load_dataset(path, columns=columns)
+        except (ValueError, TypeError, KeyError, DataError):
+            return False
+        self._adopt(path, ds, columns if keep else {})
+        spec = ", ".join(f"{role}={col}" for role, col in columns.items())
+        self.win.statusBar().showMessage(f"Read {Path(path).name} with the column mapping chosen before ({spec}); "
+                                         "File ▸ Import with column mapping changes it", 15000)
         return True
 
     def _needs_mapping(self, path: str) -> bool:
@@ -79,8 +105,11 @@ class DatasetDocument(QObject):
             return False      # load_dataset reports what is wrong with the file
 
     def open(self, path: str) -> bool:
-        if self.ask_columns and self._needs_mapping(path):
-            return self.import_file(path)
+        if self._needs_mapping(path):
+            if self._open_as_before(path):
+                return True
+            if self.ask_columns:
+                return self.import_file(path)
         try:
             ds = load_dataset(path)
         except DataError as exc:
@@ -119,6 +148,8 @@ class DatasetDocument(QObject):
         except (OSError, DataError, TypeError) as exc:
             self.win.show_error("Could not save", f"{target}: {exc}")
             return False
+        if self.save_names:     # the new file has the old one's column names: it opens with the same mapping
+            self._remember(target, self.save_names, True)
         old, self.path = self.path, str(target)
         self.win.model.file_problems = []      # the file now holds exactly the table
         self.win.model.problemsChanged.emit()
