@@ -1,4 +1,5 @@
-"""Peeking a file's columns without loading it, guessing the mapping, saving under the file's own names (issue 8 item 6)."""
+"""Peeking a file's columns without loading it, guessing the mapping, saving under the file's own names
+(issue 8 item 6)."""
 
 import csv
 import json

@@ -1,4 +1,5 @@
-"""benchmarks/gui_speed.py keeps to throw-away settings, runs and autosave folders: it never reads or writes the user's."""
+"""benchmarks/gui_speed.py keeps to throw-away settings, runs and autosave folders: it never reads or writes
+the user's."""
 
 import importlib.util
 import shutil
@@ -25,5 +26,5 @@ def test_gui_speed_launch_probe_writes_only_into_its_temp_folder(tmp_path, monke
     work.mkdir()
     bench.isolate_user_files(str(work))           # what main() does first (the teardown restores the environment)
     assert len(bench.launch_seconds(data, 1)) == 1
-    assert str(data.resolve()) in (work / "settings.ini").read_text()        # the app's "last file" went to the temp settings
+    assert str(data.resolve()) in (work / "settings.ini").read_text()   # "last file" went to the temp settings
     assert [p for p in home.rglob("*") if p.is_file()] == []        # nothing in the user's config or data folders

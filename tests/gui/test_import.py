@@ -1,4 +1,5 @@
-"""File ▸ Import and Open with a column mapping (issue 8 item 6): guess, load, keep extras, errors beside the field."""
+"""File ▸ Import and Open with a column mapping (issue 8 item 6): guess, load, keep extras, errors beside
+the field."""
 
 import csv
 
