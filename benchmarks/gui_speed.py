@@ -64,6 +64,18 @@ def launch_seconds(data: Path, runs: int) -> list[float]:
     return out
 
 
+def isolate_user_files(tmp: str) -> None:
+    """Point the app's settings, runs, autosave and documents folders into `tmp`, before anything starts.
+
+    The launch probes (child processes inherit the environment) and the in-app run would otherwise
+    read the user's saved window layout, record the benchmark file as the user's last dataset,
+    and write runs and recovery files into the user's folders. The embedding cache stays shared:
+    it holds only vectors of the benchmark texts, and a warm cache is what the app's run measures."""
+    os.environ["LATTICE_WORKBENCH_SETTINGS"] = str(Path(tmp) / "settings.ini")
+    for kind in ("runs", "autosave", "documents"):
+        os.environ[f"LATTICE_WORKBENCH_{kind.upper()}"] = str(Path(tmp) / kind)
+
+
 def limited_copy(data: Path, limit: int, tmp: str) -> Path:
     """The first `limit` records of a CSV (all columns kept), so a big corpus can be measured in minutes."""
     if not limit:
@@ -148,9 +160,6 @@ def in_app(cfg, data: Path, tmp: str) -> dict:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
     from workbench.gui.main_window import MainWindow
-    os.environ["LATTICE_WORKBENCH_RUNS"] = str(Path(tmp) / "runs")
-    os.environ["LATTICE_WORKBENCH_AUTOSAVE"] = str(Path(tmp) / "autosave")
-    os.environ["LATTICE_WORKBENCH_SETTINGS"] = str(Path(tmp) / "settings.ini")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     win = MainWindow(str(data), cfg)
     win.ask = lambda *a: __import__("PySide6.QtWidgets").QtWidgets.QMessageBox.Yes   # train without error rows
@@ -205,6 +214,7 @@ def main(argv=None) -> None:
                     help="run the headless trainer on the main thread (as the CLI does) instead of a worker thread")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
+        isolate_user_files(tmp)
         data = limited_copy(args.data, args.limit, tmp)
         launch = launch_seconds(data, args.launch_runs) if args.launch_runs else []
         cfg = config(args)

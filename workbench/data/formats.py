@@ -58,9 +58,14 @@ def format_of(path: str | os.PathLike) -> str:
 
 # ----------------------------------------------------------------------------- header → names
 
+def header_names(header: list) -> list[str]:
+    """The names a column mapping refers to: stripped, a blank header cell called "columnN"."""
+    return [str(h).strip() or f"column{j + 1}" for j, h in enumerate(header)]
+
+
 def _resolve(header: list[str], columns: dict[str, str], path: str, line: int | None = None) -> list[str]:
     """Our name for each file column: mapped or recognised roles, else the column's own name (an extra)."""
-    names = [str(h).strip() or f"column{j + 1}" for j, h in enumerate(header)]
+    names = header_names(header)
     out = list(names)
     taken: dict[str, int] = {}
     for role, col in columns.items():
@@ -92,7 +97,10 @@ def _resolve(header: list[str], columns: dict[str, str], path: str, line: int | 
         seen.add(out[j])
     missing = [c for c in REQUIRED if c not in out]
     if missing:
-        hint = " (name them with --columns question=COL,answer=COL)"
+        from .columns import guess_columns   # here: columns.py builds on this module
+        guess = guess_columns([n for j, n in enumerate(names) if j not in taken.values() and out[j] not in FIELDS])
+        spec = ",".join(f"{r}={guess.get(r, 'COL')}" for r in missing)
+        hint = f" (name them with a column mapping: --columns {spec}, or the app's File ▸ Import)"
         raise DataError([Problem(path, None, c, f"missing column '{c}' in header {names}{hint}", line)
                          for c in missing])
     return out
@@ -288,10 +296,10 @@ def _column_names(ds: Dataset) -> list[str]:
     return list(FIELDS) + [n for n in extra if n not in FIELDS]
 
 
-def _parquet_bytes(ds: Dataset, names: list[str]) -> bytes:
+def _parquet_bytes(ds: Dataset, names: list[str], header: list[str]) -> bytes:
     import pyarrow as pa
     import pyarrow.parquet as pq
-    data = {n: [getattr(p, n) if n in FIELDS else p.extra.get(n, "") for p in ds.pairs] for n in names}
+    data = {h: [getattr(p, n) if n in FIELDS else p.extra.get(n, "") for p in ds.pairs] for n, h in zip(names, header)}
     try:
         table = pa.table({n: pa.array(v, type=pa.string()) for n, v in data.items()})
     except (pa.ArrowException, UnicodeEncodeError):
@@ -307,21 +315,29 @@ def _parquet_bytes(ds: Dataset, names: list[str]) -> bytes:
     return buf.getvalue()
 
 
-def save_dataset(ds: Dataset, path: str | os.PathLike) -> None:
+def save_dataset(ds: Dataset, path: str | os.PathLike, names: dict[str, str] | None = None) -> None:
     """Write atomically in the format given by the suffix; the old file survives a failed write.
 
-    Extra columns are written after question, answer, category; undecodable bytes go back as they came."""
+    Extra columns are written after question, answer, category; undecodable bytes go back as they came.
+    `names` renames columns on the way out (our name → the file's, e.g. {"question": "Q", "group": "doc"}):
+    a file loaded with a column mapping can be saved under its own header."""
     fmt = format_of(path)
-    names = _column_names(ds)
+    ours = _column_names(ds)
+    header = [(names or {}).get(n, n) for n in ours]
+    if len(set(header)) < len(header):
+        twice = sorted({h for h in header if header.count(h) > 1})
+        raise DataError([Problem(str(path), None, twice[0], f"the column names to write repeat {twice}; "
+                                 "save with our names (question, answer, category) instead")])
     if fmt == "parquet":
-        data = _parquet_bytes(ds, names)
+        data = _parquet_bytes(ds, ours, header)
         with atomic_open(path, "wb", expected_size=len(data)) as fh:
             fh.write(data)
         return
-    records = ({n: (getattr(p, n) if n in FIELDS else p.extra.get(n, "")) for n in names} for p in ds.pairs)
+    records = ({h: (getattr(p, n) if n in FIELDS else p.extra.get(n, "")) for n, h in zip(ours, header)}
+               for p in ds.pairs)
     with atomic_open(path, "w", newline="", errors="surrogateescape") as fh:
         if fmt == "csv":
-            writer = csv.DictWriter(fh, fieldnames=names, lineterminator="\n")
+            writer = csv.DictWriter(fh, fieldnames=header, lineterminator="\n")
             writer.writeheader()
             writer.writerows(records)
         elif fmt == "jsonl":

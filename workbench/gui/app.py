@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     path, welcome = startup_dataset(args.data, screenshot=bool(args.screenshot))
     win = MainWindow()
     win.window_layout.persist = not args.screenshot   # a screenshot run leaves the saved layout and last file alone
+    win.document.ask_columns = not args.screenshot    # no one answers a column-mapping dialog there
     if path:
         win.open_file(path)
     win.show()

@@ -1,16 +1,24 @@
-"""The open dataset file: open, save, save as, and asking before unsaved edits are thrown away."""
+"""The open dataset file: open, import with a column mapping, save, save as, and asking before unsaved edits
+are thrown away. A file opened through the column mapping keeps it: Save writes the file's own column
+names unless the user chose ours in the dialog (`save_names`). The mapping is remembered per file
+(QSettings), so opening that file again, e.g. at the next start, reads it the same way without asking."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
+from ..data.columns import needs_mapping, peek_columns
 from ..data.dataset import DataError, load_dataset, save_dataset
 from .paths import is_shipped_sample, user_documents_dir
+from .settings import app_settings
 
-FILTERS = "Datasets (*.csv *.jsonl *.json);;CSV (*.csv);;JSON Lines (*.jsonl);;JSON (*.json)"
+FILTERS = ("Datasets (*.csv *.jsonl *.ndjson *.json *.parquet);;CSV (*.csv);;JSON Lines (*.jsonl *.ndjson);;"
+           "JSON (*.json);;Parquet (*.parquet)")
 
 
 class DatasetDocument(QObject):
@@ -22,6 +30,9 @@ class DatasetDocument(QObject):
         self.win = win
         self.autosave = autosave
         self.path: str | None = None
+        self.save_names: dict[str, str] = {}   # our column name → the file's, for a file opened with a mapping
+        self.ask_columns = True        # False: no one can answer the mapping dialog (--screenshot)
+        self.mapping_dialog = None     # the column-mapping dialog while it is open
 
     def pick_open(self) -> bool:
         if self.confirm_discard():
@@ -39,19 +50,82 @@ class DatasetDocument(QObject):
         path = self.win.choose_path("Save dataset as", start, FILTERS, save=True)
         return bool(path) and self.save(path)
 
+    def pick_import(self) -> bool:
+        if self.confirm_discard():
+            path = self.win.choose_path("Import dataset", str(Path(self.path).parent) if self.path else "", FILTERS)
+            if path:
+                return self.import_file(path)
+        return False
+
+    def import_file(self, path: str) -> bool:
+        """Ask which column is which (column_dialog.py), then load with that mapping; False if cancelled."""
+        from .column_dialog import ColumnMappingDialog
+        try:
+            peek = peek_columns(path)
+        except DataError as exc:
+            self.win.show_error("Cannot import dataset", str(exc.problems[0]) if exc.problems else str(exc),
+                                exc.report())
+            return False
+        dlg = self.mapping_dialog = ColumnMappingDialog(path, peek, self.win)
+        try:
+            if dlg.exec() != ColumnMappingDialog.Accepted:
+                return False
+        finally:
+            self.mapping_dialog = None
+            dlg.deleteLater()
+        self._remember(path, dlg.columns, bool(dlg.save_names))
+        self._adopt(path, dlg.dataset, dlg.save_names)
+        return True
+
+    @staticmethod
+    def _mapping_key(path: str) -> str:
+        return "column_mappings/" + hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:16]
+
+    def _remember(self, path: str, columns: dict[str, str], keep_names: bool) -> None:
+        app_settings().setValue(self._mapping_key(path), json.dumps({"columns": columns, "keep_names": keep_names}))
+
+    def _open_as_before(self, path: str) -> bool:
+        """Read path with the mapping chosen for it earlier; False when there is none or the file no longer fits it."""
+        try:
+            saved = json.loads(app_settings().value(self._mapping_key(path), "") or "null")
+            columns, keep = dict(saved["columns"]), bool(saved["keep_names"])
+            ds = load_dataset(path, columns=columns)
+        except (ValueError, TypeError, KeyError, DataError):
+            return False
+        self._adopt(path, ds, columns if keep else {})
+        spec = ", ".join(f"{role}={col}" for role, col in columns.items())
+        self.win.statusBar().showMessage(f"Read {Path(path).name} with the column mapping chosen before ({spec}); "
+                                         "File ▸ Import with column mapping changes it", 15000)
+        return True
+
+    def _needs_mapping(self, path: str) -> bool:
+        try:
+            return needs_mapping(peek_columns(path).names)
+        except DataError:
+            return False      # load_dataset reports what is wrong with the file
+
     def open(self, path: str) -> bool:
+        if self._needs_mapping(path):
+            if self._open_as_before(path):
+                return True
+            if self.ask_columns:
+                return self.import_file(path)
         try:
             ds = load_dataset(path)
         except DataError as exc:
             self.win.show_error("Cannot open dataset", str(exc.problems[0]) if exc.problems else str(exc), exc.report())
             return False
-        self.path = str(path)
+        self._adopt(path, ds, {})
+        return True
+
+    def _adopt(self, path: str, ds, save_names: dict[str, str]) -> None:
+        """Make ds the table's dataset, read from path (unsaved edits of path recovered if the user wants)."""
+        self.path, self.save_names = str(path), dict(save_names)
         recovered = self.autosave.offer_recovery()
         self.win.model.set_dataset(recovered or ds)
         if recovered:
             self.win.model.undo.resetClean()  # the recovered edits are not saved yet
         self.pathChanged.emit(self.path)
-        return True
 
     def save(self, path: str | None = None) -> bool:
         target = path or self.path
@@ -70,10 +144,12 @@ class DatasetDocument(QObject):
             if answer != QMessageBox.Yes:
                 return False
         try:
-            save_dataset(self.win.model.dataset, target)
+            save_dataset(self.win.model.dataset, target, self.save_names)
         except (OSError, DataError, TypeError) as exc:
             self.win.show_error("Could not save", f"{target}: {exc}")
             return False
+        if self.save_names:     # the new file has the old one's column names: it opens with the same mapping
+            self._remember(target, self.save_names, True)
         old, self.path = self.path, str(target)
         self.win.model.file_problems = []      # the file now holds exactly the table
         self.win.model.problemsChanged.emit()

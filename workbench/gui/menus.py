@@ -51,11 +51,15 @@ def build_menus(win) -> dict[str, QAction]:
     doc, acts, bar = win.document, {}, win.menuBar()
     f = bar.addMenu("&File")
     acts["open"] = _act(win, f, "&Open dataset…", lambda: doc.pick_open(), QKeySequence.Open,
-                        "Open a CSV, JSON Lines or JSON file of question/answer pairs")
+                        "Open a CSV, JSON Lines, JSON or Parquet file of question/answer pairs (a file without "
+                        "question and answer columns asks which columns they are)")
+    acts["import"] = _act(win, f, "&Import with column mapping…", lambda: doc.pick_import(), "Ctrl+Shift+O",
+                          "Open a file whose columns have other names (Q, prompt, response, topic, doc, …): choose "
+                          "which column is the question, answer, category and group")
     acts["save"] = _act(win, f, "&Save", lambda: doc.save(), QKeySequence.Save,
                         "Save the table to its file (the shipped sample is saved as a copy in your folder)")
     acts["save_as"] = _act(win, f, "Save &as…", lambda: doc.pick_save(), QKeySequence.SaveAs,
-                           "Save the table to a new file (CSV, JSONL or JSON by its suffix)")
+                           "Save the table to a new file (CSV, JSONL, JSON or Parquet by its suffix)")
     f.addSeparator()
     form = win.training.form
     _act(win, f, "Load config…", lambda: _pick(win, lambda p: form.set_config(load_config(p)), "Load config",
