@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self._rules_changed()
         self.model.dirtyChanged.connect(self._update_title)
         self.document.pathChanged.connect(self._update_title)
+        self.document.pathChanged.connect(lambda _: self.training.preset_hint.update_for(len(self.model.dataset)))
         self.window_layout.restore()
         if path:
             self.open_file(path)
