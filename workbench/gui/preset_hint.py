@@ -19,6 +19,7 @@ class PresetHint(QWidget):
         self.use_btn.setToolTip(f"Reset the form to the '{LARGE_DATA_PRESET}' preset")
         self.use_btn.clicked.connect(self.apply)
         self.dismiss_btn = QPushButton("Not now")
+        self.dismiss_btn.setToolTip("Hide this suggestion and keep the form as it is")
         self.dismiss_btn.clicked.connect(self.hide)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
