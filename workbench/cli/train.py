@@ -212,6 +212,7 @@ def _train(args, printer: "Printer", argv: list[str] | None) -> int:
         try:
             prepared = prepare(cfg, data, args.val, drop_invalid_rows=args.drop_invalid, columns=args.columns,
                                teacher=teacher, progress=printer)
+            teacher.unload()                    # the training does not need the teacher model in memory
             report_data_problems(printer.line, prepared.problems, args.out, prepared.rows_read,
                                  len(prepared.train) + len(prepared.val))
             for note in prepared.notes:
