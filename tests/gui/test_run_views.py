@@ -138,7 +138,8 @@ def test_validation_file_labels_only_table_rows_and_runs_overlay_with_names(wind
     charts.redraw()
     assert charts.overlays and all(o.getViewBox() is not None for o in charts.overlays)
     legend = charts.run_legend.text()
-    assert "run 2 (solid)" in legend and "run 1" in legend
+    assert "run 2 (current)" in legend and "run 1" in legend
+    assert not charts.run_list.item(0).icon().isNull() and charts.run_list.item(1).font().bold()
 
 
 def test_log_axis_labels_decades_and_never_piles_up(qtbot):
@@ -176,3 +177,16 @@ def test_charts_take_many_batches_without_a_redraw_per_point(qtbot):
     assert list(ex) == [(e + 1) * 10_000 for e in range(20)]
     base = charts.baseline_items[("Q→A cosine", "identity")].yData
     assert list(base) == [0.6, 0.6]
+
+
+def test_stop_while_the_teacher_embeds_ends_the_run_quietly(window, qtbot, tmp_path):
+    win = window
+    assert win.training.form.set_value("teacher.cache_dir", str(tmp_path / "cold-cache"))   # nothing cached
+    assert win.start_training()
+    win.training.stop_btn.click()
+    assert "stopping" in win.training.train_bar.format()
+    qtbot.waitUntil(lambda: not win.run.is_running(), timeout=120_000)
+    qtbot.wait(100)
+    assert win.runs.started is None and win.last_finished is None   # never got to training
+    assert not win.errors and win.training.start_btn.isEnabled()   # a stop is not a failure
+    assert win.training.embed_bar.value() < 90                     # the teacher stopped before embedding all 90 texts

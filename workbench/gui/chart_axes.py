@@ -60,8 +60,13 @@ class EpochAxis(pg.AxisItem):
         room = max(1, int(size / 40))        # ~40 px per label
         stride = next((s for s in NICE_STRIDES if len(xs) / s <= room), NICE_STRIDES[-1])
         keep = (es % stride == 0) | (es == es.min()) if stride > 1 else np.ones(len(es), bool)
-        self._labels = {float(x): int(e) for x, e in zip(xs[keep], es[keep])}
-        return [(float(stride), xs[keep].tolist())]
+        xs, es = xs[keep], es[keep]
+        if len(xs) > 1 and maxVal > minVal:   # the first label reads "epoch N": keep its neighbours clear of it
+            px = (xs - xs[0]) * size / (maxVal - minVal)
+            ok = (px == 0) | (px > 52)
+            xs, es = xs[ok], es[ok]
+        self._labels = {float(x): int(e) for x, e in zip(xs, es)}
+        return [(float(stride), xs.tolist())]
 
     def tickStrings(self, values, scale, spacing):
         labels = getattr(self, "_labels", {})

@@ -13,12 +13,14 @@
 from __future__ import annotations
 
 import csv
+import math
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy,
-                               QSlider, QSplitter, QVBoxLayout, QWidget)
+                               QSlider, QVBoxLayout, QWidget)
 
 from ..data.atomic import atomic_open
 from ..train.events import EPOCH_KEYS
@@ -65,16 +67,17 @@ class ChartsPanel(QWidget):
         self.overlays: list[pg.PlotDataItem] = []
         self._legend_state: tuple = ()
 
-        grid = QGridLayout()
+        self.grid = grid = QGridLayout()
         grid.setSpacing(2)
+        self._cells: list[QWidget] = []
+        self._cols = 0
         for i, (title, keys, logy, _) in enumerate(PANELS):
             axes = {"bottom": pg.AxisItem("bottom"), "top": EpochAxis("top")}
             if logy:
                 axes["left"] = LogAxis("left")
             w = pg.PlotWidget(background="w", axisItems=axes)
             w.setMinimumSize(60, 40)    # the window may be small (1280×720 and below): charts shrink, not the window
-            p = w.getPlotItem()
-            p.setTitle(title, size="9pt")
+            p = w.getPlotItem()   # no title: the legend under the chart starts with it (height is scarce)
             p.showGrid(x=True, y=True, alpha=0.2)
             p.setLogMode(y=logy)
             p.showAxis("top")
@@ -101,7 +104,7 @@ class ChartsPanel(QWidget):
             cv.setSpacing(0)
             cv.addWidget(w, 1)
             cv.addWidget(legend)
-            grid.addWidget(cell, i // 2, i % 2)
+            self._cells.append(cell)
         loss = self.plots["loss"]
         faint = pg.mkColor(BATCH_COLOUR)
         faint.setAlpha(60)
@@ -114,25 +117,27 @@ class ChartsPanel(QWidget):
                     self.baseline_items[(title, name)] = item
         self.target_line = self.plots["Q→A cosine"].plot([], [], pen=pg.mkPen(TARGET_COLOUR, width=1,
                                                                               style=Qt.DotLine))
-        for title in self.plots:
-            self.plots[title].setLabel("bottom", "samples seen" if title == "gradient norm · update ratio" else "")
 
         self.run_legend = QLabel()
         self.run_legend.setWordWrap(True)
-        self.run_legend.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        self.readout = QLabel("move the mouse over a chart to read values")
-        self.readout.setWordWrap(True)
-        self.readout.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.run_legend.setStyleSheet("font-size: 8pt;")
+        self.run_list = QListWidget()
+        self.run_list.setToolTip("runs of this session and earlier ones: tick one to overlay its curves on the "
+                                 "current run, in the colour shown")
+        self.run_list.itemChanged.connect(self._overlay_changed)
         info = QWidget()
         info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)   # its text must not take height from the charts
         iv = QVBoxLayout(info)
+        iv.setContentsMargins(4, 0, 0, 0)
+        iv.setSpacing(1)
         iv.addWidget(self.run_legend)
-        iv.addWidget(self.readout, 1)
-        grid.addWidget(info, 2, 1)
-        for r in range(3):
-            grid.setRowStretch(r, 1)
-        for c in range(2):
-            grid.setColumnStretch(c, 1)
+        iv.addWidget(self.run_list, 1)
+        self._cells.append(info)
+        self.readout = QLabel("x-axis: training samples seen; epochs along the top. Point at a chart to read it.")
+        self.readout.setFixedHeight(self.readout.fontMetrics().height() + 4)
+        self.readout.setMinimumWidth(40)
+        self.readout.setStyleSheet("font-size: 8pt;")
+        self._arrange(2)
         self.vlines = {}
         for t, p in self.plots.items():
             self.vlines[t] = pg.InfiniteLine(angle=90, pen=pg.mkPen("#999999", width=1))
@@ -148,41 +153,44 @@ class ChartsPanel(QWidget):
         self.log_loss = QCheckBox("log loss")
         self.log_loss.setToolTip("draw the loss chart on a logarithmic axis")
         self.log_loss.toggled.connect(lambda on: self.plots["loss"].setLogMode(y=on))
-        self.run_list = QListWidget()
-        self.run_list.setMaximumWidth(150)
-        self.run_list.setToolTip("tick a finished run to overlay its curves on the current one")
-        self.run_list.itemChanged.connect(self._overlay_changed)
-
         controls = QHBoxLayout()
         controls.addWidget(QLabel("smoothing"))
         controls.addWidget(self.smoothing, 1)
         controls.addWidget(self.log_loss)
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.setContentsMargins(0, 0, 0, 0)
-        lv.addLayout(controls)
-        self.grid_widget = QWidget()
-        self.grid_widget.setLayout(grid)
-        lv.addWidget(self.grid_widget, 1)
-        side = QWidget()
-        sv = QVBoxLayout(side)
-        sv.setContentsMargins(0, 0, 0, 0)
-        sv.addWidget(QLabel("runs (tick to overlay)"))
-        sv.addWidget(self.run_list)
-        split = QSplitter()
-        split.addWidget(left)
-        split.addWidget(side)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 0)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(split)
+        outer.setSpacing(1)
+        outer.addLayout(controls)
+        self.grid_widget = QWidget()
+        self.grid_widget.setLayout(grid)
+        outer.addWidget(self.grid_widget, 1)
+        outer.addWidget(self.readout)
 
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._redraw_if_dirty)
         self.timer.start()
         self._update_legends()
+
+    def _arrange(self, cols: int) -> None:
+        """Charts in `cols` columns: 3 when the panel is wide and short (a laptop), else 2."""
+        if cols == self._cols:
+            return
+        self._cols = cols
+        for cell in self._cells:
+            self.grid.removeWidget(cell)
+        for i, cell in enumerate(self._cells):
+            self.grid.addWidget(cell, i // cols, i % cols)
+        rows = math.ceil(len(self._cells) / cols)
+        for r in range(4):
+            self.grid.setRowStretch(r, 1 if r < rows else 0)
+        for c in range(3):
+            self.grid.setColumnStretch(c, 1 if c < cols else 0)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        size = event.size()
+        self._arrange(3 if size.width() > 1.6 * size.height() else 2)
 
     # ---------------------------------------------------------------- data in (GUI thread, from RunViews)
     def start_run(self, name: str, baselines: dict, target: float, n_train: int = 0) -> RunSeries:
@@ -328,7 +336,7 @@ class ChartsPanel(QWidget):
         self._legend_state = self._legend_keys()
         run = self.current
         for title, keys, _, metric in PANELS:
-            parts = []
+            parts = [f"<b>{title}</b>"]
             if title == "loss":
                 parts.append(_swatch(BATCH_COLOUR) + "train, per batch (EMA; raw faint)")
             for key, colour, name in keys:
@@ -343,14 +351,23 @@ class ChartsPanel(QWidget):
             if title == "Q→A cosine":
                 parts.append(_swatch(TARGET_COLOUR, dash=True) + f"target {self.target:.2f}")
             self.legends[title].setText(" &nbsp; ".join(parts))
-        lines = ["<b>runs</b>"]
-        if run is not None:
-            lines.append(f"━━ {run.name} (solid)")
         checked = self._checked_runs()
-        lines += [_swatch(c, dash=True) + f"{r.name}" for r, c in checked]
-        if not checked:
-            lines.append("<span style='color:#777'>tick runs in the list to overlay them</span>")
-        self.run_legend.setText("<br>".join(lines))
+        parts = ["<b>runs</b> (tick to overlay)"]
+        if run is not None:
+            parts.append(f"━━ {run.name} (current)")
+        parts += [_swatch(c, dash=True) + r.name for r, c in checked]
+        self.run_legend.setText(" &nbsp; ".join(parts))
+        colours = {id(r): c for r, c in checked}
+        self.run_list.blockSignals(True)      # icons and fonts are not a user's tick
+        for i, r in enumerate(self.runs):
+            item = self.run_list.item(i)
+            pix = QPixmap(12, 12)
+            pix.fill(QColor(colours.get(id(r), "#00000000")) if id(r) in colours else Qt.transparent)
+            item.setIcon(QIcon(pix))
+            f = item.font()
+            f.setBold(r is run)
+            item.setFont(f)
+        self.run_list.blockSignals(False)
 
     def _mouse_moved(self, evt) -> None:
         pos = evt[0]

@@ -292,8 +292,8 @@ class LatticeView(QWidget):
 
     def _mark_faces(self, pv, X, Y, Z) -> None:
         face = self.latest is not None and self.latest.input_face != "volume"
-        label_in = "input face z=0" if face else "input: whole volume (channel 0)"
-        label_out = f"output face z={Z - 1}" if face else "output: whole volume (channel 0)"
+        label_in = "question in: face z=0" if face else "question in: whole volume, into channel 0"
+        label_out = f"answer out: face z={Z - 1}" if face else "answer out: whole volume, from channel 0"
         for z, colour, label in ((0.0, "#2ca02c", label_in), (float(Z), "#d62728", label_out)):
             plane = pv.Plane(center=(X / 2, Y / 2, z), direction=(0, 0, 1), i_size=X, j_size=Y)
             self.plotter.add_mesh(plane, color=colour, style="wireframe", line_width=3)

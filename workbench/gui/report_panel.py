@@ -23,6 +23,7 @@ def _table(columns: list[str]) -> QTableWidget:
     t = QTableWidget(0, len(columns))
     t.setHorizontalHeaderLabels(columns)
     t.verticalHeader().setVisible(False)
+    t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 6)
     t.setEditTriggers(QTableWidget.NoEditTriggers)
     t.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
     return t
