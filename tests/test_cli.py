@@ -88,4 +88,4 @@ def test_every_field_has_a_reason_and_presets_differ():
     a, b = from_preset("prototype-2.1"), from_preset("prototype-2.2")
     assert a.lattice.steps == 25 and a.optim.lr == 5e-4 and a.optim.batch_size == 4 and a.optim.epochs == 10
     assert (a.loss.mse, a.loss.cosine, a.loss.l1) == (0.7, 0.3, 0.1)
-    assert a != b and set(PRESETS) == {"prototype-2.1", "prototype-2.2", "recommended"}
+    assert a != b and set(PRESETS) == {"prototype-2.1", "prototype-2.2", "recommended", "large-data"}

@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 
 from ..train.checkpoint import CheckpointError
-from ..train.config import DEFAULT_PRESET, PRESETS, ConfigError, apply_preset, load_config, set_value
+from ..train.config import (DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError,
+                             apply_preset, load_config, set_value, suggested_preset)
 from ..data.dataset import DataError
 from ..train.events import Finished
 from ..train.runfolder import RunFolderError
@@ -38,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                                        "Exit codes: 0 done, 1 training diverged, 2 bad input.")
     p.add_argument("data", nargs="?", help="dataset: .csv (question,answer[,category,...]), .jsonl, .json or .parquet")
     p.add_argument("--val", help="explicit validation dataset (default: a seeded split of DATA)")
-    p.add_argument("--preset", default=DEFAULT_PRESET, choices=list(PRESETS), help=f"default: {DEFAULT_PRESET}")
+    p.add_argument("--preset", choices=list(PRESETS),
+                   help=f"default: '{LARGE_DATA_PRESET}' for {LARGE_DATA_MIN_PAIRS:,} pairs or more, else '{DEFAULT_PRESET}'")
     p.add_argument("--config", help="JSON config file, applied after the preset")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one config key, e.g. --set optim.lr=1e-3 (repeatable)")
@@ -67,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def make_config(args):
     from ..train.config import RunConfig
-    cfg = apply_preset(RunConfig(), args.preset)
+    cfg = apply_preset(RunConfig(), args.preset or DEFAULT_PRESET)
     if args.config:
         cfg = load_config(args.config, cfg)
     for item in args.overrides:
@@ -84,6 +86,18 @@ def make_config(args):
     if args.cache_dir:
         cfg.teacher.cache_dir = args.cache_dir
     return cfg
+
+
+def choose_preset(args) -> tuple:
+    """Without --preset the data's size decides (config.suggested_preset): the file is read once here and the
+    same Dataset goes on to prepare(). Returns (DATA path or Dataset, a line saying which preset and why)."""
+    if args.preset:
+        return args.data, f"preset: {args.preset}"
+    from ..data.dataset import load_dataset
+    ds = load_dataset(args.data, columns=args.columns)     # DataError (a file that cannot be read) ends the run
+    args.preset = suggested_preset(len(ds))
+    return ds, (f"preset: {args.preset}, chosen for {len(ds):,} pairs ('{LARGE_DATA_PRESET}' from "
+                f"{LARGE_DATA_MIN_PAIRS:,} pairs, else '{DEFAULT_PRESET}'; --preset NAME to choose)")
 
 
 def report_data_problems(say, problems, out_dir: str, rows_read: int | None = None,
@@ -110,6 +124,10 @@ def final_table(metrics: dict) -> str:
     out = [f"{'predictor':<14}{'val cos':>9}{'top-1':>8}{'top-5':>8}{'MRR':>8}{'train cos':>11}"]
     for name, pre in rows:
         out.append(f"{name:<14}{metrics[pre + '_val_cosine']:>9.3f}{metrics[pre + '_val_top1']:>8.3f}"
+                   f"{metrics[pre + '_val_top5']:>8.3f}{metrics[pre + '_val_mrr']:>8.3f}{metrics[pre + '_train_cosine']:>11.3f}")
+    if metrics.get("ablation_lattice_off_val_cosine") is not None:   # the same model with the lattice knocked out
+        pre = "ablation_lattice_off"
+        out.append(f"{'lattice off':<14}{metrics[pre + '_val_cosine']:>9.3f}{metrics[pre + '_val_top1']:>8.3f}"
                    f"{metrics[pre + '_val_top5']:>8.3f}{metrics[pre + '_val_mrr']:>8.3f}{metrics[pre + '_train_cosine']:>11.3f}")
     if metrics.get("val_cosine") is not None:
         out.append(f"{'LATTICE':<14}{metrics['val_cosine']:>9.3f}{metrics['val_top1']:>8.3f}{metrics['val_top5']:>8.3f}"
@@ -180,6 +198,7 @@ def _train(args, printer: "Printer", argv: list[str] | None) -> int:
     from ..train.recorder import RunRecorder
     from ..train.runfolder import open_run_folder, run_log
     from ..train.trainer import TrainingState, train
+    data, preset_note = choose_preset(args)
     cfg = make_config(args)
     teacher = Teacher(cfg.teacher)
     # size check before embedding anything: a lattice that cannot fit is refused in seconds, not after minutes
@@ -187,11 +206,11 @@ def _train(args, printer: "Printer", argv: list[str] | None) -> int:
     folder_notes = open_run_folder(args.out, args.resume, args.overwrite)
     with run_log(args.out, args.verbose):
         log.info("workbench-train %s", " ".join(sys.argv[1:] if argv is None else argv))
-        for note in folder_notes:
+        for note in [*folder_notes, preset_note]:
             log.info(note)
             printer.line(note)
         try:
-            prepared = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid, columns=args.columns,
+            prepared = prepare(cfg, data, args.val, drop_invalid_rows=args.drop_invalid, columns=args.columns,
                                teacher=teacher, progress=printer)
             teacher.unload()                    # the training does not need the teacher model in memory
             report_data_problems(printer.line, prepared.problems, args.out, prepared.rows_read,

@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
         self.model.dirtyChanged.connect(self._update_title)
         self.document.pathChanged.connect(self._update_title)
         self.document.pathChanged.connect(lambda p: self.window_layout.persist and remember_last(p))
+        self.document.pathChanged.connect(lambda _: self.training.preset_hint.update_for(len(self.model.dataset)))
         self.window_layout.restore()
         if path:
             self.open_file(path)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, Q
 
 from ..train.config import RunConfig
 from .config_form import ConfigForm
+from .preset_hint import PresetHint
 
 
 class TrainingPanel(QWidget):
@@ -24,6 +25,7 @@ class TrainingPanel(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#b00020; color:white; font-weight:bold; padding:6px;")
         self.banner.hide()
+        self.preset_hint = PresetHint(self.form)      # "use large-data" for thousands of pairs; hidden otherwise
         self.embed_bar = QProgressBar()
         self.embed_bar.setFormat("teacher: %v/%m texts")
         self.train_bar = QProgressBar()
@@ -36,6 +38,7 @@ class TrainingPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel("<b>Hyperparameters</b> (hover a field for the reason behind its default)"))
         lay.addWidget(scroll, 1)
+        lay.addWidget(self.preset_hint)
         lay.addWidget(self.banner)
         lay.addLayout(buttons)
         lay.addWidget(self.embed_bar)

@@ -191,10 +191,11 @@ class CellLattice(nn.Module):
                 trace.append(_cells(x).detach().cpu())
         return _cells(x), trace
 
-    def forward(self, q: torch.Tensor, record: bool = False):
-        """pred = q + readout(s_T) − readout(s_0): exactly q while the rule's last layer is zero."""
+    def forward(self, q: torch.Tensor, record: bool = False, steps: int | None = None):
+        """pred = q + readout(s_T) − readout(s_0): exactly q while the rule's last layer is zero.
+        steps overrides lattice.steps (0 = the lattice knocked out: the ablation in the run report)."""
         s0 = self.inject(q)
-        sT, trace = self.run(s0, record=record)
+        sT, trace = self.run(s0, steps=steps, record=record)
         pred = q + self.readout(sT) - self.readout(s0)
         return (pred, trace) if record else pred
 

@@ -19,6 +19,7 @@ from ..data.split import group_column, split_dataset, split_indices  # noqa: F40
 from ..data.stats import dataset_stats, quality_filter
 from ..teacher.encoder import Teacher
 from ..teacher.progress import EmbedProgress
+from .batching import group_codes
 from .trainer import TrainData
 
 
@@ -58,6 +59,21 @@ def _overlap(full: Dataset, val: Dataset) -> list[Problem]:
     return [Problem(val.path, r, "question", f"also in the training file {full.path} (row {seen[norm(p.question)]}); "
                     "training and validation must not overlap", val.line_of(i), "error", "val_overlap")
             for i, (p, r) in enumerate(zip(val.pairs, val.rows)) if norm(p.question) in seen]
+
+
+def train_groups(cfg: RunConfig, train: Dataset, column: str | None) -> tuple[np.ndarray | None, str]:
+    """Group ids of the training rows for optim.batching = "group" (the split's group column), and a note when
+    grouped batching was asked for but there is no column to group by (it then falls back to random batches)."""
+    if cfg.optim.batching != "group":
+        return None, ""
+    if not column:
+        return None, ("batching: optim.batching is \"group\" but the data has no group column (a 'document' or "
+                      "'group' column, or split.group_column): batches are drawn at random")
+    labels = train.categories() if column == "category" else train.column(column)
+    codes = group_codes(labels)
+    n_groups = len(np.unique(codes))
+    return codes, (f"batching: whole groups of column '{column}' per batch ({n_groups:,} training groups, "
+                   f"{len(codes) / max(1, n_groups):.1f} pairs each on average)")
 
 
 def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Dataset | None = None,
@@ -110,6 +126,7 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
         split = {"method": "file", "n_train": len(full), "n_val": len(val),
                  "text": f"split: validation is the file {val.path} ({len(val):,} rows), used as it is"}
         column = group_column(full, cfg.split.group_column)
+        split["group_column"] = column or ""
         if column and column in val.columns:
             shared = (set(full.column(column)) & set(val.column(column))) - {""}
             split.update(group_column=column, shared_groups=len(shared))
@@ -120,7 +137,10 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
         stats_all = dataset_stats(Dataset(full.pairs + val.pairs, full.path), np.vstack([q_all, q_val]),
                                   np.vstack([a_all, a_val]))
     notes.append(split["text"])
-    data = TrainData(q_tr, a_tr, q_val, a_val, val.questions(), teacher.identity)
+    groups, batching_note = train_groups(cfg, train, split.get("group_column") or None)
+    if batching_note:
+        notes.append(batching_note)
+    data = TrainData(q_tr, a_tr, q_val, a_val, val.questions(), teacher.identity, train_groups=groups)
     stats = {"all": stats_all, "train": dataset_stats(train, q_tr, a_tr), "val": dataset_stats(val, q_val, a_val)}
     return PreparedRun(train, val, data, stats, notes, teacher.identity, teacher.last_stats.cache_hits,
                        teacher.model_calls - calls0, problems, split, rows_read, teacher.last_stats.truncated)

@@ -106,6 +106,7 @@ class RunRecorder(EventSink):
         for name, vals in b.items():
             for k, v in vals.items():
                 out[f"baseline_{name}_{k}"] = v
+        out.update(fin.extra)      # ablation_* figures and lattice_delta_ratio (ablation.py)
         return out
 
     def report(self, fin: Finished) -> str:
@@ -137,6 +138,7 @@ class RunRecorder(EventSink):
             rel = f"{(mine - base) / base * 100:+.1f}%" if base else "n/a"
             fac = f"{mine / base:.3f}×" if base else "n/a"
             lines.append(f"| {key} | {base:.3f} | {mine:.3f} | {mine - base:+.3f} | {rel} | {fac} |")
+        lines += ablation_section(m, b)
         tgt = self.config.target_similarity
         if m["val_cosine"] is not None:
             lines += ["", f"Progress toward the target similarity {tgt:.2f}: {m['val_cosine'] / tgt * 100:.1f}% "
@@ -167,6 +169,34 @@ class RunRecorder(EventSink):
                   f"- lattice {m['lattice_shape']}, {m['n_params']} parameters, device {m['device']}",
                   "", "```json", json.dumps(to_dict(self.config), indent=1), "```", ""]
         return "\n".join(lines)
+
+
+def ablation_section(m: dict, b: dict) -> list[str]:
+    """What the lattice adds: the trained model, the same model with the lattice knocked out, identity and ridge."""
+    if m.get("ablation_lattice_off_val_cosine") is None or m.get("val_cosine") is None:
+        return []
+    keys = ("val_cosine", "val_top1", "val_mrr")
+    off = {k: m[f"ablation_lattice_off_{k}"] for k in keys}
+    lines = ["", "## What the lattice adds (ablation)", "",
+             "The model predicts q + readout(s_T) − readout(s_0): the question embedding q is a path around the "
+             f"lattice. Knocking the lattice out (0 steps at evaluation, same trained weights of the "
+             f"{m.get('ablation_weights', 'best epoch')}) leaves that path alone; the difference is what the 3D cells "
+             "contribute.", "",
+             "| predictor | val Q→A cosine | top-1 | MRR |", "|---|---|---|---|",
+             f"| trained model | {_f(m['val_cosine'])} | {_f(m['val_top1'])} | {_f(m['val_mrr'])} |",
+             f"| same model, lattice knocked out | {_f(off['val_cosine'])} | {_f(off['val_top1'])} | {_f(off['val_mrr'])} |"]
+    for name, label in (("identity", "identity baseline"), ("ridge", "ridge linear map")):
+        v = b.get(name, {})
+        lines.append(f"| {label} | {_f(v.get('val_cosine'))} | {_f(v.get('val_top1'))} | {_f(v.get('val_mrr'))} |")
+    lines += ["", "Lattice's own contribution (trained − knocked out): "
+              + ", ".join(f"{k.removeprefix('val_')} {m[k] - off[k]:+.3f}" for k in keys)
+              + f". On average the lattice writes {m.get('lattice_delta_ratio', float('nan')):.1%} of the prediction's "
+              "length (‖pred − q‖ / ‖pred‖)."]
+    ridge = b.get("ridge", {})
+    if ridge.get("val_cosine") is not None:
+        lines.append("Against the ridge linear map: " + ", ".join(
+            f"{k.removeprefix('val_')} {m[k] - ridge[k]:+.3f}" for k in keys) + ".")
+    return lines
 
 
 def _f(v) -> str:

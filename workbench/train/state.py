@@ -18,9 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .batching import n_batches
 from .checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from .config import ConfigError, RunConfig, from_dict, to_dict
 from .estimate import check_fits, estimate_run
+from .schedule import build_scheduler
 from .events import RunEstimate
 from ..model.lattice import CellLattice
 from ..model.lattice_config import LatticeConfig
@@ -43,6 +45,7 @@ class TrainData:
     a_val: np.ndarray
     val_questions: list[str] = field(default_factory=list)
     teacher: str = ""
+    train_groups: np.ndarray | None = None   # (n_train,) int64 group id per training row, for optim.batching="group"
 
 
 def build_lattice(dim: int, cfg: LatticeConfig, seed: int) -> CellLattice:
@@ -52,7 +55,8 @@ def build_lattice(dim: int, cfg: LatticeConfig, seed: int) -> CellLattice:
         return CellLattice(dim, cfg)
 
 
-def build_optimizer(model: torch.nn.Module, cfg: RunConfig):
+def build_optimizer(model: torch.nn.Module, cfg: RunConfig, steps_per_epoch: int = 1):
+    """The optimizer and the scheduler optim.scheduler names (schedule.py); steps_per_epoch sizes the cosine curve."""
     o = cfg.optim
     params = model.parameters()
     if o.optimizer == "sgd":
@@ -61,10 +65,7 @@ def build_optimizer(model: torch.nn.Module, cfg: RunConfig):
         opt = torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
     else:
         opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
-    sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=o.plateau_factor,
-                                                        patience=o.plateau_patience)
-             if o.scheduler == "plateau" else None)
-    return opt, sched
+    return opt, build_scheduler(opt, o, steps_per_epoch)
 
 
 def _flat(d: dict, prefix: str = "") -> dict:
@@ -111,7 +112,8 @@ class TrainingState:
         check_fits(estimate, config)
         torch.manual_seed(config.seed)   # the global stream: fire_rate < 1 masks draw from it
         model = build_lattice(dim, config.lattice, config.seed).to(device)
-        opt, sched = build_optimizer(model, config)
+        steps = n_batches(len(data.q_train), max(1, config.optim.batch_size), config.optim.drop_last)
+        opt, sched = build_optimizer(model, config, steps)
         gen = torch.Generator().manual_seed(config.seed)
         return cls(config, data, model, opt, sched, device, gen, Path(out_dir) if out_dir else None,
                    estimate=estimate)

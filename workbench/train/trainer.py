@@ -23,7 +23,9 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from . import batching, schedule
 from . import metrics as M
+from .ablation import lattice_ablation
 from .estimate import describe, slow_warning
 from .events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunEstimate, RunStarted, TrainWarning
 from .pace import ActiveClock, Throughput
@@ -46,14 +48,16 @@ class _Run:
     a_va: torch.Tensor
     clock: ActiveClock
     batch_size: int
+    drop_last: bool = False
     speed: Throughput = field(default_factory=Throughput)
     samples: int = 0                         # samples trained since this call began (a resumed run starts at 0)
     touched: dict[str, bool] = field(default_factory=dict)   # parameter → got a non-zero gradient yet
     theta_first: torch.Tensor | None = None
+    best_weights: dict | None = None         # the best epoch's weights (this call's), for the ablation at the end
 
     @property
     def n_batches(self) -> int:
-        return math.ceil(len(self.q_tr) / self.batch_size)
+        return batching.n_batches(len(self.q_tr), self.batch_size, self.drop_last)
 
 
 @dataclass
@@ -121,7 +125,7 @@ def _begin(state: TrainingState, clock: ActiveClock):
     d, dev = state.data, state.device
     run = _Run(torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev),
                torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev),
-               clock, max(1, state.config.optim.batch_size))
+               clock, max(1, state.config.optim.batch_size), state.config.optim.drop_last)
     if state.estimate is not None:
         yield state.estimate
         slow = slow_warning(state.estimate)
@@ -147,10 +151,11 @@ def _begin(state: TrainingState, clock: ActiveClock):
 
 
 def _batch_indices(state: TrainingState, run: _Run) -> Iterator[torch.Tensor]:
-    """The one place batches are drawn: a seeded permutation per epoch, cut into batch_size slices."""
-    perm = torch.randperm(len(run.q_tr), generator=state.generator).to(state.device)
-    for b in range(run.n_batches):
-        yield perm[b * run.batch_size:(b + 1) * run.batch_size]
+    """The one place batches are drawn: a seeded order per epoch (random, or whole groups together with
+    optim.batching = "group": batching.py), cut into batch_size slices."""
+    groups = state.data.train_groups if state.config.optim.batching == "group" else None
+    order = batching.epoch_order(len(run.q_tr), state.generator, groups).to(state.device)
+    yield from batching.cut(order, run.batch_size, run.drop_last)
 
 
 def _train_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
@@ -198,6 +203,7 @@ def _train_batch(state: TrainingState, run: _Run, ep: _Epoch, idx: torch.Tensor)
     clip = o.grad_clip if o.grad_clip > 0 else float("inf")
     ep.norms.append(float(torch.nn.utils.clip_grad_norm_(state.model.parameters(), clip)))
     state.optimizer.step()
+    schedule.after_batch(state.scheduler)
     state.step += 1
     ep.batches += 1
     ep.seen += len(idx)
@@ -224,10 +230,10 @@ def _evaluate_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
     is_best = va["cosine"] > state.best_value
     if is_best:
         state.best_value, state.best_epoch = va["cosine"], ep.number
-    if state.scheduler is not None:
-        state.scheduler.step(va["cosine"])
+    schedule.after_epoch(state.scheduler, va["cosine"])
     if is_best:
         state.save(BEST)
+        run.best_weights = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
     state.save(LAST)
     log.info("epoch %d: loss %.4f, val cosine %.4f%s", ep.number, row["loss"], row["val_cosine"],
              " (best)" if is_best else "")
@@ -294,5 +300,10 @@ def _finished(state: TrainingState, run: _Run, reason: str, error: str = "", par
     best = next((dict(r) for r in state.history if r["epoch"] == state.best_epoch), {})
     (log.error if error else log.info)("finished: %s after %d epoch(s)%s", reason, state.epoch,
                                        f": {error}" if error else "")
+    extra = {}
+    if state.history and not error:   # the best epoch's model with the lattice knocked out (ablation.py)
+        weights = run.best_weights    # None: a resumed run whose best epoch came before the resume
+        extra = lattice_ablation(state.model, run.q_tr, run.a_tr, run.q_va, run.a_va, weights)
+        extra["ablation_weights"] = "best epoch" if weights is not None else "last epoch"
     return Finished(reason, state.best_epoch, state.epoch, best, run.clock(), error=error, checkpoint=ck,
-                    partial_batches=partial_batches)
+                    partial_batches=partial_batches, extra=extra)
