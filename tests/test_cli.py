@@ -36,10 +36,10 @@ def test_headless_run_writes_the_run_folder(tmp_path, cache_dir, capsys):
     report = (out / "report.md").read_text()
     for part in ("identity", "ridge", "absolute", "relative", "factor", "Training dynamics", "Dataset"):
         assert part in report
-    assert (out / "best.pt").exists() and (out / "last.pt").exists()
+    assert (out / "best.safetensors").exists() and (out / "last.safetensors").exists()
     # resume from the checkpoint for two more epochs
     assert cli.run([str(SAMPLE_45), "--epochs", "5", "--seed", "2", "--out", str(out), "--resume",
-                    str(out / "last.pt"), "--cache-dir", str(cache_dir), *FAST]) == 0
+                    str(out / "last.safetensors"), "--cache-dir", str(cache_dir), *FAST]) == 0
     assert [r["epoch"] for r in csv.DictReader((out / "history.csv").open())] == ["1", "2", "3", "4", "5"]
     assert json.loads((out / "metrics.json").read_text())["epochs_run"] == 5
 

@@ -77,7 +77,7 @@ def test_eval_cli_matches_an_independent_computation(run_dir, qa_slice, teacher,
     for k in ("cosine", "top1", "mrr"):
         assert got[f"ridge_{k}"] == pytest.approx(ridge[k], abs=1e-5), k
     # the lattice's own predictions, ranked here in numpy
-    model = load_model(str(run_dir / "best.pt")).trained
+    model = load_model(str(run_dir / "best.safetensors")).trained
     with torch.no_grad():
         pred = model(torch.from_numpy(q)).numpy()
     lat = numpy_scores(pred, a)
@@ -131,8 +131,8 @@ def test_bad_inputs_exit_2_with_one_clear_line(run_dir, qa_slice, tmp_path, caps
     shutil.copytree(run_dir, broken)
     np.save(broken / "ridge_weights.npy", np.array([{"x": 1}], dtype=object), allow_pickle=True)
     assert "not a readable ridge weight file" in err(broken, qa_slice)
-    (broken / "best.pt").write_bytes(b"not a checkpoint")
-    assert "best.pt" in err(broken, qa_slice)
+    (broken / "best.safetensors").write_bytes(b"not a checkpoint")
+    assert "best.safetensors" in err(broken, qa_slice)
 
 
 def test_script_exits_2_without_traceback(tmp_path):

@@ -119,10 +119,10 @@ def test_checkpoint_resume_continues(make_config, prepared_45, tmp_path):
     cfg = make_config(**{"optim.epochs": 2})
     first = TrainingState.create(cfg, prepared_45.data, out_dir=tmp_path)
     run_all(first)
-    assert (tmp_path / "last.pt").exists() and (tmp_path / "best.pt").exists()
+    assert (tmp_path / "last.safetensors").exists() and (tmp_path / "best.safetensors").exists()
     cfg.optim.epochs = 4
     resumed = TrainingState.create(cfg, prepared_45.data, out_dir=tmp_path)
-    resumed.resume_from(tmp_path / "last.pt")
+    resumed.resume_from(tmp_path / "last.safetensors")
     events = run_all(resumed)
     assert of(events, RunStarted)[0].start_epoch == 3
     assert [e.epoch for e in of(events, EpochMetrics)] == [3, 4]

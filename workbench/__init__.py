@@ -5,3 +5,8 @@ The core (data, teacher, reshaper, lattice, trainer, metrics, CLI) is GUI-free; 
 """
 
 __version__ = "0.1.0"
+
+import logging as _logging
+
+# A library logs, the application decides where to: the CLI adds run.log (and stderr with -v).
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

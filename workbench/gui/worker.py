@@ -1,37 +1,61 @@
 """The training worker: a QObject moved to a QThread that drives the core's event generator.
 
-Only plain Python data crosses the thread boundary (dicts of floats, strings, numpy arrays);
-no tensor and no widget. Pause holds the generator between batches, Stop asks the trainer to
-end between batches, and any exception becomes a `failed` signal instead of a dead thread.
+One typed channel: `event` carries the trainer's own event dataclasses (workbench/train/events.py)
+unchanged, plus the two GUI-only ones defined here (Prepared, Failed). The window dispatches them
+by type in one place (run_views.RunViews, an EventSink like the CLI printer and the recorder).
+Events are handed over, never changed afterwards: no tensor and no widget crosses the thread.
+
+Rules kept here (each one cost a bug):
+- `event` and `done` must be connected to bound methods of QObjects living in the GUI thread; a
+  lambda has no receiver, so Qt would call it in this worker thread and it would touch widgets.
+- Python's cyclic GC must not run in this thread while it trains (gc_guard.GuiThreadGC).
+Pause holds the generator between batches, Stop asks the trainer to end between batches (and
+the teacher between its batches), and any exception becomes a Failed event, not a dead thread.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import traceback
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..train.config import RunConfig
 from ..data.dataset import Dataset
+from ..train.config import RunConfig
+
+
+@dataclass
+class Prepared:
+    """GUI-only event: the data side of a run, known once the teacher has embedded it."""
+    splits: dict[int, str]            # editor row (0-based) → "train" | "val"; rows dropped by the rules are absent
+    cosines: dict[int, float]         # editor row → raw Q→A cosine of the teacher's embeddings
+    notes: list[str]
+    teacher: str
+    val_file: str = ""                # "" when validation was held out of the table, else the file it came from
+    extra: dict = field(default_factory=dict)   # e.g. problem counts, when the data rules report them
+
+
+@dataclass
+class Failed:
+    """GUI-only event: the run could not go on. `message` is one line; `details` has the traceback."""
+    message: str
+    details: str = ""
+
+
+class Cancelled(Exception):
+    """Raised inside the teacher's progress callback when Stop is pressed while it embeds."""
 
 
 class TrainingWorker(QObject):
-    embedProgress = Signal(int, int, int)     # done, total, cache hits
-    prepared = Signal(dict)                   # {"splits": {row: "train"|"val"}, "cosines": {row: cos}, "notes": [...]}
-    started = Signal(dict)                    # RunStarted as a dict
-    batch = Signal(dict)                      # BatchProgress as a dict
-    epoch = Signal(dict)                      # {"epoch", "metrics", "is_best"}
-    snapshot = Signal(dict)                   # LatticeSnapshot as a dict (states: numpy (T+1, C, X, Y, Z))
-    warning = Signal(str, str)                # code, message
-    finished = Signal(dict)                   # Finished as a dict, plus "out_dir" and "metrics"
-    failed = Signal(str, str)                 # one-line message, details
-    done = Signal()                           # always last: the thread may quit
+    event = Signal(object)   # trainer events (RunStarted, BatchProgress, …) and Prepared / Failed
+    done = Signal()          # always last: the thread may quit
 
     def __init__(self, config: RunConfig, dataset: Dataset, out_dir: str, val_path: str | None = None):
         super().__init__()
-        self.config, self.dataset, self.out_dir, self.val_path = config, dataset, out_dir, val_path
+        self.config, self.dataset, self.out_dir = config, dataset, out_dir
+        # one decision, passed to prepare() explicitly, so the labels below match what the pipeline did
+        self.val_source = val_path or config.split.val_file or None
         self._resume = threading.Event()
         self._resume.set()
         self._stop = False
@@ -50,62 +74,63 @@ class TrainingWorker(QObject):
             self.state.request_stop()
         self._resume.set()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop
+
     @Slot()
     def run(self) -> None:
         try:
             self._run()
+        except Cancelled:
+            pass
         except Exception as exc:  # shown in a dialog by the window; the app keeps working
             from ..data.dataset import DataError
             msg = exc.report() if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
-            self.failed.emit(msg.splitlines()[0] if msg else type(exc).__name__, msg + "\n\n" + traceback.format_exc())
+            self.event.emit(Failed(msg.splitlines()[0] if msg else type(exc).__name__,
+                                   msg + "\n\n" + traceback.format_exc()))
         finally:
             self.done.emit()
 
+    def _embed_progress(self, ev) -> None:
+        """The teacher's progress callback (an EmbedProgress after each batch): passed on, or Stop honoured."""
+        if self._stop:
+            raise Cancelled()
+        self.event.emit(ev)
+
     def _run(self) -> None:
-        from ..train.events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
+        from ..data.stats import pair_cosines
         from ..train.pipeline import prepare
         from ..train.recorder import RunRecorder
-        from ..data.stats import pair_cosines
         from ..train.trainer import TrainingState, train
 
-        prep = prepare(self.config, self.dataset, self.val_path,
-                       progress=lambda ev: self.embedProgress.emit(ev.done, ev.total, ev.cache_hits))
+        prep = prepare(self.config, self.dataset, self.val_source, progress=self._embed_progress)
         if self._stop:
             return
-        splits = {r - 1: "train" for r in prep.train.rows}
-        cos = dict(zip([r - 1 for r in prep.train.rows], pair_cosines(prep.data.q_train, prep.data.a_train).tolist()))
-        if self.val_path is None:
-            splits.update({r - 1: "val" for r in prep.val.rows})
-            cos.update(zip([r - 1 for r in prep.val.rows], pair_cosines(prep.data.q_val, prep.data.a_val).tolist()))
-        self.prepared.emit({"splits": splits, "cosines": cos, "notes": prep.notes, "teacher": prep.teacher,
-                            "problem_counts": prep.problem_counts()})
+        self.event.emit(self._prepared(prep, pair_cosines))
         self.state = state = TrainingState.create(self.config, prep.data, out_dir=self.out_dir)
         if self._stop:
             state.request_stop()
         recorder = RunRecorder(self.out_dir, self.config, prep.stats, prep.notes, prep.teacher, problems=prep.problems)
         for ev in train(state):
             self._resume.wait()
-            recorder(ev)
-            if isinstance(ev, BatchProgress):
-                self.batch.emit(dataclasses.asdict(ev))
-            elif isinstance(ev, EpochMetrics):
-                self.epoch.emit({"epoch": ev.epoch, "metrics": dict(ev.metrics), "is_best": ev.is_best})
-            elif isinstance(ev, LatticeSnapshot):
-                self.snapshot.emit({**dataclasses.asdict(ev), "states": ev.states})
-            elif isinstance(ev, TrainWarning):
-                self.warning.emit(ev.code, ev.message)
-            elif isinstance(ev, RunStarted):
-                d = dataclasses.asdict(ev)
-                d["lattice_shape"] = tuple(ev.lattice_shape)
-                self.started.emit(d)
-            elif isinstance(ev, Finished):
-                d = dataclasses.asdict(ev)
-                d.update(out_dir=self.out_dir, metrics=getattr(recorder, "metrics", {}))
-                self.finished.emit(d)
+            recorder(ev)        # the run folder is written first: a view reading it after Finished finds it
+            self.event.emit(ev)
+
+    def _prepared(self, prep, pair_cosines) -> Prepared:
+        """Which editor rows train and which validate. Dataset rows are 1-based records of the table;
+        validation rows from a separate file are rows of THAT file and must not label the table."""
+        splits = {r - 1: "train" for r in prep.train.rows}
+        cos = dict(zip([r - 1 for r in prep.train.rows], pair_cosines(prep.data.q_train, prep.data.a_train).tolist()))
+        if self.val_source is None:
+            splits.update({r - 1: "val" for r in prep.val.rows})
+            cos.update(zip([r - 1 for r in prep.val.rows], pair_cosines(prep.data.q_val, prep.data.a_val).tolist()))
+        return Prepared(splits, cos, list(prep.notes), prep.teacher, str(self.val_source or ""),
+                        {"problem_counts": prep.problem_counts()})
 
 
 class TrainingRun:
-    """Owns one worker and its QThread; the window keeps one of these per active run."""
+    """Owns one worker and its QThread; the run controller keeps one of these per active run."""
 
     def __init__(self, worker: TrainingWorker):
         self.worker = worker

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from ..config_meta import field_meta, setting
 
 DEFAULT_SHAPES = {384: (8, 8, 6), 768: (8, 8, 12), 512: (8, 8, 8), 1024: (8, 8, 16)}
 
@@ -25,36 +27,45 @@ def grid_shape(cfg: "LatticeConfig", dim: int) -> tuple[int, int, int]:
 
 @dataclass
 class LatticeConfig:
-    shape: tuple[int, int, int] | None = None  # None = 8×8×6 for 384-d, 8×8×12 for 768-d (plain reshape, invertible)
-    extra_depth: int = 0          # z-layers added to the default grid; >0 = more cells than D, via learned projections
-    channels: int = 8             # state per cell; the prototype's size, enough to carry a value plus context
-    hidden: int = 16              # rule width: the prototype's 68→16→8 cell
-    neighbourhood: str = "von_neumann"  # 6 face neighbours (cheap); "moore" = 26, mixes faster per step
-    boundary: str = "walls"       # "walls" (zero outside), "periodic" (wrap) or "reflect" (mirror at the face)
-    steps: int = 12               # propagation steps; the signal crosses ~1 cell per step, 12 spans the 8×8×12 grid
-    fire_rate: float = 1.0        # <1 = each cell updates at random with this chance (NCA-style robustness)
-    activation: str = "tanh"      # the prototype's; "relu" also works
-    learn_projection: bool = True  # when X·Y·Z ≠ D: train the D↔grid projections (False = fixed random pinv pair)
-    io: str = "volume"            # "volume": inject/read every cell; "face": inject at z=0, read at z=Z-1
-    cell_code: int = 8            # learned per-cell code the shared rule reads (starts as x,y,z); 0 = no code.
-                                  # Like a positional embedding: one rule, but it can act differently per place
+    shape: tuple[int, int, int] | None = setting(
+        None, "None = 8×8×6 for 384-d, 8×8×12 for 768-d (plain reshape, invertible)", unit="cells", hint="shape")
+    extra_depth: int = setting(
+        0, "z-layers added to the default grid; >0 = more cells than D, via learned projections",
+        range=(0, 64), unit="layers")
+    channels: int = setting(
+        8, "state per cell; the prototype's size, enough to carry a value plus context", range=(1, 256))
+    hidden: int = setting(16, "rule width: the prototype's 68→16→8 cell", range=(1, 4096), unit="units")
+    neighbourhood: str = setting(
+        "von_neumann", "6 face neighbours (cheap); \"moore\" = 26, mixes faster per step",
+        choices=("von_neumann", "moore"))
+    boundary: str = setting(
+        "walls", "\"walls\" (zero outside), \"periodic\" (wrap) or \"reflect\" (mirror at the face)",
+        choices=("walls", "periodic", "reflect"))
+    steps: int = setting(
+        12, "propagation steps; the signal crosses ~1 cell per step, 12 spans the 8×8×12 grid",
+        range=(0, 512), unit="steps")
+    fire_rate: float = setting(
+        1.0, "<1 = each cell updates at random with this chance (NCA-style robustness)", range=(0.01, 1.0))
+    activation: str = setting("tanh", "the prototype's; \"relu\" also works", choices=("tanh", "relu"))
+    learn_projection: bool = setting(
+        True, "when X·Y·Z ≠ D: train the D↔grid projections (False = fixed random pinv pair)")
+    io: str = setting(
+        "volume", "\"volume\": inject/read every cell; \"face\": inject at z=0, read at z=Z-1",
+        choices=("volume", "face"))
+    cell_code: int = setting(
+        8, "learned per-cell code the shared rule reads (starts as x,y,z); 0 = no code. Like a positional "
+        "embedding: one rule, but it can act differently per place", range=(0, 256), unit="values")
 
 
 NEIGHBOURHOODS = {"von_neumann": 6, "moore": 26}
-BOUNDARIES = ("walls", "periodic", "reflect")
+CHOICES = {f.name: field_meta(f).choices for f in fields(LatticeConfig) if field_meta(f).choices}
+BOUNDARIES = CHOICES["boundary"]
 
 
 def check_config(cfg: LatticeConfig, dim: int) -> list[str]:
     """Human-readable reasons the config cannot build a lattice for D=dim ([] when it can)."""
-    errs = []
-    if cfg.neighbourhood not in NEIGHBOURHOODS:
-        errs.append(f"lattice.neighbourhood must be one of {list(NEIGHBOURHOODS)}, not '{cfg.neighbourhood}'")
-    if cfg.boundary not in BOUNDARIES:
-        errs.append(f"lattice.boundary must be one of {list(BOUNDARIES)}, not '{cfg.boundary}'")
-    if cfg.activation not in ("tanh", "relu"):
-        errs.append(f"lattice.activation must be 'tanh' or 'relu', not '{cfg.activation}'")
-    if cfg.io not in ("volume", "face"):
-        errs.append(f"lattice.io must be 'volume' or 'face', not '{cfg.io}'")
+    errs = [f"lattice.{name} must be one of {list(allowed)}, not '{getattr(cfg, name)}'"
+            for name, allowed in CHOICES.items() if getattr(cfg, name) not in allowed]
     if not 0.0 < cfg.fire_rate <= 1.0:
         errs.append(f"lattice.fire_rate must be in (0, 1], not {cfg.fire_rate}")
     for name in ("channels", "hidden", "steps"):

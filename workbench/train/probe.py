@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 from .checkpoint import CheckpointError, load_checkpoint
-from .config import RunConfig, from_dict
+from .config import ConfigError, RunConfig, from_dict
+from .state import build_lattice
 from ..model.lattice import CellLattice
 
 
@@ -24,15 +25,26 @@ class LoadedModel:
 
 
 def load_model(checkpoint: str) -> LoadedModel:
+    """Both lattices of a run's checkpoint, read with the same code-free loader as --resume (checkpoint.py).
+
+    The untrained lattice is rebuilt from the run's seed by `build_lattice`, the function the trainer
+    itself uses, in its own RNG fork: the same weights whatever ran before, and no global RNG moved.
+    """
     ck = load_checkpoint(checkpoint, "cpu")
-    cfg = from_dict(ck["config"])
+    try:
+        cfg = from_dict(ck["config"], source=f"{checkpoint}: config")
+    except ConfigError as exc:
+        raise CheckpointError(str(exc)) from None
     if "embedding_dim" not in ck:
         raise CheckpointError(f"{checkpoint}: checkpoint does not record its embedding size")
     dim = int(ck["embedding_dim"])
-    torch.manual_seed(cfg.seed)                 # TrainingState.create seeds before building the lattice
-    untrained = CellLattice(dim, cfg.lattice).eval()
-    trained = CellLattice(dim, cfg.lattice)
-    trained.load_state_dict(ck["model"])
+    untrained = build_lattice(dim, cfg.lattice, cfg.seed).eval()
+    trained = build_lattice(dim, cfg.lattice, cfg.seed)
+    try:
+        trained.load_state_dict(ck["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"{checkpoint}: weights do not fit the recorded config "
+                              f"({str(exc).splitlines()[0]})") from None
     return LoadedModel(cfg, trained.eval(), untrained)
 
 

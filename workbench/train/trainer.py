@@ -6,118 +6,264 @@
 The trainer computes the baselines once on the same split, measures the model before the
 first update, and watches the gradient path: a lattice whose parameters get no gradient
 or never change is reported with a TrainWarning, never as a silently flat curve.
+
+The loop reads top-down: `_train` runs epochs, `_train_epoch` runs batches, `_train_batch`
+is one update, `_evaluate_epoch` measures and records. For data parallelism there is one
+place the batch is drawn (`_batch_indices`), one place gradients are combined
+(`_reduce_gradients`) and one place files are written (`TrainingState.save`, rank 0).
 """
 
 from __future__ import annotations
 
+import logging
 import math
-import time
-from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import torch
 
 from . import metrics as M
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import RunConfig, to_dict
-from .events import EPOCH_KEYS, BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
-from ..model.lattice import CellLattice
-from ..teacher.encoder import pick_device
+from .estimate import describe, slow_warning
+from .events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunEstimate, RunStarted, TrainWarning
+from .pace import ActiveClock, Throughput
+from .state import BEST, LAST, TrainData, TrainingState, build_lattice  # noqa: F401  (re-exported)
 
+log = logging.getLogger(__name__)
 GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2
 
 
-@dataclass
-class TrainData:
-    """Embeddings of a split that never overlaps: (n, D) float32 arrays, unit-normalised by the teacher."""
-    q_train: np.ndarray
-    a_train: np.ndarray
-    q_val: np.ndarray
-    a_val: np.ndarray
-    val_questions: list[str] = field(default_factory=list)
-    teacher: str = ""
+class Diverged(Exception):
+    """The loss stopped being a finite number; the message says where and what to change."""
 
 
 @dataclass
-class TrainingState:
-    config: RunConfig
-    data: TrainData
-    model: CellLattice
-    optimizer: torch.optim.Optimizer
-    scheduler: object | None
-    device: str
-    generator: torch.Generator
-    out_dir: Path | None = None
-    epoch: int = 0                  # last completed epoch
-    step: int = 0
-    best_epoch: int = 0
-    best_value: float = -math.inf
-    history: list[dict] = field(default_factory=list)
-    stop_requested: bool = False
-    start_metrics: dict = field(default_factory=dict)
+class _Run:
+    """What one call of train() holds: the splits on the device, the clock and the gradient-path watch."""
+    q_tr: torch.Tensor
+    a_tr: torch.Tensor
+    q_va: torch.Tensor
+    a_va: torch.Tensor
+    clock: ActiveClock
+    batch_size: int
+    speed: Throughput = field(default_factory=Throughput)
+    samples: int = 0                         # samples trained since this call began (a resumed run starts at 0)
+    touched: dict[str, bool] = field(default_factory=dict)   # parameter → got a non-zero gradient yet
+    theta_first: torch.Tensor | None = None
 
-    @classmethod
-    def create(cls, config: RunConfig, data: TrainData, out_dir: str | Path | None = None) -> "TrainingState":
-        torch.manual_seed(config.seed)
-        device = pick_device(config.device)
-        model = CellLattice(data.q_train.shape[1], config.lattice).to(device)
-        o = config.optim
-        params = model.parameters()
-        if o.optimizer == "sgd":
-            opt = torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
-        elif o.optimizer == "adam":
-            opt = torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
-        else:
-            opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
-        sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=o.plateau_factor,
-                                                            patience=o.plateau_patience)
-                 if o.scheduler == "plateau" else None)
-        gen = torch.Generator().manual_seed(config.seed)
-        return cls(config, data, model, opt, sched, device, gen, Path(out_dir) if out_dir else None)
+    @property
+    def n_batches(self) -> int:
+        return math.ceil(len(self.q_tr) / self.batch_size)
 
-    def request_stop(self) -> None:
-        self.stop_requested = True
 
-    def resume_from(self, path: str | Path) -> None:
-        ck = load_checkpoint(path, self.device)
-        self.model.load_state_dict(ck["model"])
-        self.optimizer.load_state_dict(ck["optimizer"])
-        if self.scheduler is not None and ck.get("scheduler"):
-            self.scheduler.load_state_dict(ck["scheduler"])
-        self.generator.set_state(ck["generator"].cpu())
-        self.epoch, self.step = ck["epoch"], ck["step"]
-        self.best_epoch, self.best_value = ck["best_epoch"], ck["best_value"]
-        self.history = ck["history"]
-
-    def _checkpoint(self, name: str) -> str:
-        if self.out_dir is None:
-            return ""
-        path = self.out_dir / name
-        save_checkpoint(path, {
-            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
-            "generator": self.generator.get_state(), "config": to_dict(self.config),
-            "embedding_dim": self.model.dim,
-            "epoch": self.epoch, "step": self.step, "best_epoch": self.best_epoch,
-            "best_value": self.best_value, "history": self.history,
-            "metrics": self.history[-1] if self.history else {},
-        })
-        return str(path)
+@dataclass
+class _Epoch:
+    """Running sums of one epoch."""
+    number: int
+    theta0: torch.Tensor
+    nonzero: list[torch.Tensor]              # per parameter: which entries got a non-zero gradient
+    sums: dict[str, float] = field(default_factory=dict)
+    norms: list[float] = field(default_factory=list)
+    seen: int = 0
+    batches: int = 0
+    stopped: bool = False
 
 
 def _flat_params(model: torch.nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
 
 
+def train(state: TrainingState) -> Iterator:
+    """Yield RunEstimate, RunStarted, then per batch BatchProgress, per epoch EpochMetrics and LatticeSnapshot,
+    and Finished. Time the consumer holds an event (a paused GUI) is not counted in the run's seconds."""
+    clock = ActiveClock()
+    for ev in _train(state, clock):
+        if isinstance(ev, TrainWarning):
+            log.warning("%s: %s", ev.code, ev.message)
+        elif isinstance(ev, RunEstimate):
+            log.info("%s (%s)", describe(ev), ev.basis)
+        clock.hold()
+        yield ev
+        clock.release()
+
+
+def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
+    run = yield from _begin(state, clock)
+    o = state.config.optim
+    reason = "completed"
+    while state.epoch < o.epochs:
+        ep = _Epoch(state.epoch + 1, _flat_params(state.model),
+                    [torch.zeros_like(p, dtype=torch.bool) for p in state.model.parameters()])
+        try:
+            yield from _train_epoch(state, run, ep)
+        except Diverged as exc:
+            yield _finished(state, run, "error", error=str(exc))
+            return
+        if ep.stopped:
+            if ep.batches:
+                yield TrainWarning("partial-epoch", f"stopped in epoch {ep.number} after {ep.batches} of "
+                                   f"{run.n_batches} batches: that part-epoch is not evaluated or recorded, and the "
+                                   f"checkpoints hold epoch {state.epoch}, where a resume continues exactly.")
+            yield _finished(state, run, "stopped", partial_batches=ep.batches)
+            return
+        yield from _evaluate_epoch(state, run, ep)
+        if state.stop_requested:
+            reason = "stopped"
+            break
+        if o.early_stop_patience and state.epoch - state.best_epoch >= o.early_stop_patience:
+            reason = "early-stopped"
+            break
+    yield _finished(state, run, reason)
+
+
+def _begin(state: TrainingState, clock: ActiveClock):
+    """Move the splits to the device, measure baselines and the untrained model, announce the run."""
+    d, dev = state.data, state.device
+    run = _Run(torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev),
+               torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev),
+               clock, max(1, state.config.optim.batch_size))
+    if state.estimate is not None:
+        yield state.estimate
+        slow = slow_warning(state.estimate)
+        if slow:
+            yield TrainWarning("slow-epoch", slow)
+    ridge_w = M.ridge_fit(d.q_train, d.a_train)   # kept: the run folder saves it for workbench-eval
+    base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val, ridge_w=ridge_w)
+    if not state.start_metrics:      # a resumed run keeps the original run's starting point
+        tr0, _ = _evaluate(state, run.q_tr, run.a_tr)
+        va0, _ = _evaluate(state, run.q_va, run.a_va)
+        state.start_metrics = {"train_cosine_start": tr0["cosine"], "val_cosine_start": va0["cosine"],
+                               "val_top1_start": va0["top1"], "val_mrr_start": va0["mrr"]}
+    n_params = sum(p.numel() for p in state.model.parameters())
+    log.info("run: %d train / %d validation pairs, lattice %s, %d parameters on %s, from epoch %d",
+             len(run.q_tr), len(run.q_va), state.model.shape, n_params, dev, state.epoch + 1)
+    yield RunStarted(len(run.q_tr), len(run.q_va), run.q_tr.shape[1], state.model.shape, n_params, dev, base,
+                     dict(state.start_metrics), state.epoch + 1, ridge_weights=ridge_w)
+    if state.epoch == 0:
+        yield _snapshot(state, run.q_va)
+    run.touched = {n: False for n, _ in state.model.named_parameters()}
+    run.theta_first = _flat_params(state.model).cpu()
+    return run
+
+
+def _batch_indices(state: TrainingState, run: _Run) -> Iterator[torch.Tensor]:
+    """The one place batches are drawn: a seeded permutation per epoch, cut into batch_size slices."""
+    perm = torch.randperm(len(run.q_tr), generator=state.generator).to(state.device)
+    for b in range(run.n_batches):
+        yield perm[b * run.batch_size:(b + 1) * run.batch_size]
+
+
+def _train_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
+    o = state.config.optim
+    state.model.train()
+    run.speed.restart(run.clock(), run.samples)   # the rate window never spans an evaluation
+    for idx in _batch_indices(state, run):
+        if state.stop_requested:
+            ep.stopped = True
+            return
+        loss = _train_batch(state, run, ep, idx)
+        if state.step == GRAD_CHECK_STEPS:
+            yield from _gradient_path_warnings(state, run)
+        now = run.clock()
+        rate = run.speed.update(now, run.samples)
+        left = (len(run.q_tr) - ep.seen) + (o.epochs - ep.number) * len(run.q_tr)
+        yield BatchProgress(ep.number, ep.batches, run.n_batches, loss, now, o.epochs, run.samples,
+                            ep.sums["total"] / max(1, ep.seen), rate,
+                            run.speed.eta(rate, left, o.epochs - ep.number + 1))
+    if state.step < GRAD_CHECK_STEPS and ep.number == o.epochs:
+        yield from _gradient_path_warnings(state, run)
+
+
+def _train_batch(state: TrainingState, run: _Run, ep: _Epoch, idx: torch.Tensor) -> float:
+    """One update on the rows idx; returns the batch loss. Raises Diverged on a non-finite loss."""
+    cfg, o = state.config, state.config.optim
+    q = run.q_tr[idx]
+    if o.context_noise > 0:  # fresh noise every batch, from the run's seeded generator
+        q = q + o.context_noise * torch.randn(q.shape, generator=state.generator).to(state.device)
+    terms = M.loss_terms(state.model(q), run.a_tr[idx], cfg.loss)
+    loss = terms["total"]
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        raise Diverged(f"loss became {value} at epoch {ep.number}, batch {ep.batches + 1}: training diverged. "
+                       f"Lower optim.lr (now {o.lr:g}) or tighten optim.grad_clip.")
+    state.optimizer.zero_grad(set_to_none=True)
+    if loss.requires_grad:  # False when nothing trainable is in the graph (e.g. zero steps): warned about
+        loss.backward()
+    _reduce_gradients(state)
+    for (name, p), nz in zip(state.model.named_parameters(), ep.nonzero):
+        if p.grad is not None:
+            hit = p.grad != 0
+            nz |= hit
+            run.touched[name] = run.touched[name] or bool(hit.any())
+    clip = o.grad_clip if o.grad_clip > 0 else float("inf")
+    ep.norms.append(float(torch.nn.utils.clip_grad_norm_(state.model.parameters(), clip)))
+    state.optimizer.step()
+    state.step += 1
+    ep.batches += 1
+    ep.seen += len(idx)
+    run.samples += len(idx)
+    for k, v in terms.items():
+        ep.sums[k] = ep.sums.get(k, 0.0) + float(v.detach()) * len(idx)
+    return value
+
+
+def _reduce_gradients(state: TrainingState) -> None:
+    """The one place gradients are combined across processes; a single process has nothing to combine."""
+
+
+def _evaluate_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
+    """Measure both splits, record the epoch, checkpoint, step the schedule; yield what was found."""
+    cfg = state.config
+    t_eval = run.clock()
+    tr, _ = _evaluate(state, run.q_tr, run.a_tr)
+    va, _ = _evaluate(state, run.q_va, run.a_va)
+    run.speed.eval_s = run.clock() - t_eval
+    row = _epoch_row(state, run, ep, tr, va)
+    state.epoch = ep.number
+    state.history.append(row)
+    is_best = va["cosine"] > state.best_value
+    if is_best:
+        state.best_value, state.best_epoch = va["cosine"], ep.number
+    if state.scheduler is not None:
+        state.scheduler.step(va["cosine"])
+    if is_best:
+        state.save(BEST)
+    state.save(LAST)
+    log.info("epoch %d: loss %.4f, val cosine %.4f%s", ep.number, row["loss"], row["val_cosine"],
+             " (best)" if is_best else "")
+    yield EpochMetrics(ep.number, row, is_best)
+    yield _snapshot(state, run.q_va)
+    if row["grad_coverage"] == 0.0:
+        yield TrainWarning("no-gradient", f"LATTICE NOT IN GRADIENT PATH: in epoch {ep.number} no parameter "
+                           "received a non-zero gradient; the curves are flat because nothing learns.")
+
+
+def _epoch_row(state: TrainingState, run: _Run, ep: _Epoch, tr: dict, va: dict) -> dict:
+    n, s = max(1, ep.seen), ep.sums
+    theta1 = _flat_params(state.model)
+    covered = sum(int(nz.sum()) for nz in ep.nonzero) / max(1, sum(nz.numel() for nz in ep.nonzero))
+    return {"epoch": ep.number,
+            "loss": s.get("total", 0.0) / n,
+            "loss_mse": s.get("mse", 0.0) / n, "loss_cosine": s.get("cosine", 0.0) / n,
+            "loss_l1": s.get("l1", 0.0) / n, "loss_infonce": s.get("infonce", 0.0) / n,
+            "val_loss": va["loss"], "train_cosine": tr["cosine"], "val_cosine": va["cosine"],
+            "val_top1": va["top1"], "val_top5": va["top5"], "val_mrr": va["mrr"],
+            "lr": state.optimizer.param_groups[0]["lr"],
+            "grad_norm": float(np.mean(ep.norms)) if ep.norms else 0.0,
+            "update_ratio": float((theta1 - ep.theta0).norm() / ep.theta0.norm().clamp(min=1e-12)),
+            "grad_coverage": float(covered),
+            "target_progress": va["cosine"] / state.config.target_similarity,
+            "seconds": state.seconds_before + run.clock()}
+
+
 @torch.no_grad()
 def _evaluate(state: TrainingState, q: torch.Tensor, a: torch.Tensor) -> tuple[dict, torch.Tensor]:
     state.model.eval()
-    preds = torch.cat([state.model(q[i:i + 256]) for i in range(0, len(q), 256)]) if len(q) else q
-    out = M.evaluate(preds, a) if len(q) else {"cosine": float("nan"), "top1": 0.0, "top5": 0.0, "mrr": 0.0}
-    out["loss"] = float(M.loss_terms(preds, a, state.config.loss)["total"]) if len(q) else float("nan")
+    if not len(q):
+        return {"cosine": float("nan"), "top1": 0.0, "top5": 0.0, "mrr": 0.0, "loss": float("nan")}, q
+    preds = torch.cat([state.model(q[i:i + 256]) for i in range(0, len(q), 256)])
+    out = M.evaluate(preds, a)
+    out["loss"] = float(M.loss_terms(preds, a, state.config.loss)["total"])
     return out, preds
 
 
@@ -132,189 +278,21 @@ def _snapshot(state: TrainingState, q_val: torch.Tensor) -> LatticeSnapshot:
                            "z=0" if face else "volume", f"z={state.model.shape[2] - 1}" if face else "volume")
 
 
-def _gradient_path_warnings(model: torch.nn.Module, touched: dict[str, bool], before: torch.Tensor) -> list[TrainWarning]:
-    out = []
-    dead = [n for n, hit in touched.items() if not hit]
+def _gradient_path_warnings(state: TrainingState, run: _Run) -> Iterator[TrainWarning]:
+    dead = [n for n, hit in run.touched.items() if not hit]
     if dead:
-        out.append(TrainWarning("no-gradient", f"LATTICE NOT IN GRADIENT PATH: {len(dead)} of {len(touched)} parameter "
-                                f"tensors received no gradient in the first {GRAD_CHECK_STEPS} steps ({', '.join(dead)}). "
-                                "The curves below do not come from a learning lattice."))
-    if torch.equal(before, _flat_params(model).cpu()):
-        out.append(TrainWarning("no-update", "NO PARAMETER CHANGED in the first steps (learning rate 0, or the optimizer "
-                                "does not hold the lattice's parameters): the model is not training."))
-    return out
+        yield TrainWarning("no-gradient", f"LATTICE NOT IN GRADIENT PATH: {len(dead)} of {len(run.touched)} parameter "
+                           f"tensors received no gradient in the first {GRAD_CHECK_STEPS} steps ({', '.join(dead)}). "
+                           "The curves below do not come from a learning lattice.")
+    if torch.equal(run.theta_first, _flat_params(state.model).cpu()):
+        yield TrainWarning("no-update", "NO PARAMETER CHANGED in the first steps (learning rate 0, or the optimizer "
+                           "does not hold the lattice's parameters): the model is not training.")
 
 
-class ActiveClock:
-    """Seconds the trainer itself ran: the time a consumer holds the generator between events (a paused GUI,
-    a slow writer) is not counted, so throughput and ETA stay true across a pause."""
-
-    def __init__(self):
-        self.total, self._since = 0.0, time.perf_counter()
-
-    def hold(self) -> None:
-        self.total += time.perf_counter() - self._since
-
-    def release(self) -> None:
-        self._since = time.perf_counter()
-
-    def __call__(self) -> float:
-        return self.total + time.perf_counter() - self._since
-
-
-class Throughput:
-    """Samples/s over the last `window` batches and the ETA to the end of the run."""
-
-    def __init__(self, window: int = 50):
-        self.marks: deque[tuple[float, int]] = deque(maxlen=window + 1)
-        self.eval_s = 0.0           # duration of the last end-of-epoch evaluation, added once per remaining epoch
-
-    def restart(self, t: float, samples: int) -> None:
-        self.marks.clear()
-        self.marks.append((t, samples))
-
-    def update(self, t: float, samples: int) -> float:
-        self.marks.append((t, samples))
-        (t0, s0), (t1, s1) = self.marks[0], self.marks[-1]
-        return (s1 - s0) / (t1 - t0) if t1 > t0 else 0.0
-
-    def eta(self, rate: float, samples_left: int, evals_left: int) -> float:
-        return (samples_left / rate if rate > 0 else 0.0) + evals_left * self.eval_s
-
-
-def train(state: TrainingState) -> Iterator:
-    """Yield RunStarted, then per batch BatchProgress, per epoch EpochMetrics and LatticeSnapshot, and Finished."""
-    clock = ActiveClock()
-    for ev in _train(state, clock):
-        clock.hold()
-        yield ev
-        clock.release()
-
-
-def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
-    cfg, o, dev = state.config, state.config.optim, state.device
-    d = state.data
-    q_tr, a_tr = torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev)
-    q_va, a_va = torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev)
-    ridge_w = M.ridge_fit(d.q_train, d.a_train)   # kept: the run folder saves it for workbench-eval
-    base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val, ridge_w=ridge_w)
-    tr0, _ = _evaluate(state, q_tr, a_tr)
-    va0, _ = _evaluate(state, q_va, a_va)
-    start = {"train_cosine_start": tr0["cosine"], "val_cosine_start": va0["cosine"],
-             "val_top1_start": va0["top1"], "val_mrr_start": va0["mrr"]}
-    state.start_metrics = start
-    n_params = sum(p.numel() for p in state.model.parameters())
-    yield RunStarted(len(q_tr), len(q_va), q_tr.shape[1], state.model.shape, n_params, dev, base, start, state.epoch + 1,
-                     ridge_weights=ridge_w)
-    if state.epoch == 0:
-        yield _snapshot(state, q_va)
-
-    names = [n for n, _ in state.model.named_parameters()]
-    touched = {n: False for n in names}
-    theta_first = _flat_params(state.model).cpu()
-    reason = "completed"
-    bs = max(1, o.batch_size)
-    n_batches = math.ceil(len(q_tr) / bs)
-    speed = Throughput()
-    samples_run = 0   # samples trained since this call began (a resumed run starts at 0 here)
-    while state.epoch < o.epochs:
-        epoch = state.epoch + 1
-        state.model.train()
-        theta0 = _flat_params(state.model)
-        nonzero = [torch.zeros_like(p, dtype=torch.bool) for p in state.model.parameters()]
-        sums: dict[str, float] = {}
-        norms = []
-        n_seen = 0
-        speed.restart(clock(), samples_run)   # the window never spans an evaluation
-        perm = torch.randperm(len(q_tr), generator=state.generator).to(dev)
-        for b in range(n_batches):
-            if state.stop_requested:
-                reason = "stopped"
-                break
-            idx = perm[b * bs:(b + 1) * bs]
-            q = q_tr[idx]
-            if o.context_noise > 0:  # fresh noise every batch, from the run's seeded generator
-                q = q + o.context_noise * torch.randn(q.shape, generator=state.generator).to(dev)
-            terms = M.loss_terms(state.model(q), a_tr[idx], cfg.loss)
-            loss = terms["total"]
-            loss_value = float(loss.detach())
-            if not math.isfinite(loss_value):
-                yield Finished("error", state.best_epoch, state.epoch, _best(state), clock(),
-                               error=f"loss became {loss_value} at epoch {epoch}, batch {b + 1}: training "
-                                     f"diverged. Lower optim.lr (now {o.lr:g}) or tighten optim.grad_clip.")
-                return
-            state.optimizer.zero_grad(set_to_none=True)
-            if loss.requires_grad:  # False when nothing trainable is in the graph (e.g. zero steps): warned below
-                loss.backward()
-            for (n, p), nz in zip(state.model.named_parameters(), nonzero):
-                if p.grad is not None:
-                    hit = p.grad != 0
-                    nz |= hit
-                    touched[n] = touched[n] or bool(hit.any())
-            clip = o.grad_clip if o.grad_clip > 0 else float("inf")
-            norms.append(float(torch.nn.utils.clip_grad_norm_(state.model.parameters(), clip)))
-            state.optimizer.step()
-            state.step += 1
-            if state.step == GRAD_CHECK_STEPS:
-                for w in _gradient_path_warnings(state.model, touched, theta_first):
-                    yield w
-            n_seen += len(idx)
-            for k, v in terms.items():
-                sums[k] = sums.get(k, 0.0) + float(v.detach()) * len(idx)
-            samples_run += len(idx)
-            now = clock()
-            rate = speed.update(now, samples_run)
-            left = (len(q_tr) - n_seen) + (o.epochs - epoch) * len(q_tr)
-            yield BatchProgress(epoch, b + 1, n_batches, loss_value, now, o.epochs, samples_run,
-                                sums["total"] / max(1, n_seen), rate, speed.eta(rate, left, o.epochs - epoch + 1))
-        if reason == "stopped" and not sums:
-            break
-        if state.step < GRAD_CHECK_STEPS and epoch == o.epochs:
-            for w in _gradient_path_warnings(state.model, touched, theta_first):
-                yield w
-        denom = max(1, n_seen)
-        t_eval = clock()
-        tr, _ = _evaluate(state, q_tr, a_tr)
-        va, _ = _evaluate(state, q_va, a_va)
-        speed.eval_s = clock() - t_eval
-        theta1 = _flat_params(state.model)
-        lr = state.optimizer.param_groups[0]["lr"]
-        row = {"epoch": epoch,
-               "loss": sums.get("total", 0.0) / denom,
-               "loss_mse": sums.get("mse", 0.0) / denom, "loss_cosine": sums.get("cosine", 0.0) / denom,
-               "loss_l1": sums.get("l1", 0.0) / denom, "loss_infonce": sums.get("infonce", 0.0) / denom,
-               "val_loss": va["loss"], "train_cosine": tr["cosine"], "val_cosine": va["cosine"],
-               "val_top1": va["top1"], "val_top5": va["top5"], "val_mrr": va["mrr"], "lr": lr,
-               "grad_norm": float(np.mean(norms)) if norms else 0.0,
-               "update_ratio": float((theta1 - theta0).norm() / theta0.norm().clamp(min=1e-12)),
-               "grad_coverage": float(sum(int(nz.sum()) for nz in nonzero) / max(1, sum(nz.numel() for nz in nonzero))),
-               "target_progress": va["cosine"] / cfg.target_similarity,
-               "seconds": clock()}
-        state.epoch = epoch
-        state.history.append(row)
-        is_best = va["cosine"] > state.best_value
-        if is_best:
-            state.best_value, state.best_epoch = va["cosine"], epoch
-            state._checkpoint("best.pt")
-        if state.scheduler is not None:
-            state.scheduler.step(va["cosine"])
-        state._checkpoint("last.pt")
-        yield EpochMetrics(epoch, row, is_best)
-        yield _snapshot(state, q_va)
-        if row["grad_coverage"] == 0.0:
-            yield TrainWarning("no-gradient", f"LATTICE NOT IN GRADIENT PATH: in epoch {epoch} no parameter "
-                               "received a non-zero gradient; the curves are flat because nothing learns.")
-        if reason == "stopped":
-            break
-        if o.early_stop_patience and epoch - state.best_epoch >= o.early_stop_patience:
-            reason = "early-stopped"
-            break
-    ck = str(state.out_dir / "best.pt") if state.out_dir and state.best_epoch else ""
-    yield Finished(reason, state.best_epoch, state.epoch, _best(state), clock(), checkpoint=ck)
-
-
-def _best(state: TrainingState) -> dict:
-    for row in state.history:
-        if row["epoch"] == state.best_epoch:
-            return dict(row)
-    return {}
+def _finished(state: TrainingState, run: _Run, reason: str, error: str = "", partial_batches: int = 0) -> Finished:
+    ck = str(state.out_dir / BEST) if state.out_dir and state.best_epoch else ""
+    best = next((dict(r) for r in state.history if r["epoch"] == state.best_epoch), {})
+    (log.error if error else log.info)("finished: %s after %d epoch(s)%s", reason, state.epoch,
+                                       f": {error}" if error else "")
+    return Finished(reason, state.best_epoch, state.epoch, best, run.clock(), error=error, checkpoint=ck,
+                    partial_batches=partial_batches)

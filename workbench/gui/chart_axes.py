@@ -1,0 +1,72 @@
+"""Axes for the training charts: readable log ticks, and epoch numbers along the top of a samples-seen x-axis."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+NICE_STRIDES = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+
+
+def _fmt(v: float) -> str:
+    """1e-3 → '0.001' when short, else '1e-3'; 2e-4 → '2e-4'."""
+    s = f"{v:.0e}" if v < 1e-2 or v >= 1e4 else f"{v:g}"
+    return s.replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
+
+
+class LogAxis(pg.AxisItem):
+    """Log-mode ticks that do not pile up: decades are labelled (1e-3, 0.01, 0.1, 1); the 2…9 ticks
+    between them get labels only when no decade is in view, and then only 1, 2 and 5."""
+
+    def logTickStrings(self, values, scale, spacing):
+        lo, hi = sorted(self.range)
+        decade_in_view = math.floor(hi) >= math.ceil(lo)
+        out = []
+        for v in values:
+            real = 10 ** v * scale
+            whole = abs(v - round(v)) < 1e-6
+            if whole:
+                out.append(_fmt(real))
+            elif spacing is None and not decade_in_view and round(real / 10 ** math.floor(v), 3) in (1.0, 2.0, 5.0):
+                out.append(_fmt(float(f"{real:.1g}")))
+            else:
+                out.append("")
+        return out
+
+
+class EpochAxis(pg.AxisItem):
+    """Ticks at the samples seen where each epoch ended, labelled with the epoch, thinned to fit."""
+
+    def __init__(self, orientation: str = "top", **kw):
+        super().__init__(orientation, **kw)
+        self._x = np.empty(0)
+        self._e = np.empty(0, dtype=int)
+
+    def set_epochs(self, ticks: list[tuple[float, int]]) -> None:
+        x = np.array([t[0] for t in ticks], dtype=float)
+        if len(x) == len(self._x) and np.array_equal(x, self._x):
+            return
+        self._x, self._e = x, np.array([t[1] for t in ticks], dtype=int)
+        self.picture = None
+        self.update()
+
+    def tickValues(self, minVal, maxVal, size):
+        inside = (self._x >= minVal) & (self._x <= maxVal)
+        xs, es = self._x[inside], self._e[inside]
+        if not len(xs):
+            return []
+        room = max(1, int(size / 40))        # ~40 px per label
+        stride = next((s for s in NICE_STRIDES if len(xs) / s <= room), NICE_STRIDES[-1])
+        keep = (es % stride == 0) | (es == es.min()) if stride > 1 else np.ones(len(es), bool)
+        self._labels = {float(x): int(e) for x, e in zip(xs[keep], es[keep])}
+        return [(float(stride), xs[keep].tolist())]
+
+    def tickStrings(self, values, scale, spacing):
+        labels = getattr(self, "_labels", {})
+        out = []
+        for i, v in enumerate(values):
+            e = labels.get(float(v))
+            out.append("" if e is None else (f"epoch {e}" if i == 0 else str(e)))
+        return out

@@ -1,0 +1,56 @@
+"""The one place where a run's events meet the views: an EventSink, like the CLI printer and the recorder.
+
+The worker emits every event (the trainer's dataclasses, plus worker.Prepared and worker.Failed)
+on one Qt signal; RunController hands each to `RunViews(ev)` in the GUI thread, which calls
+`on_<event_type>`. A new event type needs one method here and nothing else.
+"""
+
+from __future__ import annotations
+
+from ..train.events import (BatchProgress, EmbedProgress, EpochMetrics, EventSink, Finished, LatticeSnapshot,
+                            RunStarted, TrainWarning)
+from .worker import Failed, Prepared
+
+
+class RunViews(EventSink):
+    def __init__(self, controller):
+        """controller: the RunController (its window's panels, the run's name and config, where results go)."""
+        self.ctl = controller
+        self.win = controller.win
+
+    def on_embed_progress(self, ev: EmbedProgress) -> None:
+        self.win.training.show_embed(ev)
+
+    def on_prepared(self, ev: Prepared) -> None:
+        self.win.model.set_annotations(ev.cosines, ev.splits)
+        self.ctl.prepared = ev
+
+    def on_run_started(self, ev: RunStarted) -> None:
+        self.ctl.started = ev
+        self.win.charts.start_run(self.ctl.run_name, ev.baselines, self.ctl.run_config.target_similarity, ev.n_train)
+
+    def on_batch_progress(self, ev: BatchProgress) -> None:
+        self.win.training.show_batch(ev)
+        self.win.charts.add_batch(ev.samples_seen, ev.loss, ev.n_epochs)
+
+    def on_epoch_metrics(self, ev: EpochMetrics) -> None:
+        self.win.charts.add_epoch(ev.metrics)
+
+    def on_lattice_snapshot(self, ev: LatticeSnapshot) -> None:
+        self.win.lattice.set_snapshot(ev)
+
+    def on_train_warning(self, ev: TrainWarning) -> None:
+        self.win.training.show_warning(ev.message)
+
+    def on_failed(self, ev: Failed) -> None:
+        self.win.show_error("Training failed", ev.message, ev.details)
+
+    def on_finished(self, ev: Finished) -> None:
+        ctl, win = self.ctl, self.win
+        ctl.last_finished = ev
+        if ev.error:
+            win.show_error("Training stopped", ev.error)
+        win.report.show_run(ctl.out_dir)
+        if ev.checkpoint:
+            win.ask_panel.set_checkpoint(ev.checkpoint)
+        win.training.show_status(f"{ev.reason}: best epoch {ev.best_epoch} of {ev.epochs_run}")

@@ -1,0 +1,173 @@
+"""Everything a run carries between batches, and how it goes to and from a checkpoint.
+
+`TrainingState.create` estimates the run first (estimate.py) and refuses one that cannot fit
+before the lattice is allocated. A checkpoint holds the model, optimizer, scheduler, the
+batch generator and the global RNG states (torch, CUDA, numpy, Python: `fire_rate < 1` draws
+from torch's global stream), the history and the metrics before the first update, so a resumed
+run continues bit for bit and reports the original run's starting point.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from .config import ConfigError, RunConfig, from_dict, to_dict
+from .estimate import check_fits, estimate_run
+from .events import RunEstimate
+from ..model.lattice import CellLattice
+from ..model.lattice_config import LatticeConfig
+from ..teacher.encoder import pick_device
+
+log = logging.getLogger(__name__)
+LAST, BEST = "last.safetensors", "best.safetensors"
+
+# Config keys a checkpoint's weights and optimizer state depend on; the rest (epochs, lr, patience…) may change.
+MODEL_KEYS = ("lattice.", "teacher.model", "teacher.pooling", "teacher.max_length", "teacher.normalize",
+              "optim.optimizer", "optim.scheduler")
+
+
+@dataclass
+class TrainData:
+    """Embeddings of a split that never overlaps: (n, D) float32 arrays, unit-normalised by the teacher."""
+    q_train: np.ndarray
+    a_train: np.ndarray
+    q_val: np.ndarray
+    a_val: np.ndarray
+    val_questions: list[str] = field(default_factory=list)
+    teacher: str = ""
+
+
+def build_lattice(dim: int, cfg: LatticeConfig, seed: int) -> CellLattice:
+    """The seed's initial lattice, the same whatever ran before: its own RNG fork, global streams untouched."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return CellLattice(dim, cfg)
+
+
+def build_optimizer(model: torch.nn.Module, cfg: RunConfig):
+    o = cfg.optim
+    params = model.parameters()
+    if o.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    elif o.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
+    else:
+        opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
+    sched = (torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=o.plateau_factor,
+                                                        patience=o.plateau_patience)
+             if o.scheduler == "plateau" else None)
+    return opt, sched
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+def config_differences(saved: dict, current: RunConfig, keys=MODEL_KEYS) -> list[str]:
+    """'key (checkpoint X, this run Y)' for each model-defining key that differs."""
+    old, new = _flat(to_dict(from_dict(saved))), _flat(to_dict(current))
+    return [f"{k} (checkpoint {old.get(k)!r}, this run {new.get(k)!r})"
+            for k in new if k.startswith(keys) and old.get(k) != new.get(k)]
+
+
+@dataclass
+class TrainingState:
+    config: RunConfig
+    data: TrainData
+    model: CellLattice
+    optimizer: torch.optim.Optimizer
+    scheduler: object | None
+    device: str
+    generator: torch.Generator       # draws the batch order and the context noise
+    out_dir: Path | None = None
+    epoch: int = 0                  # last completed epoch
+    step: int = 0
+    best_epoch: int = 0
+    best_value: float = -math.inf
+    history: list[dict] = field(default_factory=list)
+    stop_requested: bool = False
+    start_metrics: dict = field(default_factory=dict)   # before the first update of the original run
+    seconds_before: float = 0.0     # active seconds of the epochs a resumed run inherits
+    estimate: RunEstimate | None = None
+    is_writer: bool = True          # the process that writes checkpoints (rank 0 under DDP)
+
+    @classmethod
+    def create(cls, config: RunConfig, data: TrainData, out_dir: str | Path | None = None) -> "TrainingState":
+        """Estimate, refuse what cannot fit (RunTooLarge), then allocate. Raises ConfigError for an impossible lattice."""
+        dim = data.q_train.shape[1]
+        device = pick_device(config.device)
+        estimate = estimate_run(config, len(data.q_train), dim, len(data.q_val), device)
+        check_fits(estimate, config)
+        torch.manual_seed(config.seed)   # the global stream: fire_rate < 1 masks draw from it
+        model = build_lattice(dim, config.lattice, config.seed).to(device)
+        opt, sched = build_optimizer(model, config)
+        gen = torch.Generator().manual_seed(config.seed)
+        return cls(config, data, model, opt, sched, device, gen, Path(out_dir) if out_dir else None,
+                   estimate=estimate)
+
+    def request_stop(self) -> None:
+        self.stop_requested = True
+
+    def resume_from(self, path: str | Path) -> None:
+        """Continue from a checkpoint of a run with the same model; differing keys are named, not tracebacked."""
+        ck = load_checkpoint(path)
+        if not isinstance(ck["config"], dict):
+            raise CheckpointError(f"{path}: checkpoint config is not a config")
+        try:
+            diffs = config_differences(ck["config"], self.config)
+        except ConfigError as exc:
+            raise CheckpointError(f"{path}: checkpoint config is unusable ({exc})") from None
+        dim = ck.get("embedding_dim", self.model.dim)
+        if dim != self.model.dim:
+            diffs.insert(0, f"embedding size (checkpoint {dim}, this run {self.model.dim}: another teacher)")
+        if diffs:
+            raise CheckpointError(f"{path}: cannot resume, the checkpoint's run differs in " + "; ".join(diffs)
+                                  + ". Resume with that run's settings (--config RUN/config.json) or start a new run.")
+        try:
+            self.model.load_state_dict(ck["model"])
+            self.optimizer.load_state_dict(ck["optimizer"])
+            if self.scheduler is not None and ck.get("scheduler"):
+                self.scheduler.load_state_dict(ck["scheduler"])
+            self.generator.set_state(ck["generator"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise CheckpointError(f"{path}: checkpoint does not fit this model ({str(exc).splitlines()[0]})") from None
+        if "rng" in ck:
+            restore_rng(ck["rng"])
+        log.info("resumed from %s at epoch %s", path, ck["epoch"])
+        self.epoch, self.step = int(ck["epoch"]), int(ck.get("step", 0))
+        self.best_epoch, self.best_value = int(ck.get("best_epoch", 0)), float(ck.get("best_value", -math.inf))
+        self.history = list(ck.get("history", []))
+        self.start_metrics = dict(ck.get("start_metrics", {}))
+        self.seconds_before = float(self.history[-1].get("seconds", 0.0)) if self.history else 0.0
+
+    def payload(self) -> dict:
+        return {
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "generator": self.generator.get_state(), "rng": capture_rng(), "config": to_dict(self.config),
+            "embedding_dim": self.model.dim, "teacher": self.data.teacher,
+            "epoch": self.epoch, "step": self.step, "best_epoch": self.best_epoch,
+            "best_value": self.best_value, "history": self.history,
+            "metrics": self.history[-1] if self.history else {}, "start_metrics": self.start_metrics,
+        }
+
+    def save(self, name: str) -> str:
+        """Write a checkpoint into the run folder: the one place the trainer writes (rank 0 only under DDP)."""
+        if self.out_dir is None or not self.is_writer:
+            return ""
+        path = self.out_dir / name
+        t = time.perf_counter()
+        save_checkpoint(path, self.payload())
+        log.debug("saved %s (epoch %d) in %.3f s", path, self.epoch, time.perf_counter() - t)
+        return str(path)
