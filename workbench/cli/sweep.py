@@ -82,6 +82,7 @@ class TrialPrinter:
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     printer = Printer(args.quiet, interval=args.progress_interval)
+    from ..train.runfolder import RunFolderError
     from ..train.sweep import SweepError
     try:
         return _sweep(args, printer)
@@ -90,7 +91,7 @@ def run(argv: list[str] | None = None) -> int:
         print(f"error: invalid data ({errors:,} error(s)); no trial was run", file=sys.stderr)
         report_data_problems(lambda t: print(t, file=sys.stderr), exc.problems, args.out)
         return EXIT_BAD_INPUT
-    except (ConfigError, TeacherError, SweepError) as exc:
+    except (ConfigError, TeacherError, SweepError, RunFolderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:

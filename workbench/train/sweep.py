@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Callable
 
 from ..data.atomic import atomic_write_text
-from .config import RunConfig, to_dict
+from .config import ConfigError, RunConfig, to_dict
 from .events import EpochMetrics, EventSink, Finished
 from .recorder import RunRecorder
+from .runfolder import open_run_folder, run_log
 from .sweep_space import Param, apply_params, space_json
 from .trainer import TrainingState, train
 
@@ -190,11 +191,20 @@ class TrialRunner:
         params = {p.key: p.suggest(trial) for p in s.space}
         cfg = apply_params(s.base, params)
         folder = trial_folder(s.out, trial.number)
-        if folder.exists() and any(folder.iterdir()):
-            raise SweepError(f"{folder} already holds files that this study did not write; move them away")
+        open_run_folder(folder)            # refuses a folder that already holds a run: nothing is overwritten
         trial.set_user_attr("folder", folder.name)
+        with run_log(folder):
+            return self._run(trial, cfg, params, folder)
+
+    def _run(self, trial, cfg: RunConfig, params: dict, folder: Path) -> float:
+        import optuna
+        s = self.setup
         prepared = s.prepare(cfg)
-        state = TrainingState.create(cfg, prepared.data, out_dir=folder)
+        try:
+            state = TrainingState.create(cfg, prepared.data, out_dir=folder)
+        except ConfigError as exc:        # too large for this machine, or a combination the lattice cannot build
+            self._record(trial, folder, params, "pruned", None, 0, 0, "refused", str(exc))
+            raise optuna.TrialPruned(f"config refused: {exc}") from None
         views = [RunRecorder(folder, cfg, prepared.stats, prepared.notes, prepared.teacher, problems=prepared.problems),
                  *s.sinks(folder, cfg)]
         pruned_at = 0
@@ -211,20 +221,25 @@ class TrialRunner:
                 view(ev)
             s.on_event(trial.number, ev)
         best = state.best_value if state.best_epoch else None
-        status = "pruned" if pruned_at or best is None else "complete"
-        trial.set_user_attr("best_epoch", state.best_epoch)
-        trial.set_user_attr("epochs_run", state.epoch)
-        trial.set_user_attr("finish_reason", finished.reason if finished else "none")
-        atomic_write_text(folder / TRIAL_FILE, json.dumps({
-            "study": s.study_name, "number": trial.number, "state": status, "value": best, "params": params,
-            "best_epoch": state.best_epoch, "epochs_run": state.epoch,
-            "finish_reason": finished.reason if finished else None,
-            "error": finished.error if finished else ""}, indent=2) + "\n")
+        reason, error = (finished.reason, finished.error) if finished else ("none", "")
+        self._record(trial, folder, params, "pruned" if pruned_at or best is None else "complete", best,
+                     state.best_epoch, state.epoch, reason, error)
         if pruned_at:
             raise optuna.TrialPruned(f"validation cosine below the median of earlier trials at epoch {pruned_at}")
         if best is None:         # no epoch completed (diverged in the first epoch): a result, but not a score
-            raise optuna.TrialPruned(finished.error if finished and finished.error else "no epoch completed")
+            raise optuna.TrialPruned(error or "no epoch completed")
         return best
+
+    def _record(self, trial, folder: Path, params: dict, status: str, value, best_epoch: int, epochs: int,
+                reason: str, error: str) -> None:
+        """The trial's outcome in the study (user attributes) and beside its run (trial.json)."""
+        trial.set_user_attr("best_epoch", best_epoch)
+        trial.set_user_attr("epochs_run", epochs)
+        trial.set_user_attr("finish_reason", reason)
+        atomic_write_text(folder / TRIAL_FILE, json.dumps({
+            "study": self.setup.study_name, "number": trial.number, "state": status, "value": value,
+            "params": params, "best_epoch": best_epoch, "epochs_run": epochs, "finish_reason": reason,
+            "error": error}, indent=2) + "\n")
 
 
 class _HideSurplus(logging.Filter):
