@@ -82,8 +82,10 @@ def test_two_workers_share_one_study_and_a_rerun_resumes(tmp_path, space, cache_
                     "--cache-dir", str(cache_dir), *TINY]) == 0
     assert len(counted(study_of(out))) == 4 and len(list(out.glob("trial-*"))) == 4
     assert cli.run([str(SAMPLE_45), "--trials", "5", "--out", str(out), "--space", str(space),
-                    "--cache-dir", str(cache_dir), *TINY]) == 0
+                    "--cache-dir", str(cache_dir), "--tensorboard", *TINY]) == 0
     assert len(counted(study_of(out))) == 5 and len(list(out.glob("trial-*"))) == 5
+    newest = max(out.glob("trial-*"))
+    assert list((newest / "tensorboard").glob("events.out.tfevents.*")) and (newest / "progress.jsonl").exists()
     summary = json.loads((out / "sweep.json").read_text())
     assert summary["trials_counted"] == 5 and summary["trials_run_by_this_worker"] == 1
 
@@ -150,3 +152,19 @@ def test_bad_space_file_exits_2_without_traceback(tmp_path, capsys):
     assert cli.run([str(SAMPLE_45), "--trials", "2", "--out", str(tmp_path / "s"), "--space", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "space.json: not valid JSON" in err and "Traceback" not in err
+
+
+def test_a_trial_created_after_the_study_is_full_trains_nothing(tmp_path, space, make_config):
+    """Two workers racing for the last place: the later trial ends as a surplus FAIL, without a run folder."""
+    from workbench.cli.sweep_report import trial_rows
+    from workbench.train.sweep import SweepSetup, TrialRunner, open_study, sweep_settings, taken
+    cfg = make_config()
+    study = open_study(f"sqlite:///{tmp_path / 'study.db'}", "race", sweep_settings(cfg, build_space(space), "x.csv"))
+    with pytest.warns(UserWarning, match="Heartbeat"):   # optuna's note: heartbeats are meant for optimize()
+        held = study.ask()              # another worker's trial, still running: it holds the only place
+    setup = SweepSetup(cfg, build_space(space), tmp_path, 1, lambda c: pytest.fail("a surplus trial must not train"))
+    study.optimize(TrialRunner(setup), n_trials=1, catch=(Exception,))   # what run_worker does after its pre-check
+    ours = study.trials[-1]
+    assert ours.number == held.number + 1 and ours.state.name == "FAIL" and ours.user_attrs["surplus"]
+    assert not (tmp_path / f"trial-{ours.number:04d}").exists()
+    assert taken(study) == 1 and [r["trial"] for r in trial_rows(study)] == [held.number]

@@ -88,3 +88,15 @@ def test_progress_reader_skips_an_unfinished_last_line(tmp_path):
     path.write_text('{"kind":"batch","t":1,"step":1}\n{"kind":"batch","t":2,"st')
     assert read_progress(path) == [{"kind": "batch", "t": 1, "step": 1}]
     assert json.loads('{"a": null}') == {"a": None}
+
+
+def test_workbench_train_tensorboard_flag_writes_the_event_file(tmp_path, cache_dir):
+    from workbench.cli import train as cli
+    out = tmp_path / "run"
+    assert cli.run([str(SAMPLE_45), "--out", str(out), "--epochs", "2", "--cache-dir", str(cache_dir), "--tensorboard",
+                    "--quiet", "--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=2",
+                    "--set", "lattice.neighbourhood=von_neumann", "--set", "optim.batch_size=16"]) == 0
+    acc = EventAccumulator(str(out / "tensorboard"))
+    acc.Reload()
+    assert [e.step for e in acc.Scalars("epoch/val_cosine")] == [0, 1, 2]
+    assert [x["kind"] for x in read_progress(out / PROGRESS_FILE)].count("epoch") == 2

@@ -88,6 +88,8 @@ def save_plots(study, out: Path) -> list[str]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")          # "experimental" notices from optuna's matplotlib backend
                 ax = draw(study)
+            if name == "history.png":
+                ax.set_ylabel("validation cosine (trial's best epoch)")
             fig = ax.figure
             fig.set_size_inches(8, 5)
             fig.tight_layout()

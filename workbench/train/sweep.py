@@ -29,6 +29,7 @@ from typing import Callable
 from ..data.atomic import atomic_write_text
 from .config import ConfigError, RunConfig, to_dict
 from .events import EpochMetrics, EventSink, Finished
+from .progress_log import ProgressLog
 from .recorder import RunRecorder
 from .runfolder import open_run_folder, run_log
 from .sweep_space import Param, apply_params, space_json
@@ -206,7 +207,7 @@ class TrialRunner:
             self._record(trial, folder, params, "pruned", None, 0, 0, "refused", str(exc))
             raise optuna.TrialPruned(f"config refused: {exc}") from None
         views = [RunRecorder(folder, cfg, prepared.stats, prepared.notes, prepared.teacher, problems=prepared.problems),
-                 *s.sinks(folder, cfg)]
+                 ProgressLog(folder, cfg.optim.epochs), *s.sinks(folder, cfg)]
         pruned_at = 0
         finished: Finished | None = None
         for ev in train(state):
@@ -263,13 +264,17 @@ def run_worker(study, runner: TrialRunner, n_trials: int) -> int:
         if taken(study) >= n_trials:
             study.stop()
 
-    hide = _HideSurplus()
-    logging.getLogger("optuna").addFilter(hide)
+    # optuna logs a caught exception as a failed trial; a surplus trial is not a failure worth a line.
+    # (Records come from optuna's child loggers, so the filter goes on the handlers they propagate to.)
+    hide, handlers = _HideSurplus(), logging.getLogger("optuna").handlers
+    for h in handlers:
+        h.addFilter(hide)
     try:
         study.optimize(runner, n_trials=n_trials, callbacks=[stop_when_full], catch=(SurplusTrial,),
                        gc_after_trial=True)
     finally:
-        logging.getLogger("optuna").removeFilter(hide)
+        for h in handlers:
+            h.removeFilter(hide)
     return len(ran)
 
 
