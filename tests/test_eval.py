@@ -140,3 +140,12 @@ def test_script_exits_2_without_traceback(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0 and "run folder not found" in proc.stderr
+
+
+def test_other_column_names_score_the_same(run_dir, qa_slice, tmp_path):
+    renamed = tmp_path / "renamed.csv"
+    lines = qa_slice.read_text(encoding="utf-8").split("\n", 1)
+    assert lines[0].startswith("question,answer")
+    renamed.write_text(lines[0].replace("question,answer", "Q,A", 1) + "\n" + lines[1], encoding="utf-8")
+    same = evaluate_run(run_dir, renamed, columns="question=Q,answer=A").as_json()
+    assert same == evaluate_run(run_dir, qa_slice).as_json()

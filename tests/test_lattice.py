@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from workbench.model.lattice import CellLattice, LatticeConfig, _LatticeStep, check_config, neighbour_index
+from workbench.model.lattice import CellLattice, LatticeConfig, check_config, neighbour_index
 from workbench.model.lattice_config import default_shape
 from workbench.model.reshaper import Reshaper
 
@@ -52,20 +52,49 @@ def _with_random_rule(cfg, dim=24):
     return m
 
 
+def reference_run(m: CellLattice, s: torch.Tensor, steps: int, fire=None) -> torch.Tensor:
+    """The rule written out plainly: gather each cell's K neighbours through the explicit table, two matmuls,
+    residual add. s (B, N, C); fire (B, N, 1) or None. Autograd does the backward."""
+    B, N, C = s.shape
+    idx = neighbour_index(m.shape, m.cfg.neighbourhood, m.cfg.boundary)          # N = outside (zero)
+    act = torch.relu if m.cfg.activation == "relu" else torch.tanh
+    for _ in range(steps):
+        padded = torch.cat([s, s.new_zeros(B, 1, C)], 1)
+        feats = padded[:, idx].reshape(B, N, -1)                                   # (B, N, K·C)
+        d = act(feats @ m.w1 + m.rule_bias()) @ m.w2 + m.b2
+        s = s + (d if fire is None else d * fire)
+    return s
+
+
 @pytest.mark.parametrize("nb", ["von_neumann", "moore"])
 @pytest.mark.parametrize("boundary", ["walls", "periodic", "reflect"])
 @pytest.mark.parametrize("act", ["tanh", "relu"])
-def test_fused_step_gradient_matches_finite_differences(nb, boundary, act):
-    m = _with_random_rule(LatticeConfig(shape=(2, 3, 4), channels=3, hidden=5, neighbourhood=nb,
-                                        boundary=boundary, activation=act, steps=1))
-    s = torch.randn(24, 3, 2, dtype=torch.double, requires_grad=True)
-    bias = m.rule_bias().detach().clone().requires_grad_()
-    fire = (torch.rand(24, 1, 2) < 0.6).double()
+def test_lattice_matches_the_plain_rule_and_finite_differences(nb, boundary, act):
+    m = _with_random_rule(LatticeConfig(shape=(2, 3, 4), channels=3, hidden=5, neighbourhood=nb, boundary=boundary,
+                                        activation=act, steps=2, cell_code=2 if act == "tanh" else 0,
+                                        fire_rate=0.6))   # per-cell bias with codes, the conv's own bias without
+    s0 = torch.randn(2, 24, 3, dtype=torch.double, requires_grad=True)
+    torch.manual_seed(5)
+    out, _ = m.run(s0)                              # training mode: a random fire mask (B, 1, X, Y, Z) per step
+    torch.manual_seed(5)
+    masks = [(torch.rand(2, 1, 2, 3, 4) < 0.6).double().reshape(2, 1, 24).transpose(1, 2) for _ in range(2)]
+    ref = s0
+    for f in masks:
+        ref = reference_run(m, ref, 1, f)
+    assert torch.allclose(out, ref, atol=1e-12, rtol=0)
+    params = [s0] + list(m.parameters())
+    g = torch.autograd.grad(out.sin().sum(), params)
+    g_ref = torch.autograd.grad(ref.sin().sum(), params)
+    for a, b in zip(g, g_ref):
+        assert torch.allclose(a, b, atol=1e-10, rtol=1e-10)
+    m.eval()                                        # the expected update, deterministic
+    assert torch.allclose(m.run(s0)[0], reference_run(m, s0, 2, 0.6), atol=1e-12, rtol=0)
+    names = [n for n, _ in m.named_parameters()]
+    q = torch.randn(2, 24, dtype=torch.double, requires_grad=True)
 
-    def step(s, w1, b, w2, b2):
-        x = torch.cat([s, s.new_zeros(1, 3, 2)])
-        return _LatticeStep.apply(x, m.idx, m.rev, w1, b, w2, b2, fire, act == "relu")[:-1]
-    assert torch.autograd.gradcheck(step, (s, m.w1, bias, m.w2, m.b2), fast_mode=True)
+    def whole_model(q, *ps):                        # inject → T steps → readout, parameters as inputs
+        return torch.func.functional_call(m, dict(zip(names, ps)), (q,))
+    assert torch.autograd.gradcheck(whole_model, (q, *m.parameters()), fast_mode=True)
 
 
 def test_signal_travels_one_cell_per_step_and_wraps_when_periodic():

@@ -33,9 +33,9 @@ def test_short_run_updates_charts_cube_report_and_ask(window, qtbot, tmp_path):
     assert not win.errors
     history = win.charts.current.history
     assert [r["epoch"] for r in history] == [1, 2, 3]                 # one chart point per epoch
-    x, y = win.charts.curves["val_cosine"].getData()
+    x, y = win.charts.curves["val_cosine"].xData, win.charts.curves["val_cosine"].yData
     assert len(x) == 3 and np.all(np.isfinite(y))
-    _, identity = win.charts.baseline_items[("Q→A cosine", "identity")].getData()
+    identity = win.charts.baseline_items[("Q→A cosine", "identity")].yData
     assert identity is not None and np.allclose(identity, win.runs.started.baselines["identity"]["val_cosine"])
     cells = win.lattice._meshes["cells"].cell_data["activation"]
     assert rendered and not np.allclose(rendered[-1], win.lattice.reference.states[-1, 0].ravel(order="F"))
@@ -145,9 +145,9 @@ def test_preset_loads_and_invalid_values_are_refused(window):
     assert form.editors["optim.batch_size"].value() == 4
     lr = form.config.optim.lr
     assert not form.set_value("optim.lr", 5.0)                 # out of range: refused and explained
-    assert form.config.optim.lr == lr and "out of range" in form.error.text()
+    assert form.config.optim.lr == lr and "out of range" in form.error_text()
     assert form.editors["optim.lr"].maximum() == 1.0           # the spin box cannot even hold it
     assert not form.set_value("lattice.shape", "8x8")
-    assert "three" in form.error.text() and form.config.lattice.shape is None
+    assert "three" in form.error_text() and form.config.lattice.shape is None
     assert form.set_value("lattice.shape", "8x8x8") and form.config.lattice.shape == (8, 8, 8)
     assert "lr" in form.editors["optim.lr"].toolTip()

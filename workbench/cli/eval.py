@@ -1,6 +1,6 @@
 """workbench-eval: score a run's best checkpoint on any dataset file, beside identity and the run's ridge map.
 
-    workbench-eval RUN_DIR DATA [--json OUT] [--cache-dir DIR] [--drop-invalid] [--quiet]
+    workbench-eval RUN_DIR DATA [--json OUT] [--cache-dir DIR] [--columns question=Q,answer=A] [--drop-invalid]
 
 Prints a table (cosine, top-1, MRR; retrieval among all answers of DATA). Bad input exits 2 with one
 line per problem and no traceback.
@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="dataset to score: .csv (question,answer[,…]), .jsonl or .json")
     p.add_argument("--json", dest="json_out", metavar="OUT", help="also write the figures to this JSON file")
     p.add_argument("--cache-dir", help="teacher embedding cache folder (default: the one the run used)")
+    p.add_argument("--columns", metavar="ROLE=COL,...",
+                   help="column names when DATA's differ: question=Q,answer=A (as for workbench-train)")
     p.add_argument("--drop-invalid", action="store_true", help="leave invalid rows out (each is reported) instead of stopping")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -40,7 +42,7 @@ def run(argv: list[str] | None = None) -> int:
     printer = Printer(args.quiet)
     try:
         result = evaluate_run(args.run_dir, args.data, cache_dir=args.cache_dir, drop_invalid_rows=args.drop_invalid,
-                              progress=printer)
+                              columns=args.columns, progress=printer)
         for note in result.notes:
             printer.line(note)
         print(result.table())

@@ -126,13 +126,17 @@ def _fail(text: str) -> int:
     return EXIT_BAD_INPUT
 
 
-def _console_logging(verbose: int) -> None:
-    if verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logging.getLogger("workbench").addHandler(handler)
-        logging.getLogger("workbench").setLevel(logging.DEBUG)
+def _console_logging(verbose: int) -> logging.Handler | None:
+    """-v: the `workbench` loggers' INFO lines on stderr too; -vv: DEBUG. Returns the handler to remove after."""
+    if not verbose:
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("workbench")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    return handler
 
 
 def run(argv: list[str] | None = None) -> int:
@@ -144,7 +148,7 @@ def run(argv: list[str] | None = None) -> int:
         return 0
     if not args.data or not args.out:
         parser.error("DATA and --out are required (or --list-keys)")   # exits 2 with the usage line
-    _console_logging(args.verbose)
+    console = _console_logging(args.verbose)
     printer = Printer(args.quiet, sys.stderr, interval=args.progress_interval)
     try:
         return _train(args, printer, argv)
@@ -166,6 +170,9 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if console is not None:
+            logging.getLogger("workbench").removeHandler(console)
 
 
 def _train(args, printer: "Printer", argv: list[str] | None) -> int:

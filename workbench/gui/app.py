@@ -64,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
             poll.timeout.connect(lambda: thread.is_alive() or (poll.stop(), win.lattice.ensure_plotter()))
             poll.start(200)
         QTimer.singleShot(300, start_preload)
-    return app.exec()
+    code = app.exec()
+    import shiboken6
+    shiboken6.delete(win)   # the window before the QApplication: the other order can crash at interpreter exit
+    return code
 
 
 if __name__ == "__main__":

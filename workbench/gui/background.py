@@ -34,6 +34,7 @@ class TaskResult:
 
 class _Emitter(QObject):
     finished = Signal(object)    # (task id, TaskResult), emitted from the worker thread
+    progress = Signal(object)    # anything a job reports on the way (an EmbedProgress), from the worker thread
 
 
 def _error_text(exc: Exception) -> str:
@@ -55,12 +56,15 @@ def _loop(jobs: queue.Queue, emitter: _Emitter) -> None:
 
 class TaskRunner(QObject):
     busyChanged = Signal(bool)
+    progressed = Signal(object)  # in the GUI thread: what a job passed to `report` (see below)
 
     def __init__(self, name: str = "lattice-tasks", parent=None):
         super().__init__(parent)
         self._jobs: queue.Queue = queue.Queue()
         self._emitter = _Emitter()
         self._emitter.finished.connect(self._deliver)     # bound method of this GUI-thread object: queued
+        self._emitter.progress.connect(self._relay)
+        self.report = self._emitter.progress.emit          # a job calls runner.report(obj) from its thread
         self._callbacks: dict[int, Callable[[TaskResult], None]] = {}
         self._next = 0
         self._gc = GuiThreadGC(self)
@@ -83,6 +87,10 @@ class TaskRunner(QObject):
         if not was_busy:
             self.busyChanged.emit(True)
         return self._next
+
+    @Slot(object)
+    def _relay(self, obj) -> None:
+        self.progressed.emit(obj)
 
     @Slot(object)
     def _deliver(self, item) -> None:

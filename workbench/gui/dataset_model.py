@@ -215,16 +215,17 @@ class DatasetModel(QAbstractTableModel):
     def row_issues(self, row: int) -> tuple[Issue, ...]:
         return self.checks.issues[row]
 
-    def _revalidate(self) -> None:
-        changed = self.checks.update(self.dataset.pairs)
+    def _revalidate(self, rows: list[int] | None = None) -> None:
+        changed = self.checks.update(self.dataset.pairs, rows)
         if changed and self.rowCount():
             last = len(self.columns) - len(DERIVED) - 1
             self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), last),
                                   [Qt.BackgroundRole, Qt.ForegroundRole, Qt.ToolTipRole])
         self.problemsChanged.emit()
 
-    def _after_change(self) -> None:
-        self._revalidate()
+    def _after_change(self, rows: list[int] | None = None) -> None:
+        """rows: the rows whose text changed, when rows were neither added nor removed."""
+        self._revalidate(rows)
         self.contentChanged.emit()
 
 
@@ -238,7 +239,7 @@ class _EditCell(QUndoCommand):
         set_field(pair, self.name, value)
         self.m.cosines.pop(id(pair), None)       # the old cosine no longer describes this text
         self.m.dataChanged.emit(self.m.index(self.row, 0), self.m.index(self.row, len(self.m.columns) - 1))
-        self.m._after_change()
+        self.m._after_change([self.row])
 
     def redo(self):
         self._set(self.new)

@@ -118,7 +118,11 @@ class DatasetPanel(QWidget):
         lay.addWidget(self.splitter)
         model.contentChanged.connect(self.refresh_categories)
         model.modelReset.connect(self._reset)
-        model.problemsChanged.connect(self._update_summary)
+        self._summary_soon = QTimer(self)     # counts over 13k rows: once after a burst of edits, not per edit
+        self._summary_soon.setSingleShot(True)
+        self._summary_soon.setInterval(120)
+        self._summary_soon.timeout.connect(self._update_summary)
+        model.problemsChanged.connect(self._summary_soon.start)
         self._reset()
 
     def _table(self) -> QTableView:
@@ -193,7 +197,7 @@ class DatasetPanel(QWidget):
             self.category.addItems(["all categories", *cats])
             self.category.setCurrentText(current if current in cats else "all categories")
             self.category.blockSignals(False)
-        self._update_summary()
+        self._summary_soon.start()
 
     def _update_summary(self) -> None:
         n_cats = max(0, self.category.count() - 1)

@@ -58,12 +58,25 @@ class DatasetDocument(QObject):
         if not target or (path is None and is_shipped_sample(target)):
             # never overwrite the shipped sample: Ctrl+S offers a copy in the user's folder instead
             return self.pick_save()
+        lost = self.win.model.file_problems
+        if lost and Path(target).resolve() == Path(self.path or "").resolve():
+            answer = self.win.ask(
+                "Overwrite records the table could not read?",
+                f"{len(lost):,} record(s) of {Path(target).name} could not be read (first: {lost[0]}) and are not "
+                f"in the table. Saving over the file leaves them out of it. Save anyway? (No: choose another file)",
+                QMessageBox.Yes | QMessageBox.No | QMessageBox.Cancel, QMessageBox.No)
+            if answer == QMessageBox.No:
+                return self.pick_save()
+            if answer != QMessageBox.Yes:
+                return False
         try:
             save_dataset(self.win.model.dataset, target)
         except (OSError, DataError, TypeError) as exc:
             self.win.show_error("Could not save", f"{target}: {exc}")
             return False
         old, self.path = self.path, str(target)
+        self.win.model.file_problems = []      # the file now holds exactly the table
+        self.win.model.problemsChanged.emit()
         self.win.model.undo.setClean()
         self.autosave.discard()
         if old and old != self.path:

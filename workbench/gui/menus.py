@@ -114,6 +114,9 @@ def _run_menu(win, menu, acts) -> None:
     acts["stop"] = _act(win, menu, "S&top", lambda: runs.stop(), QKeySequence("Shift+F5"),
                         "End the run after the current batch; the best checkpoint is kept (Shift+F5)")
     pause_btn.toggled.connect(acts["pause"].setChecked)   # button and action show one state
+    menu.addSeparator()
+    acts["evaluate"] = _act(win, menu, "&Evaluate on file…", lambda: win.report.pick_and_evaluate(),
+                            tip="Score the shown run's best checkpoint on a dataset file, beside identity and ridge")
 
     def running(on: bool) -> None:
         acts["start"].setEnabled(not on)

@@ -1,41 +1,14 @@
-"""Small panels: the run report viewer and the Ask panel (trained lattice vs identity, top-k answers)."""
+"""The Ask panel (trained lattice vs identity, top-k answers); the report panel is in report_panel.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
+                               QTableWidgetItem, QVBoxLayout, QWidget)
 
 from .background import TaskRunner
 from .probe_session import ProbeSession
-
-
-class ReportPanel(QWidget):
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.run_dir: str | None = None
-        self.text = QTextBrowser()
-        self.text.setOpenExternalLinks(True)
-        self.text.setMarkdown("*The report of a finished run appears here.*")
-        self.open_btn = QPushButton("Open run folder")
-        self.open_btn.setEnabled(False)
-        self.open_btn.clicked.connect(self.open_folder)
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.text, 1)
-        lay.addWidget(self.open_btn)
-
-    def show_run(self, run_dir: str) -> None:
-        self.run_dir = run_dir
-        report = Path(run_dir) / "report.md"
-        self.text.setMarkdown(report.read_text(encoding="utf-8") if report.exists() else f"no report in {run_dir}")
-        self.open_btn.setEnabled(True)
-
-    def open_folder(self) -> None:
-        if self.run_dir:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.run_dir))
+from .report_panel import ReportPanel  # noqa: F401  (kept importable from here)
 
 
 class AskPanel(QWidget):

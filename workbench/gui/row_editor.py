@@ -22,6 +22,7 @@ class RowEditor(QWidget):
         self.model = model
         self.row: int | None = None
         self._loading = False
+        self._typed = False      # the user typed here since the row was shown or applied
         self.title = QLabel("no row selected")
         self.issues = QLabel()
         self.issues.setWordWrap(True)
@@ -83,13 +84,14 @@ class RowEditor(QWidget):
         return ed.toPlainText() if isinstance(ed, QPlainTextEdit) else ed.text()
 
     def dirty(self) -> bool:
-        if self.row is None or self.row >= self.model.rowCount():
+        if not self._typed or self.row is None or self.row >= self.model.rowCount():
             return False
         pair = self.model.dataset.pairs[self.row]
         return any(self._text(n) != get_field(pair, n) for n in self.editors())
 
     def _touched(self, *_):
         if not self._loading:
+            self._typed = True
             self.apply_btn.setEnabled(self.dirty())
             self.revert_btn.setEnabled(self.apply_btn.isEnabled())
 
@@ -113,6 +115,7 @@ class RowEditor(QWidget):
         self.issues.setText("<br>".join(f"{it.level}: {it.field}: {it.message}" for it in self.model.row_issues(self.row))
                             if valid else "")
         self._loading = False
+        self._typed = False
         self.apply_btn.setEnabled(False)
         self.revert_btn.setEnabled(False)
 

@@ -22,20 +22,19 @@ class SearchIndex:
         self._joined: str | None = None
         self._starts = np.zeros(1, dtype=np.int64)
 
-    @staticmethod
-    def _source(pair) -> tuple:
-        return (pair.question, pair.answer, pair.category, *pair.extra.values())
-
     def update(self, pairs) -> None:
-        """Re-casefold only rows whose texts are not the same string objects as last time."""
+        """Re-casefold only rows whose texts are not the same string objects as last time
+        (an edit replaces the string, or the extra-columns dict, of its pair)."""
         cache, fresh, texts = self._cache, {}, []
         for pair in pairs:
-            src = self._source(pair)
             hit = cache.get(id(pair))
-            if hit is None or len(hit[0]) != len(src) or any(a is not b for a, b in zip(hit[0], src)):
-                hit = (src, " \x1f ".join(s for s in src if s).replace(SEP, " ").casefold())
+            if hit is None or hit[0] is not pair.question or hit[1] is not pair.answer \
+                    or hit[2] is not pair.category or hit[3] is not pair.extra:
+                src = (pair.question, pair.answer, pair.category, *pair.extra.values())
+                hit = (pair.question, pair.answer, pair.category, pair.extra,
+                       " \x1f ".join(s for s in src if s).replace(SEP, " ").casefold())
             fresh[id(pair)] = hit
-            texts.append(hit[1])
+            texts.append(hit[4])
         self._cache, self.texts, self._joined = fresh, texts, None
 
     def _ensure_joined(self) -> None:
@@ -73,6 +72,7 @@ class DatasetFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self.text, self.category, self.only_rows = "", "", None
         self.search_index = SearchIndex()
+        self._stale = True                      # the index lags the data until a search needs it
         self._mask: np.ndarray | None = None    # None: every row passes
         self.setSortRole(Qt.UserRole)
 
@@ -83,13 +83,16 @@ class DatasetFilter(QSortFilterProxyModel):
         self._source_changed()
 
     def _source_changed(self) -> None:
-        self.search_index.update(self.sourceModel().dataset.pairs)
+        self._stale = True
         if self.text or self.category or self.only_rows is not None:
             self._compute_mask()
             self._refilter()
 
     def _compute_mask(self) -> None:
         pairs = self.sourceModel().dataset.pairs
+        if self._stale and self.text:
+            self.search_index.update(pairs)
+            self._stale = False
         mask = self.search_index.matching(self.text) if self.text else np.ones(len(pairs), dtype=bool)
         if self.category:
             mask &= np.fromiter((p.category == self.category for p in pairs), dtype=bool, count=len(pairs))

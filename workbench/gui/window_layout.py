@@ -51,6 +51,7 @@ class WindowLayout:
     def __init__(self, win):
         """Builds win's central splitter (tabs over the cube) and the Dataset and Training docks."""
         self.win = win
+        self.persist = True      # False: save() keeps the user's stored layout (a --screenshot run)
         win.tabs = QTabWidget()
         for w, name, tip in ((win.charts, "Charts", "live training curves against the baselines"),
                              (win.report, "Report", "the report of the latest finished run"),
@@ -101,7 +102,7 @@ class WindowLayout:
         win.resizeDocks([self.dataset_dock], [arr.dataset_width], Qt.Horizontal)
         if arr.side_by_side:
             win.resizeDocks([self.training_dock], [arr.training_width], Qt.Horizontal)
-        self.center.setSizes([int(arr.size.height() * 0.55), int(arr.size.height() * 0.45)])
+        self.center.setSizes([int(arr.size.height() * 0.58), int(arr.size.height() * 0.42)])
         self.fit_to_screen()
         return arr
 
@@ -122,7 +123,14 @@ class WindowLayout:
         self.fit_to_screen()
         return True
 
+    def show_training(self) -> None:
+        """Bring the Training panel to the front (it shares a column with Dataset on small screens)."""
+        self.training_dock.show()
+        self.training_dock.raise_()
+
     def save(self) -> None:
+        if not self.persist:
+            return
         s = app_settings()
         s.setValue("window/layout_version", LAYOUT_VERSION)
         s.setValue("window/geometry", self.win.saveGeometry())

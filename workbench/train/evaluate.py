@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from . import metrics as M
+from .pipeline import validation_rules
 from .probe import load_model
 from .state import BEST
 from ..data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
@@ -91,8 +92,8 @@ def _recorded_teacher(run: Path) -> str:
         return ""   # a run still in progress (or killed) has no metrics.json yet
 
 
-def _load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list[str]):
-    ds = load_dataset(path)
+def _load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list[str], columns=None):
+    ds = load_dataset(path, columns=columns)
     problems = validate(ds, rules)          # the run's data rules: errors stop, warnings drop, notes are counted
     if any(p.level == "error" for p in problems) and not drop:
         raise DataError(problems)
@@ -114,8 +115,9 @@ def predict(model: torch.nn.Module, q: np.ndarray, device: str, batch: int = 512
 
 def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = None, drop_invalid_rows: bool = False,
                  teacher: Teacher | None = None, device: str = "auto",
-                 progress: Callable[[EmbedProgress], None] | None = None) -> EvalResult:
-    """Score run_dir's best checkpoint on the pairs in `data`.
+                 progress: Callable[[EmbedProgress], None] | None = None,
+                 columns: dict[str, str] | str | None = None) -> EvalResult:
+    """Score run_dir's best checkpoint on the pairs in `data` (columns: as workbench-train's --columns).
 
     Raises EvalError / CheckpointError / DataError / TeacherError with a message naming the file at fault.
     """
@@ -135,7 +137,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
             raise EvalError(str(exc)) from None
     else:
         notes.append(f"{run / M.RIDGE_FILE} not found (a run from before ridge weights were saved): no ridge figures")
-    pairs = _load_pairs(data, ValidationRules(cfg.data.min_chars, cfg.data.max_chars), drop_invalid_rows, notes)
+    pairs = _load_pairs(data, validation_rules(cfg), drop_invalid_rows, notes, columns)
     if teacher is None:
         tcfg = dataclasses.replace(cfg.teacher, cache_dir=cache_dir) if cache_dir else cfg.teacher
         teacher = Teacher(tcfg)

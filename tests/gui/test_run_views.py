@@ -1,0 +1,178 @@
+"""What a run shows: per-batch charts on a samples-seen axis, legends, the cube's captions, traced rows,
+the report's figures, Evaluate on file, overlaid runs, and the labels of a separate validation file."""
+
+import csv
+import math
+import threading
+
+import numpy as np
+import pytest
+
+from gui_helpers import wait_for_run
+from helpers import SAMPLE_45, SAMPLE_160
+
+pytestmark = pytest.mark.gui
+
+
+def write_val_file(path, n=20):
+    """Pairs of the 160-pair sample that are not in the 45-pair table: a validation file that does not overlap."""
+    table = {r["question"] for r in csv.DictReader(open(SAMPLE_45, encoding="utf-8"))}
+    rows = [r for r in csv.DictReader(open(SAMPLE_160, encoding="utf-8")) if r["question"] not in table][:n]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=["question", "answer", "category"])
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def below_and_apart(label, plot_widget) -> bool:
+    a = label.geometry()
+    b = plot_widget.geometry()
+    return label.parentWidget() is plot_widget.parentWidget() and a.top() >= b.bottom() and not a.intersects(b)
+
+
+def test_a_run_per_batch_charts_cube_captions_traced_rows_report_and_evaluate(window, qtbot, tmp_path):
+    win = window
+    win.lattice.ensure_plotter()
+    assert win.start_training()
+    wait_for_run(qtbot, win)
+    assert win.last_finished.reason == "completed" and not win.errors
+    charts, run, started = win.charts, win.charts.current, win.runs.started
+    n_train, bs = started.n_train, win.runs.run_config.optim.batch_size
+    # one loss point per batch, at the samples seen so far; validation where each epoch ended, on the same axis
+    assert run.batch_loss.n == 3 * math.ceil(n_train / bs)
+    assert np.all(np.diff(run.batch_loss.x) > 0) and run.batch_loss.x[-1] == 3 * n_train
+    charts.redraw()
+    x, y = charts.curves["val_cosine"].xData, charts.curves["val_cosine"].yData
+    assert list(x) == [n_train, 2 * n_train, 3 * n_train] and np.all(np.isfinite(y))
+    bx, by = charts.batch_smooth.xData, charts.batch_smooth.yData
+    assert len(bx) == run.batch_loss.n and np.all(np.isfinite(by))
+    assert charts.batch_raw.opts["clipToView"] and charts.batch_raw.opts["autoDownsample"]
+    # legends sit under their chart, never over it; baselines are named with their values there
+    for title, plot in charts.plots.items():
+        assert below_and_apart(charts.legends[title], plot.getViewWidget()), title
+    ident = started.baselines["identity"]["val_cosine"]
+    assert f"identity {ident:.3f}" in charts.legends["Q→A cosine"].text() and "ridge" in charts.legends["Q→A cosine"].text()
+    # ETA belongs to a running run only
+    assert win.training.eta.text() == "" and "completed" in win.training.train_bar.format()
+
+    # the cube's caption says what is shown: epoch, pair, channel and step; the colour bar follows the channel
+    lat = win.lattice
+    steps = win.runs.run_config.lattice.steps
+    assert lat.info.toolTip().startswith("epoch 3 · validation pair")
+    assert f"channel 0, step {steps} of {steps}" in lat.info.toolTip()
+    assert lat.step_label.text() == f"step {steps}/{steps}"
+    lat.channel.setValue(1)
+    lat.step.setValue(1)
+    assert "channel 1, step 1 of" in lat.info.toolTip() and lat.step_label.text() == f"step 1/{steps}"
+    assert [b.GetTitle() for b in lat.plotter.scalar_bars.values()] == ["channel 1"]
+
+    # a TRAINING row traced through the trained lattice says so (not "validation pair", no fake epoch)
+    row = next(i for i, p in enumerate(win.model.dataset.pairs) if win.model.splits.get(id(p)) == "train")
+    threads = []
+    trace = win.ask_panel.session.trace
+    win.ask_panel.session.trace = lambda *a: (threads.append(threading.current_thread().name), trace(*a))[1]
+    with qtbot.waitSignal(win.inspector.traced, timeout=60_000):
+        assert win.inspect_row(row)
+        assert lat.busy.isVisibleTo(lat)                     # busy while the teacher runs in the background
+    assert threads == ["lattice-probe"]                       # never on the GUI thread
+    what = lat.latest.what
+    assert what.startswith(f"row {row + 1} (train pair)") and "validation" not in what and "1000000" not in what
+    assert f"best epoch {win.last_finished.best_epoch}" in what and not lat.busy.isVisibleTo(lat)
+
+    # the report's figures: the lattice beside every baseline in metrics.json, and any ablation rows present
+    rep = win.report
+    names = [rep.figures.item(r, 0).text() for r in range(rep.figures.rowCount())]
+    assert names[:3] == ["identity (answer := question)", "mean training answer", "ridge linear map"]
+    assert names[-1].startswith("lattice (best epoch")
+    rep.show_figures({**rep.metrics, "ablation_no_lattice_val_cosine": 0.5, "ablation_no_lattice_val_top1": 0.25})
+    row_texts = {rep.figures.item(r, 0).text(): [rep.figures.item(r, c).text() for c in range(1, 4)]
+                 for r in range(rep.figures.rowCount())}
+    assert row_texts["ablation: no lattice"] == ["0.500", "0.250", "–"]
+
+    # Evaluate on file: the run's best checkpoint on a file it never saw, beside identity and ridge
+    val = write_val_file(tmp_path / "other.csv")
+    with qtbot.waitSignal(rep.evaluated, timeout=120_000) as done:
+        assert rep.evaluate(str(val))
+        assert rep.eval_busy.isVisibleTo(rep)
+    result = done.args[0]
+    assert result.n == 20 and result.ridge is not None
+    cells = [[rep.eval_table.item(r, c).text() for c in range(4)] for r in range(3)]
+    assert cells[0][1] == f"{result.identity['cosine']:.3f}" and cells[2][1] == f"{result.model['cosine']:.3f}"
+    assert cells[1][2] == f"{result.ridge['top1']:.3f}"
+
+
+def test_eta_is_the_trainers_active_clock_estimate(window):
+    from workbench.train.events import BatchProgress
+    t = window.training
+    t.set_running(True)
+    # 1000 s have passed (a long pause among them): the ETA shown is the trainer's, not elapsed-based arithmetic
+    t.show_batch(BatchProgress(2, 5, 10, 0.5, 1000.0, n_epochs=4, samples_seen=120, running_loss=0.4,
+                               samples_per_s=33.0, eta_s=125.0))
+    t._show_pending()
+    assert "ETA 2 min 05 s" in t.eta.text() and "33 samples/s" in t.eta.text()
+    assert t.train_bar.value() == 15 and t.train_bar.maximum() == 40
+    t.set_running(False)
+    assert t.eta.text() == ""
+
+
+def test_validation_file_labels_only_table_rows_and_runs_overlay_with_names(window, qtbot, tmp_path):
+    win = window
+    val = write_val_file(tmp_path / "val.csv")
+    win.training.form.set_value("optim.epochs", 1)
+    assert win.training.form.set_value("split.val_file", str(val))
+    assert win.start_training()
+    wait_for_run(qtbot, win)
+    assert win.last_finished.reason == "completed", win.errors
+    # every table row trained; the file's 20 rows must not label table rows 1..20 as "val"
+    assert win.runs.prepared.val_file == str(val) and win.runs.started.n_val == 20
+    assert list(win.model.splits.values()) == ["train"] * win.model.rowCount()
+    # a second run, then the first overlaid on it: both named in the run legend
+    win.training.form.set_value("split.val_file", "")
+    assert win.start_training()
+    wait_for_run(qtbot, win)
+    charts = win.charts
+    assert [r.name for r in charts.runs] == ["run 1", "run 2"] and charts.current.name == "run 2"
+    assert not charts.overlays
+    charts.run_list.item(0).setCheckState(charts.run_list.item(0).checkState().__class__.Checked)
+    charts.redraw()
+    assert charts.overlays and all(o.getViewBox() is not None for o in charts.overlays)
+    legend = charts.run_legend.text()
+    assert "run 2 (solid)" in legend and "run 1" in legend
+
+
+def test_log_axis_labels_decades_and_never_piles_up(qtbot):
+    from workbench.gui.chart_axes import LogAxis
+    ax = LogAxis("left")
+    ax.setLogMode(False, True)
+    ax.setRange(-4.2, 0.3)                       # 1e-4 … 2: decades in view → only decades are labelled
+    assert ax.logTickStrings([-4, -3, -2, -1, 0], 1.0, 1.0) == ["1e-4", "1e-3", "0.01", "0.1", "1"]
+    minor = list(-3 + np.log10(np.arange(2, 10)))
+    assert ax.logTickStrings(minor, 1.0, None) == [""] * 8
+    ax.setRange(-2.9, -2.1)                      # inside one decade: 2e-3 and 5e-3 get labels, the rest none
+    labels = ax.logTickStrings(minor, 1.0, None)
+    assert [s for s in labels if s] == ["2e-3", "5e-3"]
+
+
+def test_charts_take_many_batches_without_a_redraw_per_point(qtbot):
+    from workbench.gui.charts import ChartsPanel
+    charts = ChartsPanel()
+    qtbot.addWidget(charts)
+    charts.show()
+    charts.start_run("big", {"identity": {"val_cosine": 0.6, "val_top1": 0.5}}, 0.8, n_train=10_000)
+    charts.redraw()
+    before = charts.redraws
+    rng = np.random.default_rng(0)
+    for e in range(20):                              # 10k pairs × 20 epochs at batch 25: 8,000 batches
+        for b in range(400):
+            charts.add_batch(e * 10_000 + (b + 1) * 25, float(1.0 / (1 + e) + 0.05 * rng.random()), n_epochs=20)
+        charts.add_epoch({"epoch": e + 1, "loss": 1.0 / (1 + e), "val_cosine": 0.6 + e / 100, "lr": 1e-3})
+    assert charts.redraws == before                  # points only go into buffers; the timer redraws
+    qtbot.waitUntil(lambda: charts.redraws > before, timeout=2000)
+    assert len(charts.batch_raw.xData) == 8000 and charts.batch_raw.xData[-1] == 200_000
+    assert charts.batch_raw.opts["autoDownsample"] and charts.batch_raw.opts["clipToView"]
+    assert charts.current.batch_loss._x.size <= 2 * 8000          # buffers grow by doubling, not per point
+    ex = charts.curves["val_cosine"].xData
+    assert list(ex) == [(e + 1) * 10_000 for e in range(20)]
+    base = charts.baseline_items[("Q→A cosine", "identity")].yData
+    assert list(base) == [0.6, 0.6]
