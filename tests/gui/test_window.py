@@ -165,3 +165,17 @@ def test_dark_and_light_themes(window):
     finally:
         theme.set_choice("system")
     assert window.actions_["theme_system"].isChecked()
+
+
+def test_start_without_a_file_welcomes_first_then_reopens_the_last_dataset(window, data_copy):
+    from workbench.gui.paths import SAMPLE
+    from workbench.gui.welcome import startup_dataset
+    assert startup_dataset(None) == (None, True)                      # first start: the welcome offers the sample
+    assert startup_dataset(None, screenshot=True) == (str(SAMPLE), False)
+    assert startup_dataset(str(data_copy)) == (str(data_copy), True)
+    dlg = window.show_welcome()
+    dlg.close()                                                       # closed without choosing: not shown again
+    assert startup_dataset(None) == (str(data_copy.resolve()), False)   # the window had opened data_copy
+    assert startup_dataset("other.csv") == ("other.csv", False)
+    data_copy.unlink()
+    assert startup_dataset(None) == (str(SAMPLE), False)              # the last file is gone: the sample

@@ -8,7 +8,6 @@ import os
 import sys
 import threading
 
-from .paths import SAMPLE
 
 
 def preload_heavy_modules() -> threading.Thread:
@@ -33,8 +32,9 @@ def save_edits_on_quit(app, win) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="workbench", description="Lattice Workbench desktop app")
-    ap.add_argument("data", nargs="?", default=str(SAMPLE) if SAMPLE.exists() else None,
-                    help="dataset to open (default: the shipped sample_data/pairs_160.csv)")
+    ap.add_argument("data", nargs="?", default=None,
+                    help="dataset to open (default: the last one opened; at the first start a welcome offers "
+                         "the shipped sample_data/pairs_160.csv)")
     ap.add_argument("--screenshot", help="train briefly, save a PNG of the window to this path, and quit")
     ap.add_argument("--epochs", type=int, help="epochs for --screenshot")
     args = ap.parse_args(argv)
@@ -51,9 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     from .main_window import MainWindow
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Lattice Workbench")
-    win = MainWindow(args.data)
+    from .welcome import startup_dataset
+    path, welcome = startup_dataset(args.data, screenshot=bool(args.screenshot))
+    win = MainWindow()
+    win.window_layout.persist = not args.screenshot   # a screenshot run leaves the saved layout and last file alone
+    if path:
+        win.open_file(path)
     win.show()
     save_edits_on_quit(app, win)
+    if welcome:
+        QTimer.singleShot(0, win.show_welcome)
     if args.screenshot:
         from .screenshot import run_and_capture
         QTimer.singleShot(0, lambda: run_and_capture(win, args.screenshot, args.epochs))

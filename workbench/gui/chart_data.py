@@ -84,6 +84,8 @@ class RunSeries:
         self.batch_ema = Ema(alpha)
         self.last_samples = 0                # samples seen at the latest batch
         self.folder: str | None = None
+        self._batch_offset = 0               # bytes of the folder's batches.csv read so far
+        self._epoch_end: dict[int, int] = {}  # epoch → samples seen at its last batch (from batches.csv)
 
     # ---------------------------------------------------------------- from events
     def add_batch(self, samples_seen: int, loss: float) -> None:
@@ -134,7 +136,9 @@ class RunSeries:
         changed = False
         metrics = _read_json(folder / "metrics.json")
         if metrics:
-            self.n_train = int(metrics.get("n_train") or self.n_train)
+            n_train = int(metrics.get("n_train") or self.n_train)
+            if n_train != self.n_train:
+                self.n_train, self.history = n_train, []   # epoch x positions are recomputed below
             base: dict[str, dict[str, float]] = {}
             for k, v in metrics.items():
                 if k.startswith("baseline_") and isinstance(v, (int, float)):
@@ -143,13 +147,42 @@ class RunSeries:
                         base.setdefault(name, {})["val_" + metric] = float(v)
             if base != self.baselines:
                 self.baselines, changed = base, True
+        changed |= self._read_new_batches(folder / "batches.csv")
         rows = _read_history(folder / "history.csv")
         if len(rows) != len(self.history):
             self.history = []
             for r in rows:
-                self.add_epoch(r)
+                end = self._epoch_end.get(int(r["epoch"]))
+                self.add_epoch({**r, "samples_seen": end if end is not None else
+                                int(r["epoch"]) * (self.n_train or 1)})
             changed = True
         return changed
+
+    def _read_new_batches(self, path: Path) -> bool:
+        """Append the complete lines another process added to batches.csv since the last read."""
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(self._batch_offset)
+                chunk = fh.read()
+        except OSError:
+            return False
+        end = chunk.rfind(b"\n") + 1          # a line still being written waits for the next read
+        if end == 0:
+            return False
+        lines = chunk[:end].decode("utf-8", "replace").splitlines()
+        if self._batch_offset == 0 and lines and lines[0].startswith("epoch"):
+            lines = lines[1:]
+        self._batch_offset += end
+        for line in lines:
+            parts = line.split(",")
+            if len(parts) >= 4:
+                try:
+                    epoch, seen, loss = int(parts[0]), int(parts[2]), float(parts[3])
+                except ValueError:
+                    continue
+                self.add_batch(seen, loss)
+                self._epoch_end[epoch] = seen
+        return bool(lines)
 
 
 def _num(v) -> float:

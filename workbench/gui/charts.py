@@ -209,6 +209,23 @@ class ChartsPanel(QWidget):
         self._update_legends()
         self.request_redraw()
 
+    def set_current(self, run: RunSeries) -> None:
+        self.current = run
+        self.planned_samples = 0
+        self._overlays_dirty = True
+        self._update_legends()
+        self.request_redraw()
+
+    def set_checked(self, run: RunSeries, on: bool) -> None:
+        i = self.runs.index(run)
+        self.run_list.item(i).setCheckState(Qt.Checked if on else Qt.Unchecked)
+
+    def run_changed(self, run: RunSeries) -> None:
+        """A run's data grew outside add_batch/add_epoch (a followed folder): redraw what shows it."""
+        if run is not self.current:
+            self._overlays_dirty = True
+        self.request_redraw()
+
     def add_batch(self, samples_seen: int, loss: float, n_epochs: int = 0) -> None:
         if self.current is None:
             self.start_run("run", {}, self.target)

@@ -16,10 +16,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 from ..train.config import (DEFAULT_PRESET, PRESETS, ConfigError, RunConfig, field_metas, fields_of, from_preset,
                             get_value, set_value)
 from .form_widgets import SciSpinBox, WheelGuard, nice_step
+from .theme import ERROR_TEXT
 
 SECTIONS = {"teacher": "Teacher", "lattice": "Lattice", "loss": "Loss weights", "optim": "Optimizer & schedule",
             "split": "Split", "data": "Data checks", "": "Run"}
-ERROR_STYLE = "color: #d0203a;"
+ERROR_STYLE = f"color: {ERROR_TEXT};"
 
 
 def field_facts() -> dict[str, tuple]:

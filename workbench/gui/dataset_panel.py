@@ -7,14 +7,15 @@ precomputed index (table_search.py), elided cells with the full text in the row 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QSplitter, QStyledItemDelegate, QTableView, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QPlainTextEdit, QPushButton, QScrollArea, QSplitter, QStyledItemDelegate, QTableView,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from .dataset_model import DatasetModel
 from .problem_panel import ProblemPanel
 from .row_editor import RowEditor
 from .table_search import DatasetFilter
+from .theme import ERROR_TEXT
 
 SEARCH_DELAY_MS = 200   # typing "gradient" runs one search, not eight
 
@@ -83,7 +84,11 @@ class DatasetPanel(QWidget):
         self.problem_panel = ProblemPanel(model)
         self.problem_panel.rowChosen.connect(self.go_to_row)
         self.lower = QTabWidget()
-        self.lower.addTab(self.row_editor, "Row")
+        editor_area = QScrollArea()              # its fields keep a usable height; the table keeps the space
+        editor_area.setWidgetResizable(True)
+        editor_area.setFrameShape(QFrame.NoFrame)
+        editor_area.setWidget(self.row_editor)
+        self.lower.addTab(editor_area, "Row")
         self.lower.addTab(self.problem_panel, "Problems")
         self.lower.setTabToolTip(0, "The selected row's full text, editable")
         self.lower.setTabToolTip(1, "Every data problem the run would see; click one to go to its row")
@@ -97,13 +102,13 @@ class DatasetPanel(QWidget):
                                    "Esc cancels. Red cells: the run cannot use the row; amber: the run drops it")):
             w.setToolTip(tip)
         bar = QHBoxLayout()
-        bar.addWidget(self.search, 2)
         bar.addWidget(self.category, 1)
         for b in (self.add_btn, self.dup_btn, self.del_btn):
             bar.addWidget(b)
         top = QWidget()
         tl = QVBoxLayout(top)
         tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.search)          # a line of its own: room to type even in a narrow panel
         tl.addLayout(bar)
         tl.addWidget(self.view, 1)
         tl.addWidget(self.summary)
@@ -113,6 +118,7 @@ class DatasetPanel(QWidget):
         self.splitter.addWidget(self.lower)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 240])      # the table first; the row editor and problems below it
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.splitter)
@@ -206,14 +212,15 @@ class DatasetPanel(QWidget):
         bad = len(self.model.checks.rows_at("error", "warning"))
         text = f"{self.model.rowCount():,} pairs · {n_cats} categories"
         if bad:
-            text += (f" · <span style='color:#b00020'>{n.get('error', 0):,} errors, {n.get('warning', 0):,} warnings "
+            text += (f" · <span style='color:{ERROR_TEXT}'>{n.get('error', 0):,} errors, {n.get('warning', 0):,} warnings "
                      f"in {bad:,} rows</span>: see Problems")
         else:
             text += " · all rows valid"
         if n.get("note"):
             text += f" · {n['note']:,} notes"
         self.summary.setText(text)
-        self.lower.setTabText(1, f"Problems ({n.get('error', 0) + n.get('warning', 0):,})")
+        self.lower.setTabText(1, f"Problems ({n.get('error', 0) + n.get('warning', 0):,}"
+                              + (f", {n['note']:,} notes)" if n.get("note") else ")"))
 
     def index_of(self, row: int, col: int = 0) -> QModelIndex:
         return self.proxy.mapFromSource(self.model.index(row, col))

@@ -27,11 +27,13 @@ from .menus import build_menus
 from .panels import AskPanel, ReportPanel
 from .paths import user_dir  # noqa: F401  (kept importable from here)
 from .row_inspector import RowInspector
+from .run_library import RunLibrary
 from .run_controller import RunController
 from .table_checks import rules_from_config
 from .theme import Theme
 from .tips import apply_tips
 from .training_panel import TrainingPanel
+from .welcome import remember_last
 from .window_layout import WindowLayout
 
 
@@ -51,6 +53,7 @@ class MainWindow(QMainWindow):
         self.document = DatasetDocument(self, self.autosaver)
         self.runs = RunController(self)
         self.inspector = RowInspector(self)
+        self.library = RunLibrary(self)      # past runs listed in the charts; run folders followed live
         self.theme = Theme.of(QApplication.instance())
         self.actions_ = build_menus(self)
         apply_tips(self)
@@ -59,6 +62,7 @@ class MainWindow(QMainWindow):
         self._rules_changed()
         self.model.dirtyChanged.connect(self._update_title)
         self.document.pathChanged.connect(self._update_title)
+        self.document.pathChanged.connect(lambda p: self.window_layout.persist and remember_last(p))
         self.window_layout.restore()
         if path:
             self.open_file(path)

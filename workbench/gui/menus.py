@@ -117,6 +117,8 @@ def _run_menu(win, menu, acts) -> None:
     menu.addSeparator()
     acts["evaluate"] = _act(win, menu, "&Evaluate on file…", lambda: win.report.pick_and_evaluate(),
                             tip="Score the shown run's best checkpoint on a dataset file, beside identity and ridge")
+    acts["follow"] = _act(win, menu, "&Open run folder…", lambda: win.library.pick_and_follow(),
+                          tip="Open a run folder written by any process (CLI, torchrun, a cluster) and follow it live")
 
     def running(on: bool) -> None:
         acts["start"].setEnabled(not on)

@@ -26,6 +26,7 @@ class Trace:
 class ProbeSession:
     def __init__(self):
         self.path: str | None = None
+        self._stamp = None       # (mtime, size) of the loaded checkpoint: a run still writing it replaces it
         self.loaded = None       # train.probe.LoadedModel
         self.teacher = None
         self._answers_key = ""
@@ -35,8 +36,10 @@ class ProbeSession:
         """(LoadedModel, Teacher) of `checkpoint`; reloaded only when the path changes."""
         from ..teacher.encoder import Teacher
         from ..train.probe import load_model
-        if checkpoint != self.path or self.loaded is None:
-            self.loaded, self.path = load_model(checkpoint), checkpoint
+        st = Path(checkpoint).stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        if checkpoint != self.path or self.loaded is None or stamp != self._stamp:
+            self.loaded, self.path, self._stamp = load_model(checkpoint), checkpoint, stamp
         if self.teacher is None or self.teacher.config != self.loaded.config.teacher:
             self.teacher = Teacher(self.loaded.config.teacher)
             self._answers_key = ""

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from .dataset_model import CELL_TEXT, INVALID, WARNED
 from .table_checks import LEVELS
+from .theme import ERROR_TEXT, WARNING_TEXT
 
 from ..data.problem_report import KIND_LABELS, effect
 
@@ -28,11 +29,12 @@ def summary_text(counts: dict[str, Counter], n_rows: int, n_dropped: int) -> str
     lines = [f"<b>{n_rows:,} rows · {n_rows - n_dropped:,} would train</b> · "
              + ", ".join(f"{sum(counts[lv].values()):,} {lv}{'s' if sum(counts[lv].values()) != 1 else ''}"
                          for lv in LEVELS)]
-    colour = {"error": "#b00020", "warning": "#a15c00", "note": "#555555"}
+    colour = {"error": ERROR_TEXT, "warning": WARNING_TEXT}
     for lv in LEVELS:
         if counts[lv]:
             kinds = ", ".join(f"{kind_label(k)} {n:,}" for k, n in counts[lv].most_common())
-            lines.append(f"<span style='color:{colour[lv]}'>{lv} ({effect(lv, '')}): {kinds}</span>")
+            line = f"{lv} ({effect(lv, '')}): {kinds}"
+            lines.append(f"<span style='color:{colour[lv]}'>{line}</span>" if lv in colour else line)
     return "<br>".join(lines)
 
 

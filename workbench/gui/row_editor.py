@@ -6,12 +6,15 @@ undoable step when the user presses Ctrl+Return or Apply, or moves to another ro
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout,
                                QWidget)
 
 from .dataset_model import TEXT_FIELDS, get_field
+from .theme import ERROR_TEXT, WARNING_TEXT
 
 
 class RowEditor(QWidget):
@@ -26,11 +29,12 @@ class RowEditor(QWidget):
         self.title = QLabel("no row selected")
         self.issues = QLabel()
         self.issues.setWordWrap(True)
-        self.issues.setStyleSheet("color: #b00020;")
+        self.issues.setTextFormat(Qt.RichText)
         self.question, self.answer = QPlainTextEdit(), QPlainTextEdit()
         self.question.setToolTip("The whole question of this row")
         self.answer.setToolTip("The whole answer of this row, however long")
-        self.question.setMaximumHeight(70)
+        self.question.setMaximumHeight(52)
+        self.answer.setMinimumHeight(120)
         self.category = QLineEdit()
         self.category.setToolTip("The row's category")
         self.extra: dict[str, QLineEdit] = {}
@@ -112,8 +116,11 @@ class RowEditor(QWidget):
             ed.setEnabled(valid)
         self.title.setText(f"row {self.row + 1}: {len(pair.question):,} + {len(pair.answer):,} characters"
                            if valid else "select a row to see and edit its full text")
-        self.issues.setText("<br>".join(f"{it.level}: {it.field}: {it.message}" for it in self.model.row_issues(self.row))
-                            if valid else "")
+        colour = {"error": ERROR_TEXT, "warning": WARNING_TEXT}
+        self.issues.setText("<br>".join(
+            (f"<span style='color:{colour[it.level]}'>" if it.level in colour else "<span>")
+            + html.escape(f"{it.level}: {it.field}: {it.message}") + "</span>"
+            for it in self.model.row_issues(self.row)) if valid else "")
         self._loading = False
         self._typed = False
         self.apply_btn.setEnabled(False)

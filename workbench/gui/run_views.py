@@ -8,7 +8,7 @@ on one Qt signal; RunController hands each to `RunViews(ev)` in the GUI thread, 
 from __future__ import annotations
 
 from ..train.events import (BatchProgress, EmbedProgress, EpochMetrics, EventSink, Finished, LatticeSnapshot,
-                            RunStarted, TrainWarning)
+                            RunEstimate, RunStarted, TrainWarning)
 from .worker import Failed, Prepared
 
 
@@ -25,9 +25,16 @@ class RunViews(EventSink):
         self.win.model.set_annotations(ev.cosines, ev.splits)
         self.ctl.prepared = ev
 
+    def on_run_estimate(self, ev: RunEstimate) -> None:
+        from ..train.estimate import describe
+        self.win.training.eta.setText(describe(ev).replace("estimate: ", "estimated: "))
+        self.win.training.eta.setToolTip(ev.basis)
+
     def on_run_started(self, ev: RunStarted) -> None:
         self.ctl.started = ev
-        self.win.charts.start_run(self.ctl.run_name, ev.baselines, self.ctl.run_config.target_similarity, ev.n_train)
+        run = self.win.charts.start_run(self.ctl.run_name, ev.baselines, self.ctl.run_config.target_similarity,
+                                        ev.n_train)
+        run.folder = self.ctl.out_dir     # so the next launch lists it once, not twice
 
     def on_batch_progress(self, ev: BatchProgress) -> None:
         self.win.training.show_batch(ev)

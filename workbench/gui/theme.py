@@ -8,6 +8,9 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from .settings import app_settings
 
 CHOICES = ("system", "light", "dark")
+# Text colours that read on both the light and the dark palette (contrast ≥ 3:1 on white and on #31363b)
+ERROR_TEXT = "#d9304f"
+WARNING_TEXT = "#c77700"
 
 
 def effective(choice: str) -> str:

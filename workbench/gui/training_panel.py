@@ -29,6 +29,7 @@ class TrainingPanel(QWidget):
         self.train_bar = QProgressBar()
         self.train_bar.setFormat("idle")
         self.eta = QLabel("")
+        self.eta.setWordWrap(True)
         buttons = QHBoxLayout()
         for b in (self.start_btn, self.pause_btn, self.stop_btn):
             buttons.addWidget(b)

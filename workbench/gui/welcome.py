@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout
 
 from .paths import SAMPLE
@@ -22,6 +24,28 @@ or ask the model a question in the Ask tab.</li>
 
 def should_welcome() -> bool:
     return not bool(app_settings().value("welcome/done", False, type=bool))
+
+
+def startup_dataset(arg: str | None, screenshot: bool = False) -> tuple[str | None, bool]:
+    """(dataset to open, show the welcome?) for a start with or without a file argument.
+
+    A file given is opened. Otherwise the first start opens nothing and welcomes the user with
+    the sample one click away; later starts reopen the last dataset (or the sample, if it is gone).
+    A --screenshot run never welcomes and falls back to the sample."""
+    if arg:
+        return arg, should_welcome() and not screenshot
+    if screenshot:
+        return (str(SAMPLE) if SAMPLE.exists() else None), False
+    if should_welcome():
+        return None, True
+    last = str(app_settings().value("files/last", "") or "")
+    if last and Path(last).exists():
+        return last, False
+    return (str(SAMPLE) if SAMPLE.exists() else None), False
+
+
+def remember_last(path: str) -> None:
+    app_settings().setValue("files/last", str(Path(path).resolve()))
 
 
 class WelcomeDialog(QDialog):

@@ -18,6 +18,7 @@ from .settings import app_settings
 
 MIN_SIZE = QSize(960, 600)      # well within 1280×720: room for the window frame and a taskbar
 WIDE = 1500                     # from this available width on, Dataset | charts+cube | Training side by side
+TRAINING_MIN_WIDTH = 440       # the form's labels, fields and units side by side, without a horizontal scroll bar
 LAYOUT_VERSION = 1              # bump when the docks change, so an old saved state is not applied to new docks
 
 
@@ -34,7 +35,7 @@ def default_arrangement(available: QRect) -> Arrangement:
     w = max(MIN_SIZE.width(), min(available.width() - 16, 1720))
     h = max(MIN_SIZE.height(), min(available.height() - 40, 1000))   # 40: title bar and frame
     if available.width() >= WIDE:
-        return Arrangement(QSize(w, h), True, int(w * 0.30), int(w * 0.22))
+        return Arrangement(QSize(w, h), True, int(w * 0.28), max(int(w * 0.22), TRAINING_MIN_WIDTH))
     return Arrangement(QSize(w, h), False, int(w * 0.42), int(w * 0.42))
 
 
