@@ -70,7 +70,7 @@ def child(args) -> None:
     t_prepare = time.perf_counter() - t0
     st = teacher.last_stats
     stages["embedded"] = rss_mb()
-    del teacher                                                # as in the CLI: the teacher is not kept for training
+    teacher.unload()                                           # as in the CLI: the model is not kept for training
     out = tempfile.mkdtemp(prefix="large-data-run-")
     state = TrainingState.create(cfg, prepared.data, out_dir=out)
     epochs, last_rate = [], 0.0

@@ -3,7 +3,7 @@
 Run under a display: `xvfb-run -a python benchmarks/table_speed.py [FILE]` (default
 ../shared/data/medquad_dev.csv, 13,191 pairs with answers up to 27k characters). Prints, for
 this run: load + show time, scroll-and-paint time, the time from a keystroke's debounced search to
-the filtered table, category filter time, one edit (with its re-check) and its undo, and an
+the filtered table, category filter time, sort time per column, one edit (with its re-check) and its undo, and an
 atomic save. Figures vary with the machine; ratios between them are what to compare.
 """
 
@@ -80,6 +80,12 @@ def main() -> None:
             panel.category.setCurrentIndex(0)
         print(f"category filter on and off: {best(category) * 1000:.1f} ms ({len(cats)} categories)")
     panel.category.setCurrentIndex(0)
+    from PySide6.QtCore import Qt
+    for name in ("A len", "question"):
+        col = model.column_of(name)
+        s = best(lambda: (view.sortByColumn(col, Qt.DescendingOrder), view.viewport().repaint()))
+        print(f"sort by {name!r} (header click): {s * 1000:.0f} ms")
+    view.sortByColumn(-1, Qt.AscendingOrder)
 
     row = n // 2
     old = model.dataset.pairs[row].answer

@@ -75,6 +75,40 @@ def test_a_terminal_gets_bars_with_rates_and_etas(tmp_path, monkeypatch):
     assert not re.search(r"^\[\d+s\]", text, re.M)            # no log-style lines on a terminal
 
 
+PTY_CHILD = """
+import sys, time
+from workbench.cli import progress
+from workbench.train.events import BatchProgress
+progress.REDRAW_S = 0.0
+p = progress.Printer(False, sys.stderr)
+for b in range(1, 4):
+    p(BatchProgress(1, b, 3, 0.5, b * 0.1, 2, 8 * b, 0.5, 80.0, 2.0))
+p.line("permanent line")
+"""
+
+
+def test_a_real_pseudo_terminal_without_a_size_still_gets_bars():
+    """A pty nobody sized (0 x 0, as in containers and some CI runners): tqdm alone would draw nothing."""
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:                                                  # the child: stderr is the pty
+        os.execve(sys.executable, [sys.executable, "-c", PTY_CHILD], {**os.environ, "PYTHONPATH": str(ROOT)})
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:                                           # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    _, status = os.waitpid(pid, 0)
+    text = out.decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert re.search(r"\repoch 1/2 +100%\|.*\| 3/3 \[.*loss 0.5000, 80 samples/s, ETA 2s\]", text), text
+    assert "permanent line" in text
+
+
 def test_embedding_events_carry_rate_and_eta(tmp_path):
     from workbench.teacher.encoder import Teacher, TeacherConfig
     from helpers import SAMPLE_160

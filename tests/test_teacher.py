@@ -55,3 +55,13 @@ def test_unreachable_teacher_gives_clear_error(monkeypatch):
 def test_folder_without_config_is_refused(tmp_path):
     with pytest.raises(TeacherError, match="no config.json"):
         Teacher(TeacherConfig(model=str(tmp_path)))
+
+
+def test_unload_frees_the_model_and_the_next_miss_reloads_it(tmp_path):
+    t = Teacher(TeacherConfig(cache_dir=str(tmp_path)))
+    first = t.encode(TEXTS[:2])
+    t.unload()
+    assert t._model is None and t._tok is None
+    assert np.array_equal(t.encode(TEXTS[:2]), first) and t._model is None      # cached: no reload
+    again = t.encode(TEXTS[2:3])
+    assert t._model is not None and again.shape == (1, 384)

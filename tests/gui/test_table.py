@@ -209,3 +209,30 @@ def test_saving_over_a_file_with_unreadable_records_asks(window, tmp_path, qtbot
     assert "What is cut" in path.read_text(encoding="utf-8")
     window.ask = lambda *a: QMessageBox.Yes
     assert window.save() and window.model.file_problems == []
+
+
+def test_sorting_is_by_value_keeps_row_numbers_and_follows_edits(window, medquad_slice, qtbot):
+    assert window.open_file(str(medquad_slice))
+    model, panel = window.model, window.dataset_panel
+    proxy, view = panel.proxy, panel.view
+    a_len = model.column_of("A len")
+    view.sortByColumn(a_len, Qt.DescendingOrder)
+    lengths = [proxy.data(proxy.index(r, a_len)) for r in range(proxy.rowCount())]
+    assert lengths == sorted(lengths, reverse=True) and len(lengths) == model.rowCount()
+    top = proxy.mapToSource(proxy.index(0, 0)).row()
+    assert proxy.headerData(0, Qt.Vertical) == str(top + 1)            # the dataset's row number, not the position
+    panel.go_to_row(5)
+    model.set_text(5, "answer", "x" * 40_000)                          # now the longest: it moves to the top
+    assert proxy.mapToSource(proxy.index(0, 0)).row() == 5
+    assert panel.selected_rows() == [5] and panel.row_editor.row == 5  # the selection moved with it
+    panel.search.setText("x" * 30)
+    qtbot.waitUntil(lambda: proxy.rowCount() == 1, timeout=3000)
+    assert panel.selected_rows() == [5]
+    model.undo.undo()                                                  # no longer matches the search
+    qtbot.waitUntil(lambda: proxy.rowCount() == 0, timeout=3000)
+    panel.search.clear()
+    qtbot.waitUntil(lambda: proxy.rowCount() == model.rowCount(), timeout=3000)
+    view.sortByColumn(0, Qt.AscendingOrder)                            # text: case-insensitive
+    questions = [model.dataset.pairs[proxy.mapToSource(proxy.index(r, 0)).row()].question.casefold()
+                 for r in range(proxy.rowCount())]
+    assert questions == sorted(questions)

@@ -9,6 +9,8 @@ either way.
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import time
 from typing import Callable, TextIO
@@ -68,11 +70,22 @@ class Printer(EventSink):
         if self._bar is None or self._bar_key != key:
             self.close_bar()
             from tqdm import tqdm
-            self._bar = tqdm(total=total, desc=desc, file=self.stream, leave=False, dynamic_ncols=True,
+            cols, rows = self._size()
+            self._bar = tqdm(total=total, desc=desc, file=self.stream, leave=False, ncols=cols, nrows=rows,
                              bar_format=BAR_FORMAT, disable=False, mininterval=REDRAW_S, postfix=postfix)
             self._bar_key = key
         self._bar.set_postfix_str(postfix, refresh=False)
         self._bar.update(n - self._bar.n)
+
+    def _size(self) -> tuple[int, int]:
+        """(columns, rows) of the terminal, read when a bar opens; 100 x 24 where it reports 0 (a pty nobody sized,
+        as in some containers and CI runners) or none (a fake stream): tqdm silently draws nothing at size 0."""
+        try:
+            size = os.get_terminal_size(self.stream.fileno())
+            cols, rows = size.columns, size.lines
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            cols = rows = 0
+        return cols if cols > 0 else 100, rows if rows > 0 else 24
 
     def close_bar(self) -> None:
         if self._bar is not None:

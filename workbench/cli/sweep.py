@@ -139,6 +139,7 @@ def _sweep(args, printer: Printer) -> int:
         return prepared[key]
 
     first = prepare_for(base)          # data errors stop here, before any trial is created
+    teacher.unload()                   # trials read the embeddings from the cache; the model is not needed
     report_data_problems(printer.line, first.problems, args.out, first.rows_read, len(first.train) + len(first.val))
     for note in first.notes:
         printer.line(note)

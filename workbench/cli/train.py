@@ -222,6 +222,7 @@ def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, shar
             prepared = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid, columns=args.columns,
                                teacher=teacher, progress=printer)
             share(prepared.data)            # under torchrun: the other ranks get the split embeddings, not the file
+            teacher.unload()                # the training does not need the teacher model in memory
             report_data_problems(printer.line, prepared.problems, args.out, prepared.rows_read,
                                  len(prepared.train) + len(prepared.val))
             for note in prepared.notes:

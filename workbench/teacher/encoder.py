@@ -171,6 +171,10 @@ class Teacher:
         self._device = pick_device(self.config.device)
         self._model.to(self._device).eval()
 
+    def unload(self) -> None:
+        """Free the model and tokenizer (~100 MB for MiniLM) once a run's texts are embedded; the next miss reloads."""
+        self._tok = self._model = None
+
     def _key(self, text: str) -> bytes:
         c = self.config
         return hashlib.sha256(f"{self.identity}|{c.pooling}|{c.max_length}|{text}".encode()).digest()
