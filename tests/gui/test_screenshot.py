@@ -23,7 +23,7 @@ def test_screenshot_trains_without_rows_with_errors_and_says_so(env_dirs, data_c
     out = tmp_path / "shot.png"
     proc = run_app(data_copy, "--screenshot", out, "--epochs", 1)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "training 1 epoch(s) on 44 of 45 rows, without 1 row(s) with errors" in proc.stdout
+    assert "training 1 epoch(s) on 44 of 45 rows, without 1 with errors" in proc.stdout
     assert "run completed" in proc.stdout and f"screenshot of the window saved to {out}" in proc.stdout
     img = QImage(str(out))
     assert img.width() >= 960 and img.height() >= 600

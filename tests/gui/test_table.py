@@ -236,3 +236,20 @@ def test_sorting_is_by_value_keeps_row_numbers_and_follows_edits(window, medquad
     questions = [model.dataset.pairs[proxy.mapToSource(proxy.index(r, 0)).row()].question.casefold()
                  for r in range(proxy.rowCount())]
     assert questions == sorted(questions)
+
+
+def test_counts_of_rows_to_train_match_what_the_run_keeps(window, medquad_slice):
+    from workbench.data.dataset import apply_rules
+    assert window.open_file(str(medquad_slice))
+    model = window.model
+    model.set_text(3, "answer", "")                                   # error
+    model.set_text(4, "answer", model.dataset.pairs[4].answer + "\x00")  # control character: cleaned, kept
+    model.set_text(6, "question", model.dataset.pairs[0].question)
+    model.set_text(6, "answer", model.dataset.pairs[0].answer)        # exact repeat: dropped
+    checks = model.checks
+    keep = [i for i in range(model.rowCount()) if i not in set(checks.rows_at("error"))]
+    ds = Dataset(list(model.dataset.pairs)).subset(keep)
+    rules = rules_from_config(window.training.form.config)
+    kept = apply_rules(ds, validate(ds, rules))
+    assert len(kept) == len(keep) - len(checks.rows_dropped_by_run())
+    assert 4 not in checks.rows_dropped_by_run() and 6 in checks.rows_dropped_by_run()

@@ -130,7 +130,8 @@ class ProblemPanel(QWidget):
         self.refresh()
 
     def dropped_rows(self) -> list[int]:
-        return self.model.checks.rows_at("error", "warning")
+        checks = self.model.checks
+        return checks.rows_at("error") + checks.rows_dropped_by_run()
 
     def refresh(self) -> None:
         checks = self.model.checks

@@ -97,7 +97,7 @@ class RunController(QObject):
         if not errors:
             return list(range(n))
         bad = set(errors)
-        dropped_anyway = set(checks.rows_at("warning")) - bad
+        dropped_anyway = checks.rows_dropped_by_run()
         first_row = errors[0]
         first = next(it for it in checks.issues[first_row] if it.level == "error")
         where = f"row {first_row + 1}, field '{first.field}': {first.message}"

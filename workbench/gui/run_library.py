@@ -46,8 +46,9 @@ class RunFollower(QObject):
         super().__init__(win)
         self.win, self.folder, self.run = win, Path(folder), run
         self.finished = (self.folder / "metrics.json").exists()
-        self._stamp = None        # (mtime, size) of the checkpoint last traced
+        self._stamp = None        # (name, mtime, size) of the checkpoint last traced
         self._tracing = False
+        self._failures = 0
         self.watcher = QFileSystemWatcher(self)
         self.watcher.directoryChanged.connect(self._soon)
         self.watcher.fileChanged.connect(self._soon)
@@ -107,9 +108,10 @@ class RunFollower(QObject):
             st = ck.stat()
         except OSError:
             return
-        if (st.st_mtime_ns, st.st_size) == self._stamp:
+        stamp = (ck.name, st.st_mtime_ns, st.st_size)
+        if stamp == self._stamp:
             return
-        self._stamp, self._tracing = (st.st_mtime_ns, st.st_size), True
+        self._stamp, self._tracing = stamp, True
         text, session, epoch = pairs[0].question, self.win.ask_panel.session, len(self.run.history)
         which = "best checkpoint" if self.finished else f"epoch {epoch} (latest checkpoint)"
         self.win.ask_panel.tasks.submit(lambda: session.trace(str(ck), text),
@@ -117,9 +119,14 @@ class RunFollower(QObject):
 
     def _show(self, res, which: str, text: str) -> None:
         self._tracing = False
-        if not res.ok:       # a checkpoint caught mid-replace, or one of another shape: the next poll retries
-            self._stamp = None
+        if not res.ok:       # a checkpoint caught mid-replace: try again shortly (a few times: it may not fit at all)
+            self._failures += 1
+            if self._failures <= 3:
+                self._stamp = None
+                QTimer.singleShot(1000, self._trace_checkpoint)
             return
+        self._failures = 0
+        QTimer.singleShot(0, self._trace_checkpoint)   # a newer checkpoint (the best, at the end) may be waiting
         tr = res.value
         out_face = f"z={tr.trained.shape[-1] - 1}" if tr.face != "volume" else "volume"
         name = f"{self.folder.name} · {which} · row 1 of the table"

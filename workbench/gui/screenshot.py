@@ -34,8 +34,11 @@ def run_and_capture(win, path: str, epochs: int | None = None) -> None:
         say(f"not training: {win.runs.refused or (win.last_error or ('', 'Start refused'))[1]}", error=True)
         return _capture(win, path, ok=False)
     dropped = win.runs.dropped
-    say(f"training {form.config.optim.epochs} epoch(s) on {n - dropped:,} of {n:,} rows"
-        + (f", without {dropped:,} row(s) with errors (listed in the app's Problems tab)" if dropped else ""))
+    checks = win.model.checks
+    warned = len(checks.rows_dropped_by_run())
+    left_out = [f"{k:,} with {what}" for k, what in ((dropped, "errors"), (warned, "warnings")) if k]
+    say(f"training {form.config.optim.epochs} epoch(s) on {n - dropped - warned:,} of {n:,} rows"
+        + (f", without {' and '.join(left_out)} (listed in the app's Problems tab)" if left_out else ""))
 
     def wait():
         if win.run is not None and win.run.is_running():

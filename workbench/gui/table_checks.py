@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from ..data.dataset import LEVELS, Dataset, ValidationRules
+from ..data.dataset import CLEANED_KINDS, LEVELS, Dataset, ValidationRules
 from ..data.rules import question_key, repeat_problems, validate_pair
 from ..train.pipeline import validation_rules
 
@@ -126,6 +126,12 @@ class RowChecks:
             for it in row:
                 out.setdefault(it.level, Counter())[it.kind] += 1
         return out
+
+    def rows_dropped_by_run(self) -> list[int]:
+        """Rows a run leaves out without asking: a warning that drops the row (not one it only cleans)."""
+        return [i for i, row in enumerate(self.issues)
+                if any(it.level == "warning" and it.kind not in CLEANED_KINDS for it in row)
+                and not any(it.level == "error" for it in row)]
 
     def rows_at(self, *levels: str) -> list[int]:
         return [i for i, row in enumerate(self.issues) if any(it.level in levels for it in row)]
