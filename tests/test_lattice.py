@@ -144,3 +144,21 @@ def test_bad_configs_are_explained():
     assert any("boundary" in e for e in check_config(LatticeConfig(boundary="sticky"), 384))
     with pytest.raises(ValueError, match="fire_rate"):
         CellLattice(384, LatticeConfig(fire_rate=0.0))
+
+
+def test_gradients_do_not_depend_on_the_thread_count():
+    """The conv's weight gradient takes a one-thread path when torch runs several threads (see _Conv3d)."""
+    m = _with_random_rule(LatticeConfig(shape=(3, 3, 4), channels=3, hidden=5, neighbourhood="moore", steps=2), dim=36)
+    q = torch.randn(2, 36, dtype=torch.double)
+    threads = torch.get_num_threads()
+    grads = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            m.zero_grad()
+            m(q).sin().sum().backward()
+            grads.append([p.grad.clone() for p in m.parameters()])
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.allclose(a, b, rtol=1e-10, atol=1e-12) for a, b in zip(*grads))
+    assert torch.get_num_threads() == threads

@@ -11,10 +11,11 @@ lattice is the identity.
 A shared rule over a neighbourhood is a 3D convolution, so that is how it runs: the first layer is a
 3×3×3 conv (Moore) or three 3-tap axis convs (von Neumann: 9 taps instead of 27, 7 of them useful),
 the second a 1×1×1 conv, on channels-last (B, C, X, Y, Z) views of the (B, X, Y, Z, C) state, no
-copies. oneDNN (CPU) and cuDNN (CUDA) run these far faster than gathers and batched matmuls: 1.2-1.3×
-on the prototype's small cell, ~7× on the recommended preset's (benchmarks/lattice_speed.py), and
-autograd's backward is exact. tanh runs as 2·sigmoid(2x) − 1 with the factors folded into the
-weights (torch.tanh is ~10× slower than sigmoid on this CPU build).
+copies. oneDNN (CPU) and cuDNN (CUDA) run these far faster than gathers and batched matmuls
+(benchmarks/lattice_speed.py: ~2× the previous gather step on the prototype's small cell, ~6× on
+the recommended preset's, same run, one thread), and autograd's backward is exact. tanh runs as
+2·sigmoid(2x) − 1 with the factors folded into the weights (torch.tanh is ~10× slower than sigmoid
+on this CPU build).
 `neighbour_index` is the same neighbourhood as an explicit table: the reference the tests check against.
 """
 
@@ -218,15 +219,55 @@ def _step(x, convs, bias, w2, b2, boundary: str, relu: bool, fire):
     for w, pad in convs:
         b = None if per_cell or pre is not None else bias
         if boundary == "walls":      # zeros beyond the faces: the conv's own padding, no copy
-            y = F.conv3d(x, w, b, padding=pad)
+            y = _Conv3d.apply(x, w, b, pad)
         else:
             px, py, pz = pad
-            y = F.conv3d(F.pad(x, (pz, pz, py, py, px, px), mode=PAD_MODES[boundary]), w, b)
+            y = _Conv3d.apply(F.pad(x, (pz, pz, py, py, px, px), mode=PAD_MODES[boundary]), w, b, (0, 0, 0))
         pre = y if pre is None else pre.add_(y)
     if per_cell:
         pre = pre.add_(bias)
-    h = pre.relu_() if relu else pre.sigmoid_()                 # (B, H, X, Y, Z)
-    d = F.conv3d(h, w2, b2)                                    # (B, C, X, Y, Z)
+    h = pre.relu_() if relu else pre.sigmoid_()                          # (B, H, X, Y, Z)
+    d = _Conv3d.apply(h, w2, b2, (0, 0, 0))                              # (B, C, X, Y, Z): the 1×1×1 layer
     if fire is not None:
         d = d.mul_(fire)
     return d.add_(x)
+
+
+class _Conv3d(torch.autograd.Function):
+    """F.conv3d(x, w, b, padding), whose weight gradient on the CPU runs on one thread.
+
+    oneDNN's backward-weights kernel for these few channels ran 50-80× slower with 2 threads than
+    with 1 on a busy 2-core machine: its cross-thread reductions stall whenever a thread is
+    descheduled. On one thread it is cheap, so the CPU path pins it there; an im2col matmul
+    instead made the whole step 1.5-2× slower. The input gradient uses every thread. CUDA keeps
+    cuDNN's own backward.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, padding):
+        ctx.save_for_backward(x, w)
+        ctx.padding, ctx.has_bias = list(padding), b is not None
+        return F.conv3d(x, w, b, padding=padding)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+
+        def grads(mask):
+            return torch.ops.aten.convolution_backward(g, x, w, None, [1, 1, 1], ctx.padding, [1, 1, 1], False,
+                                                       [0, 0, 0], 1, mask + [False])[:2]
+        if x.device.type != "cpu" or torch.get_num_threads() == 1:
+            gx, gw = grads([need_x, need_w]) if need_x or need_w else (None, None)
+        else:
+            gx = grads([True, False])[0] if need_x else None
+            gw = None
+            if need_w:
+                threads = torch.get_num_threads()
+                torch.set_num_threads(1)
+                try:
+                    gw = grads([False, True])[1]
+                finally:
+                    torch.set_num_threads(threads)
+        gb = g.sum((0, 2, 3, 4)) if ctx.has_bias and need_b else None
+        return gx, gw, gb, None
