@@ -126,7 +126,8 @@ class Printer(EventSink):
     def on_run_started(self, ev: RunStarted) -> None:
         b = ev.baselines
         self.line(f"train {ev.n_train} / validation {ev.n_val} pairs, {ev.embedding_dim}-d, lattice "
-                  f"{'×'.join(map(str, ev.lattice_shape))}, {ev.n_params} parameters on {ev.device}")
+                  f"{'×'.join(map(str, ev.lattice_shape))}, {ev.n_params} parameters on {ev.device}"
+                  + (f" × {ev.world_size} processes ({ev.backend})" if ev.world_size > 1 else ""))
         self.line("baselines (val cosine / top-1): " + ", ".join(
             f"{k} {v['val_cosine']:.3f}/{v['val_top1']:.2f}" for k, v in b.items()))
         self.line(f"before training: train cosine {ev.start['train_cosine_start']:.3f}, "

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0,
                    help="log to stderr too (-v info, -vv debug); run.log gets debug lines with -v")
     p.add_argument("--list-keys", action="store_true", help="list every config key with its range, unit and reason")
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also write TensorBoard scalars and hparams to RUN_DIR/tensorboard (needs the tensorboard package)")
     p.add_argument("--progress-interval", type=float, default=DEFAULT_INTERVAL_S, metavar="SECONDS",
                    help="seconds between progress lines when the output is not a terminal (default: %(default)s)")
     return p
@@ -192,14 +194,41 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _train(args, printer: "Printer", argv: list[str] | None) -> int:
+    from ..train import distributed
+    from .ddp import Rank0Share, follow, lost_peer_message
+    # every rank reads the size and picks the same preset, so every rank builds the same config
+    data, preset_note = choose_preset(args)
+    cfg = make_config(args)
+    if args.tensorboard:
+        from ..train.tensorboard import require_tensorboard
+        require_tensorboard()
+    ddp = None
+    try:
+        ddp = distributed.start(cfg.device)   # None unless torchrun started several processes
+        if ddp is not None and not ddp.is_main:
+            return follow(ddp, cfg, args.resume)     # trains its slice of every batch; writes and prints nothing
+        with Rank0Share(ddp) as share:
+            return _train_main(args, printer, argv, cfg, ddp, share, data, preset_note)
+    except distributed.DistributedError as exc:
+        return _fail(str(exc))
+    except RuntimeError as exc:
+        if ddp is None:
+            raise
+        print(f"error: {lost_peer_message(ddp, exc)}", file=sys.stderr)   # a peer died or hung: no traceback
+        return EXIT_TRAINING_FAILED
+    finally:
+        distributed.stop(ddp)
+
+
+def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, share, data, preset_note: str) -> int:
+    """The single-process path, which is also rank 0's: it alone touches the run folder and the console."""
     from ..teacher.encoder import Teacher
     from ..train.estimate import check_fits, estimate_run
     from ..train.pipeline import prepare
+    from ..train.progress_log import ProgressLog
     from ..train.recorder import RunRecorder
     from ..train.runfolder import open_run_folder, run_log
     from ..train.trainer import TrainingState, train
-    data, preset_note = choose_preset(args)
-    cfg = make_config(args)
     teacher = Teacher(cfg.teacher)
     # size check before embedding anything: a lattice that cannot fit is refused in seconds, not after minutes
     check_fits(estimate_run(cfg, 0, teacher.dim, timed=False), cfg)
@@ -212,7 +241,8 @@ def _train(args, printer: "Printer", argv: list[str] | None) -> int:
         try:
             prepared = prepare(cfg, data, args.val, drop_invalid_rows=args.drop_invalid, columns=args.columns,
                                teacher=teacher, progress=printer)
-            teacher.unload()                    # the training does not need the teacher model in memory
+            share(prepared.data)            # under torchrun: the other ranks get the split embeddings, not the file
+            teacher.unload()                # the training does not need the teacher model in memory
             report_data_problems(printer.line, prepared.problems, args.out, prepared.rows_read,
                                  len(prepared.train) + len(prepared.val))
             for note in prepared.notes:
@@ -220,16 +250,20 @@ def _train(args, printer: "Printer", argv: list[str] | None) -> int:
                 printer.line(note)
             printer.line(f"teacher {prepared.teacher}: {prepared.cache_hits} texts from cache, "
                          f"{prepared.model_calls} model batches")
-            state = TrainingState.create(cfg, prepared.data, out_dir=args.out)
+            state = TrainingState.create(cfg, prepared.data, out_dir=args.out, ddp=ddp)
             if args.resume:
                 state.resume_from(args.resume)
             recorder = RunRecorder(args.out, cfg, prepared.stats, prepared.notes, prepared.teacher,
                                    problems=prepared.problems)
             recorder.history = list(state.history)  # a resumed run's history.csv keeps the earlier epochs
+            views = [printer, recorder, ProgressLog(args.out, cfg.optim.epochs, ddp.world_size if ddp else 1)]
+            if args.tensorboard:
+                from ..train.tensorboard import TB_DIR, TensorBoardSink
+                views.append(TensorBoardSink(Path(args.out) / TB_DIR, cfg))
             finished = None
             for ev in train(state):
-                printer(ev)
-                recorder(ev)
+                for view in views:
+                    view(ev)
                 if isinstance(ev, Finished):
                     finished = ev
         except (DataError, ConfigError, TeacherError, CheckpointError, OSError) as exc:

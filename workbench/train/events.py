@@ -57,6 +57,8 @@ class RunStarted:
                                              # a resumed run reports the original run's, kept in its checkpoint
     start_epoch: int = 1                     # > 1 when resumed from a checkpoint
     ridge_weights: np.ndarray | None = None  # (D+1, D) the ridge baseline's map, saved in the run folder
+    world_size: int = 1                      # processes training together (torchrun), each on a slice of every batch
+    backend: str = "none"                    # torch.distributed backend: "gloo" (CPU), "nccl" (CUDA) or "none"
 
 
 @dataclass

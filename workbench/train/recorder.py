@@ -101,6 +101,7 @@ class RunRecorder(EventSink):
             "teacher": self.teacher, "embedding_dim": s.embedding_dim if s else None,
             "lattice_shape": list(s.lattice_shape) if s else None, "n_params": s.n_params if s else None,
             "n_train": s.n_train if s else None, "n_val": s.n_val if s else None, "device": s.device if s else None,
+            "world_size": s.world_size if s else None, "backend": s.backend if s else None,
             "seconds": round(fin.seconds, 2), "warnings": self.warnings,
         }
         for name, vals in b.items():
@@ -166,7 +167,9 @@ class RunRecorder(EventSink):
         if self.notes:
             lines += ["### Notes", ""] + [f"- {n}" for n in self.notes] + [""]
         lines += ["## Setup", "", f"- teacher: `{self.teacher}`, {m['embedding_dim']}-d",
-                  f"- lattice {m['lattice_shape']}, {m['n_params']} parameters, device {m['device']}",
+                  f"- lattice {m['lattice_shape']}, {m['n_params']} parameters, device {m['device']}"
+                  + (f", {m['world_size']} processes ({m['backend']}), each on a slice of every batch"
+                     if (m.get("world_size") or 1) > 1 else ""),
                   "", "```json", json.dumps(to_dict(self.config), indent=1), "```", ""]
         return "\n".join(lines)
 

@@ -102,12 +102,15 @@ class TrainingState:
     seconds_before: float = 0.0     # active seconds of the epochs a resumed run inherits
     estimate: RunEstimate | None = None
     is_writer: bool = True          # the process that writes checkpoints (rank 0 under DDP)
+    ddp: object | None = None       # distributed.Ddp when torchrun started several processes, else None
 
     @classmethod
-    def create(cls, config: RunConfig, data: TrainData, out_dir: str | Path | None = None) -> "TrainingState":
-        """Estimate, refuse what cannot fit (RunTooLarge), then allocate. Raises ConfigError for an impossible lattice."""
+    def create(cls, config: RunConfig, data: TrainData, out_dir: str | Path | None = None,
+               ddp=None) -> "TrainingState":
+        """Estimate, refuse what cannot fit (RunTooLarge), then allocate. Raises ConfigError for an impossible lattice.
+        ddp: a distributed.Ddp; the model goes on its device (cuda:LOCAL_RANK under NCCL), only rank 0 writes."""
         dim = data.q_train.shape[1]
-        device = pick_device(config.device)
+        device = ddp.device if ddp is not None else pick_device(config.device)
         estimate = estimate_run(config, len(data.q_train), dim, len(data.q_val), device)
         check_fits(estimate, config)
         torch.manual_seed(config.seed)   # the global stream: fire_rate < 1 masks draw from it
@@ -116,7 +119,7 @@ class TrainingState:
         opt, sched = build_optimizer(model, config, steps)
         gen = torch.Generator().manual_seed(config.seed)
         return cls(config, data, model, opt, sched, device, gen, Path(out_dir) if out_dir else None,
-                   estimate=estimate)
+                   estimate=estimate, is_writer=ddp is None or ddp.is_main, ddp=ddp)
 
     def request_stop(self) -> None:
         self.stop_requested = True

@@ -111,7 +111,7 @@ def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
             yield _finished(state, run, "stopped", partial_batches=ep.batches)
             return
         yield from _evaluate_epoch(state, run, ep)
-        if state.stop_requested:
+        if _stop_requested(state):
             reason = "stopped"
             break
         if o.early_stop_patience and state.epoch - state.best_epoch >= o.early_stop_patience:
@@ -142,7 +142,9 @@ def _begin(state: TrainingState, clock: ActiveClock):
     log.info("run: %d train / %d validation pairs, lattice %s, %d parameters on %s, from epoch %d",
              len(run.q_tr), len(run.q_va), state.model.shape, n_params, dev, state.epoch + 1)
     yield RunStarted(len(run.q_tr), len(run.q_va), run.q_tr.shape[1], state.model.shape, n_params, dev, base,
-                     dict(state.start_metrics), state.epoch + 1, ridge_weights=ridge_w)
+                     dict(state.start_metrics), state.epoch + 1, ridge_weights=ridge_w,
+                     world_size=state.ddp.world_size if state.ddp is not None else 1,
+                     backend=state.ddp.backend if state.ddp is not None else "none")
     if state.epoch == 0:
         yield _snapshot(state, run.q_va)
     run.touched = {n: False for n, _ in state.model.named_parameters()}
@@ -163,7 +165,7 @@ def _train_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
     state.model.train()
     run.speed.restart(run.clock(), run.samples)   # the rate window never spans an evaluation
     for idx in _batch_indices(state, run):
-        if state.stop_requested:
+        if _stop_requested(state):
             ep.stopped = True
             return
         loss = _train_batch(state, run, ep, idx)
@@ -185,7 +187,10 @@ def _train_batch(state: TrainingState, run: _Run, ep: _Epoch, idx: torch.Tensor)
     q = run.q_tr[idx]
     if o.context_noise > 0:  # fresh noise every batch, from the run's seeded generator
         q = q + o.context_noise * torch.randn(q.shape, generator=state.generator).to(state.device)
-    terms = M.loss_terms(state.model(q), run.a_tr[idx], cfg.loss)
+    # the one place the batch is sharded: under DDP this rank runs the lattice on its slice of the global batch
+    # and gathers the others' predictions, so the loss below is the global batch's on every rank
+    pred = state.ddp.forward_shard(state.model, q) if state.ddp is not None else state.model(q)
+    terms = M.loss_terms(pred, run.a_tr[idx], cfg.loss)
     loss = terms["total"]
     value = float(loss.detach())
     if not math.isfinite(value):
@@ -214,7 +219,15 @@ def _train_batch(state: TrainingState, run: _Run, ep: _Epoch, idx: torch.Tensor)
 
 
 def _reduce_gradients(state: TrainingState) -> None:
-    """The one place gradients are combined across processes; a single process has nothing to combine."""
+    """The one place gradients are combined across processes; a single process has nothing to combine.
+    Under DDP each rank's gradient is the global loss's through its own slice: their sum is the full gradient."""
+    if state.ddp is not None:
+        state.ddp.sum_gradients(state.model.parameters())
+
+
+def _stop_requested(state: TrainingState) -> bool:
+    """A stop asked on any rank stops every rank at the same batch (a collective under DDP)."""
+    return state.ddp.any(state.stop_requested) if state.ddp is not None else state.stop_requested
 
 
 def _evaluate_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
@@ -225,12 +238,14 @@ def _evaluate_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
     va, _ = _evaluate(state, run.q_va, run.a_va)
     run.speed.eval_s = run.clock() - t_eval
     row = _epoch_row(state, run, ep, tr, va)
+    if state.ddp is not None:      # every rank decides best epoch, schedule and early stop on rank 0's numbers
+        row = state.ddp.broadcast(row)
     state.epoch = ep.number
     state.history.append(row)
-    is_best = va["cosine"] > state.best_value
+    is_best = row["val_cosine"] > state.best_value
     if is_best:
-        state.best_value, state.best_epoch = va["cosine"], ep.number
-    schedule.after_epoch(state.scheduler, va["cosine"])
+        state.best_value, state.best_epoch = row["val_cosine"], ep.number
+    schedule.after_epoch(state.scheduler, row["val_cosine"])
     if is_best:
         state.save(BEST)
         run.best_weights = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
@@ -267,7 +282,8 @@ def _evaluate(state: TrainingState, q: torch.Tensor, a: torch.Tensor) -> tuple[d
     state.model.eval()
     if not len(q):
         return {"cosine": float("nan"), "top1": 0.0, "top5": 0.0, "mrr": 0.0, "loss": float("nan")}, q
-    preds = torch.cat([state.model(q[i:i + 256]) for i in range(0, len(q), 256)])
+    preds = (state.ddp.predict(state.model, q) if state.ddp is not None      # each rank its slice, then gathered
+             else torch.cat([state.model(q[i:i + 256]) for i in range(0, len(q), 256)]))
     out = M.evaluate(preds, a)
     out["loss"] = float(M.loss_terms(preds, a, state.config.loss)["total"])
     return out, preds

@@ -1,0 +1,111 @@
+"""workbench-train under torchrun with 2 gloo processes: same trajectory as 1 process, rank-0-only writes, resume,
+and a job whose rank dies or whose data is bad ends quickly with a clear message."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers import SAMPLE_45, SAMPLE_160
+from workbench.cli import train as cli
+from workbench.train.progress_log import PROGRESS_FILE, read_progress
+
+ROOT = Path(__file__).resolve().parents[1]
+# the recommended preset's loss (MSE + cosine + L1 + InfoNCE over the batch) and context noise, on a tiny lattice
+TINY = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=2",
+        "--set", "lattice.neighbourhood=von_neumann", "--set", "optim.batch_size=16", "--quiet"]
+
+
+def torchrun(*args: str, nproc: int = 2, **kw) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+           "-m", "workbench.cli.train", *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, **kw)
+
+
+def history(run: Path) -> list[dict]:
+    return [{k: float(v) for k, v in row.items()} for row in csv.DictReader((run / "history.csv").open())]
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_follow_one_process_and_resume(tmp_path, cache_dir):
+    one, two = tmp_path / "one", tmp_path / "two"
+    common = [str(SAMPLE_160), "--cache-dir", str(cache_dir), *TINY]
+    assert cli.run([*common, "--epochs", "3", "--out", str(one)]) == 0
+    # two processes for two epochs, then a resumed third epoch, also under torchrun
+    for extra in (["--epochs", "2"], ["--epochs", "3", "--resume", str(two / "last.safetensors")]):
+        proc = torchrun(*common, "--out", str(two), *extra)
+        out, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, out
+    h1, h2 = history(one), history(two)
+    assert [r["epoch"] for r in h2] == [1, 2, 3]
+    for a, b in zip(h1, h2):     # the same trajectory up to float reduction order
+        assert b["val_cosine"] == pytest.approx(a["val_cosine"], abs=1e-3)
+        assert b["train_cosine"] == pytest.approx(a["train_cosine"], abs=1e-3)
+        assert b["loss"] == pytest.approx(a["loss"], abs=1e-3)
+    assert h2[-1]["val_cosine"] != h2[0]["val_cosine"]            # it did learn: the epochs differ
+    m1, m2 = (json.loads((r / "metrics.json").read_text()) for r in (one, two))
+    assert (m1["world_size"], m1["backend"]) == (1, "none")
+    assert (m2["world_size"], m2["backend"]) == (2, "gloo")
+    assert m2["n_train"] == m1["n_train"] and m2["epochs_run"] == 3
+    # only rank 0 wrote: one "started" line per launch, not one per process
+    started = [x for x in read_progress(two / PROGRESS_FILE) if x["kind"] == "started"]
+    assert [x["start_epoch"] for x in started] == [1, 3] and all(x["world_size"] == 2 for x in started)
+    assert "2 processes (gloo)" in (two / "report.md").read_text()
+
+
+def _rank_pid(launcher: int, rank: int) -> int | None:
+    """The worker process torchrun started with RANK=rank (Linux /proc)."""
+    for task in Path(f"/proc/{launcher}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if f"RANK={rank}".encode() in env:
+                return int(child)
+    return None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the rank's process through /proc")
+def test_a_killed_rank_ends_the_job_with_a_clear_message(tmp_path, cache_dir):
+    run = tmp_path / "run"
+    proc = torchrun(str(SAMPLE_45), "--out", str(run), "--epochs", "100000", "--cache-dir", str(cache_dir), *TINY)
+    try:
+        deadline = time.monotonic() + 240
+        while not (run / PROGRESS_FILE).exists() or '"kind":"epoch"' not in (run / PROGRESS_FILE).read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, "training never started"
+            time.sleep(0.5)
+        pid = _rank_pid(proc.pid, 1)
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        out, _ = proc.communicate(timeout=90)      # bounded: never a hang
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert time.monotonic() - killed < 90 and proc.returncode != 0
+    assert "rank      : 1" in out and "SIGKILL" in out                 # torchrun names the rank that died
+    # what rank 0 had finished is intact: a resumable checkpoint and a history of whole epochs
+    assert (run / "last.safetensors").exists() and len(history(run)) >= 1
+
+
+@pytest.mark.slow
+def test_bad_data_under_torchrun_stops_every_rank(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("question,answer\nWhat is a GPU?,A processor for parallel work.\nWhat is a CPU?,   \n")
+    proc = torchrun(str(bad), "--out", str(tmp_path / "r"), *TINY)
+    out, _ = proc.communicate(timeout=240)
+    assert proc.returncode != 0
+    assert "bad.csv" in (tmp_path / "r" / "data_problems.csv").read_text() or "bad.csv" in out
+    assert "error: invalid data" in out and "rank 1: rank 0 stopped before training" in out
+    assert "exitcode  : 2" in out

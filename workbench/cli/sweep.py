@@ -1,0 +1,170 @@
+"""workbench-sweep: a hyperparameter search shared by any number of workers, each trial a normal run folder.
+
+    workbench-sweep DATA --trials N --out DIR [--space FILE] [--storage URL] [--study-name NAME]
+                    [--no-prune] [--tensorboard] + workbench-train's --val --preset --config --set --teacher
+                    --epochs --seed --columns --cache-dir --drop-invalid
+
+Start the same command in several terminals (or on several machines with one --storage
+postgresql://user@host/db) and the workers share the study; re-run it to resume: only the trials
+still missing to reach N run. The sweep folder ends up with:
+
+    DIR/study.db            the Optuna study (default SQLite storage)
+    DIR/trial-0007/         a normal run folder per trial (+ trial.json: number, params, state, value)
+    DIR/trials.csv          one row per trial; the same table is printed
+    DIR/best_config.json    the best trial's full config: workbench-train --config DIR/best_config.json
+    DIR/importance.png      Optuna's parameter importances, DIR/history.png its optimisation history
+    DIR/sweep.json          study name, storage, counts and the best trial (for the app and scripts)
+
+Exit codes as workbench-train: 0 done, 2 bad input (data, config, space file, storage), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..data.dataset import DataError
+from ..teacher.encoder import TeacherError
+from ..train.config import DEFAULT_PRESET, PRESETS, ConfigError
+from ..train.events import EmbedProgress, EpochMetrics, Finished
+from .progress import DEFAULT_INTERVAL_S, Printer
+from .train import EXIT_BAD_INPUT, make_config, report_data_problems
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="workbench-sweep",
+                                description="Search hyperparameters with Optuna (TPE, median pruning); every trial "
+                                            "is a normal run folder under --out. Several workers may share one study.")
+    p.add_argument("data", help="dataset, as for workbench-train")
+    p.add_argument("--trials", type=int, required=True, help="trials in total over all workers and re-runs")
+    p.add_argument("--out", required=True, help="sweep folder: study.db, trial-NNNN/ run folders, summary files")
+    p.add_argument("--space", help="search space file (.json or .toml) laid over the default space; see README")
+    p.add_argument("--storage", help="Optuna storage URL shared by workers (default: sqlite:///OUT/study.db)")
+    p.add_argument("--study-name", help="study name in the storage (default: derived from the --out folder's name)")
+    p.add_argument("--no-prune", action="store_true", help="run every trial to its last epoch (no median pruning)")
+    p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs in each trial folder")
+    # workbench-train's own flags, applied to every trial before the searched keys
+    p.add_argument("--val", help="explicit validation dataset (default: a seeded split of DATA)")
+    p.add_argument("--preset", default=DEFAULT_PRESET, choices=list(PRESETS), help=f"default: {DEFAULT_PRESET}")
+    p.add_argument("--config", help="JSON config file, applied after the preset")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="fix one config key for every trial (repeatable)")
+    p.add_argument("--teacher", help="teacher model (default: shipped all-MiniLM-L6-v2)")
+    p.add_argument("--epochs", type=int, help="epochs per trial")
+    p.add_argument("--seed", type=int, help="seed shared by every trial (same split, same init stream)")
+    p.add_argument("--columns", metavar="ROLE=COL,...", help="column mapping, as for workbench-train")
+    p.add_argument("--cache-dir", help="teacher embedding cache folder (default: user cache dir)")
+    p.add_argument("--drop-invalid", action="store_true", help="leave rows with errors out instead of stopping")
+    p.add_argument("--quiet", action="store_true", help="no progress lines while embedding and per epoch")
+    p.add_argument("--progress-interval", type=float, default=DEFAULT_INTERVAL_S, metavar="SECONDS",
+                   help="seconds between progress lines when the output is not a terminal (default: %(default)s)")
+    return p
+
+
+class TrialPrinter:
+    """One line per trial epoch and one when a trial ends: a sweep's console stays readable."""
+
+    def __init__(self, printer: Printer, out: str, quiet: bool):
+        self.printer, self.out, self.quiet = printer, out, quiet
+
+    def __call__(self, number: int, ev) -> None:
+        if isinstance(ev, EpochMetrics) and not self.quiet:
+            m = ev.metrics
+            self.printer.line(f"trial {number} epoch {ev.epoch}: val cos {m['val_cosine']:.4f}, loss {m['loss']:.4f}"
+                              f"{'  *best' if ev.is_best else ''}")
+        elif isinstance(ev, Finished):
+            best = f"best val cos {ev.best['val_cosine']:.4f} at epoch {ev.best_epoch}" if ev.best else "no epoch completed"
+            self.printer.line(f"trial {number} {ev.reason}: {best} ({ev.epochs_run} epochs) → "
+                              f"{os.path.join(self.out, f'trial-{number:04d}')}")
+
+
+def run(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    printer = Printer(args.quiet, interval=args.progress_interval)
+    from ..train.runfolder import RunFolderError
+    from ..train.sweep import SweepError
+    try:
+        return _sweep(args, printer)
+    except DataError as exc:
+        errors = sum(p.level == "error" for p in exc.problems)
+        print(f"error: invalid data ({errors:,} error(s)); no trial was run", file=sys.stderr)
+        report_data_problems(lambda t: print(t, file=sys.stderr), exc.problems, args.out)
+        return EXIT_BAD_INPUT
+    except (ConfigError, TeacherError, SweepError, RunFolderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as exc:
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: the study keeps every finished trial; run the same command to resume", file=sys.stderr)
+        return 130
+
+
+def _sweep(args, printer: Printer) -> int:
+    import json
+    from pathlib import Path
+    from ..teacher.encoder import Teacher
+    from ..train.pipeline import prepare
+    from ..train.sweep import (SweepError, SweepSetup, TrialRunner, counted, open_study, redact, run_worker,
+                               storage_url, study_name, sweep_settings)
+    from ..train.sweep_space import build_space
+    from .sweep_report import write_summary
+    if args.trials < 1:
+        raise ConfigError(f"--trials must be at least 1, got {args.trials}")
+    base = make_config(args)
+    space = build_space(args.space)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    url, name = storage_url(out, args.storage), study_name(out, args.study_name)
+    study = open_study(url, name, sweep_settings(base, space, args.data), pruning=not args.no_prune)
+    if not study.trials and any(out.glob("trial-*")):
+        raise SweepError(f"{out} holds trial folders of another sweep but its study '{name}' is empty; "
+                         "use a new --out folder (nothing there is overwritten)")
+    done = counted(study)
+    printer.line(f"study '{name}' ({redact(url)}): {done} of {args.trials} trials done"
+                 + ("; running the rest" if done < args.trials else ""))
+
+    teacher = Teacher(base.teacher)
+    prepared: dict[str, object] = {}
+
+    def prepare_for(cfg):
+        """Trials only change the searched keys: the split and embeddings are prepared once per data setting."""
+        key = json.dumps([cfg.seed, cfg.data.__dict__, cfg.split.__dict__, cfg.teacher.__dict__], sort_keys=True,
+                         default=str)
+        if key not in prepared:
+            prepared[key] = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid,
+                                    teacher=teacher, progress=printer, columns=args.columns)
+        return prepared[key]
+
+    first = prepare_for(base)          # data errors stop here, before any trial is created
+    teacher.unload()                   # trials read the embeddings from the cache; the model is not needed
+    report_data_problems(printer.line, first.problems, args.out, first.rows_read, len(first.train) + len(first.val))
+    for note in first.notes:
+        printer.line(note)
+
+    def sinks(folder, cfg):
+        if not args.tensorboard:
+            return []
+        from ..train.tensorboard import TensorBoardSink
+        return [TensorBoardSink(folder / "tensorboard", cfg)]
+
+    if args.tensorboard:
+        from ..train.tensorboard import require_tensorboard
+        require_tensorboard()
+    setup = SweepSetup(base, space, out, args.trials, prepare_for, sinks=sinks,
+                       on_event=TrialPrinter(printer, args.out, args.quiet), study_name=name)
+    ran = run_worker(study, TrialRunner(setup), args.trials)
+    printer.close_bar()
+    for line in write_summary(study, out, url, args.trials, ran, base):
+        print(line)
+    return 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()
