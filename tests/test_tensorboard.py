@@ -13,7 +13,7 @@ from helpers import SAMPLE_45
 from workbench.train.events import BatchProgress, EpochMetrics
 from workbench.train.pipeline import prepare
 from workbench.train.progress_log import PROGRESS_FILE, ProgressLog, read_progress
-from workbench.train.recorder import RunRecorder
+from workbench.train.run_sinks import run_folder_sinks
 from workbench.train.tensorboard import TensorBoardSink, hparam_values
 from workbench.train.trainer import TrainingState, train
 
@@ -27,9 +27,8 @@ def run_folder(tmp_path_factory, cache_dir):
     p = prepare(cfg, str(SAMPLE_45))
     state = TrainingState.create(cfg, p.data, out_dir=out)
     clock = iter(range(10**6))            # a fake clock for throttling only: every 2nd batch is 1 "second" later
-    sinks = [RunRecorder(out, cfg, p.stats, p.notes, p.teacher),
-             TensorBoardSink(out / "tensorboard", cfg, interval=1.0, clock=lambda: next(clock) / 2),
-             ProgressLog(out, n_epochs=3, interval=1.0, clock=lambda: 0.0)]
+    sinks = [run_folder_sinks(out, cfg, p),
+             TensorBoardSink(out / "tensorboard", cfg, interval=1.0, clock=lambda: next(clock) / 2)]
     events = []
     for ev in train(state):
         events.append(ev)
@@ -79,8 +78,33 @@ def test_progress_log_lines_follow_the_run(run_folder):
                                                             if isinstance(e, EpochMetrics)]
     batches = [x for x in lines if x["kind"] == "batch"]
     n = batches[0]["n_batches"]
-    assert [b["step"] for b in batches] == [1, n, 2 * n, 3 * n]   # clock stands still: the first batch, then epoch ends
+    assert [b["step"] for b in batches] == list(range(1, 3 * n + 1))   # every batch: a dense per-batch curve
+    assert [b["loss"] for b in batches] == [e.loss for e in events if isinstance(e, BatchProgress)]
+    # in order: each epoch's line comes after its last batch
+    assert [x["kind"] for x in lines].index("epoch") == 1 + n
     assert lines[0]["baselines"]["identity"]["val_cosine"] > 0 and lines[0]["world_size"] == 1
+    assert not (out / "batches.csv").exists()                        # the one live log is progress.jsonl
+
+
+def test_progress_log_appends_batches_in_groups_of_whole_lines(run_folder, tmp_path):
+    """Batch lines reach the file at most once per interval and at each epoch's end; a reader never waits
+    longer than that, and each write holds whole lines."""
+    _, _, events = run_folder
+    now = [0.0]
+    log = ProgressLog(tmp_path, n_epochs=3, interval=1.0, clock=lambda: now[0])
+    seen = []
+    for ev in events:
+        log(ev)
+        if isinstance(ev, BatchProgress):
+            now[0] += 0.4                          # a batch every 0.4 "seconds": a write every 3rd batch
+            text = log.path.read_text()
+            assert text.endswith("\n")
+            seen.append(sum(1 for x in read_progress(log.path) if x["kind"] == "batch"))
+    batches = [e for e in events if isinstance(e, BatchProgress)]
+    n = batches[0].n_batches
+    assert all(len(batches[:i + 1]) - s <= 3 for i, s in enumerate(seen))    # never more than ~1 s behind
+    assert [s for s, e in zip(seen, batches) if e.batch == n] == [n, 2 * n, 3 * n]   # epoch ends: all there
+    assert len(set(seen)) < len(seen)                                      # grouped, not one write per batch
 
 
 def test_progress_reader_skips_an_unfinished_last_line(tmp_path):

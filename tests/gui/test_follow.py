@@ -11,7 +11,7 @@ from helpers import ROOT, SAMPLE_45
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
-# Another process trains with the real trainer and run recorder (what workbench-train runs), pausing after
+# Another process trains with the real trainer and the run folder's sinks (what workbench-train runs), pausing after
 # each epoch until the test says "go": the app must show each epoch while that process is still writing.
 PACED_WRITER = r"""
 import sys, time
@@ -20,12 +20,12 @@ sys.path.insert(0, sys.argv[4])
 from helpers import small_config
 from workbench.train.events import EpochMetrics
 from workbench.train.pipeline import prepare
-from workbench.train.recorder import RunRecorder
+from workbench.train.run_sinks import run_folder_sinks
 from workbench.train.trainer import TrainingState, train
 data, out, cache = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 cfg = small_config(cache, **{"optim.epochs": 3, "optim.batch_size": 4})
 prep = prepare(cfg, data)
-rec = RunRecorder(out, cfg, prep.stats, prep.notes, prep.teacher)
+rec = run_folder_sinks(out, cfg, prep)
 for ev in train(TrainingState.create(cfg, prep.data, out_dir=out)):
     rec(ev)
     if isinstance(ev, EpochMetrics):
@@ -49,6 +49,8 @@ def test_the_app_follows_a_run_folder_another_process_writes(window, qtbot, tmp_
             qtbot.waitUntil(lambda: len(follower.run.history) == epoch, timeout=120_000)
             assert proc.poll() is None and not follower.finished
             assert follower.run.batch_loss.n == epoch * math.ceil(follower.run.last_samples / epoch / 4)
+            if epoch == 1:            # baselines and size from progress.jsonl's "started" line, before metrics.json
+                assert follower.run.baselines.get("identity", {}).get("val_cosine") and follower.run.n_train
             if epoch == 1:            # the cube traces the newest checkpoint while the run goes on
                 qtbot.waitUntil(lambda: window.lattice.latest is not None and
                                 "latest checkpoint" in window.lattice.latest.what, timeout=60_000)
@@ -61,7 +63,7 @@ def test_the_app_follows_a_run_folder_another_process_writes(window, qtbot, tmp_
             proc.kill()
     run = follower.run
     assert [int(r["epoch"]) for r in run.history] == [1, 2, 3]
-    # per-batch loss from the folder's batches.csv, on the same samples-seen axis as the epochs
+    # per-batch loss from the folder's progress.jsonl (every batch), on the same samples-seen axis as the epochs
     n_train = run.n_train
     assert n_train and run.batch_loss.n == 3 * math.ceil(n_train / 4)
     assert run.history[-1]["samples_seen"] == run.batch_loss.x[-1] == 3 * n_train
@@ -82,14 +84,14 @@ def test_the_app_follows_a_run_folder_another_process_writes(window, qtbot, tmp_
 def test_a_folder_of_runs_opens_as_a_set_of_overlaid_runs(window, qtbot, tmp_path, cache_dir):
     from helpers import small_config
     from workbench.train.pipeline import prepare
-    from workbench.train.recorder import RunRecorder
+    from workbench.train.run_sinks import run_folder_sinks
     from workbench.train.trainer import TrainingState, train
     sweep = tmp_path / "sweep"
     for i, lr in enumerate((3e-3, 1e-3)):       # two real trials, as a sweep writes them: one run folder each
         cfg = small_config(cache_dir, **{"optim.epochs": 2, "optim.lr": lr})
         prep = prepare(cfg, str(SAMPLE_45))
         out = sweep / f"trial-{i}"
-        rec = RunRecorder(out, cfg, prep.stats, prep.notes, prep.teacher)
+        rec = run_folder_sinks(out, cfg, prep)
         for ev in train(TrainingState.create(cfg, prep.data, out_dir=out)):
             rec(ev)
     followers = window.library.open(sweep)
@@ -100,5 +102,7 @@ def test_a_folder_of_runs_opens_as_a_set_of_overlaid_runs(window, qtbot, tmp_pat
     legend = charts.run_legend.text()
     assert "trial-0" in legend and "trial-1" in legend
     assert all(len(f.run.history) == 2 for f in followers)
+    # every trial's per-batch loss, every batch of both epochs (batch size 8), from its progress.jsonl
+    assert all(f.run.n_train and f.run.batch_loss.n == 2 * math.ceil(f.run.n_train / 8) for f in followers)
     assert not window.library.open(tmp_path / "empty-folder-that-is-not-there")
     assert window.errors and "Not a run folder" in window.errors[-1][0]

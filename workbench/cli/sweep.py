@@ -144,16 +144,10 @@ def _sweep(args, printer: Printer) -> int:
     for note in first.notes:
         printer.line(note)
 
-    def sinks(folder, cfg):
-        if not args.tensorboard:
-            return []
-        from ..train.tensorboard import TensorBoardSink
-        return [TensorBoardSink(folder / "tensorboard", cfg)]
-
     if args.tensorboard:
         from ..train.tensorboard import require_tensorboard
         require_tensorboard()
-    setup = SweepSetup(base, space, out, args.trials, prepare_for, sinks=sinks,
+    setup = SweepSetup(base, space, out, args.trials, prepare_for, tensorboard=args.tensorboard,
                        on_event=TrialPrinter(printer, args.out, args.quiet), study_name=name)
     ran = run_worker(study, TrialRunner(setup), args.trials)
     printer.close_bar()

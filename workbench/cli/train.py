@@ -225,8 +225,7 @@ def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, shar
     from ..teacher.encoder import Teacher
     from ..train.estimate import check_fits, estimate_run
     from ..train.pipeline import prepare
-    from ..train.progress_log import ProgressLog
-    from ..train.recorder import RunRecorder
+    from ..train.run_sinks import run_folder_sinks
     from ..train.runfolder import open_run_folder, run_log
     from ..train.trainer import TrainingState, train
     teacher = Teacher(cfg.teacher)
@@ -253,13 +252,11 @@ def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, shar
             state = TrainingState.create(cfg, prepared.data, out_dir=args.out, ddp=ddp)
             if args.resume:
                 state.resume_from(args.resume)
-            recorder = RunRecorder(args.out, cfg, prepared.stats, prepared.notes, prepared.teacher,
-                                   problems=prepared.problems)
-            recorder.history = list(state.history)  # a resumed run's history.csv keeps the earlier epochs
-            views = [printer, recorder, ProgressLog(args.out, cfg.optim.epochs, ddp.world_size if ddp else 1)]
-            if args.tensorboard:
-                from ..train.tensorboard import TB_DIR, TensorBoardSink
-                views.append(TensorBoardSink(Path(args.out) / TB_DIR, cfg))
+            # the run folder's views (record, live log, TensorBoard) as every kind of run builds them;
+            # a resumed run's history.csv keeps the earlier epochs
+            folder = run_folder_sinks(args.out, cfg, prepared, world_size=ddp.world_size if ddp else 1,
+                                      tensorboard=args.tensorboard, history=state.history)
+            recorder, views = folder.recorder, [printer, folder]
             finished = None
             for ev in train(state):
                 for view in views:

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ..train.progress_log import PROGRESS_FILE, ProgressTail
+
+LEGACY_BATCHES = "batches.csv"   # per-batch log of folders written before progress.jsonl (read, never written)
 LOG_KEYS = ("lr", "grad_norm", "update_ratio")   # drawn on log axes: zero or negative points are left out
 
 
@@ -84,8 +87,9 @@ class RunSeries:
         self.batch_ema = Ema(alpha)
         self.last_samples = 0                # samples seen at the latest batch
         self.folder: str | None = None
-        self._batch_offset = 0               # bytes of the folder's batches.csv read so far
-        self._epoch_end: dict[int, int] = {}  # epoch → samples seen at its last batch (from batches.csv)
+        self._tail: ProgressTail | None = None  # the folder's progress.jsonl, read as it grows
+        self._batch_offset = 0               # bytes read of an older folder's batches.csv (no progress.jsonl)
+        self._epoch_end: dict[int, int] = {}  # epoch → samples seen at its last batch (from the live log)
 
     # ---------------------------------------------------------------- from events
     def add_batch(self, samples_seen: int, loss: float) -> None:
@@ -147,7 +151,7 @@ class RunSeries:
                         base.setdefault(name, {})["val_" + metric] = float(v)
             if base != self.baselines:
                 self.baselines, changed = base, True
-        changed |= self._read_new_batches(folder / "batches.csv")
+        changed |= self._read_live_log(folder)
         rows = _read_history(folder / "history.csv")
         if len(rows) != len(self.history):
             self.history = []
@@ -158,8 +162,41 @@ class RunSeries:
             changed = True
         return changed
 
-    def _read_new_batches(self, path: Path) -> bool:
-        """Append the complete lines another process added to batches.csv since the last read."""
+    def _read_live_log(self, folder: Path) -> bool:
+        """Take the whole lines another process appended to the folder's progress.jsonl since the last read:
+        every batch's loss, and the run's size and baselines from its "started" line (metrics.json, written
+        at the end, has them too; until then the baselines are drawn from here)."""
+        if self._tail is None or self._tail.path.parent != folder:
+            self._tail = ProgressTail(folder / PROGRESS_FILE)
+        lines = self._tail.read_new()
+        if not lines and self._tail.offset == 0 and (folder / LEGACY_BATCHES).exists():
+            return self._read_legacy_batches(folder / LEGACY_BATCHES)
+        changed = False
+        for line in lines:
+            kind = line.get("kind")
+            if kind == "batch":
+                try:
+                    epoch, seen, loss = int(line["epoch"]), int(line["samples_seen"]), _num(line["loss"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+                self.add_batch(seen, loss)
+                self._epoch_end[epoch] = seen
+                changed = True
+            elif kind == "started" and not (folder / "metrics.json").exists():
+                n_train = int(line.get("n_train") or 0)
+                if n_train and n_train != self.n_train:
+                    self.n_train, self.history = n_train, []   # epoch x positions are recomputed by reload
+                base = {name: {k: float(v) for k, v in vals.items() if k.startswith("val_") and
+                               isinstance(v, (int, float))}
+                        for name, vals in (line.get("baselines") or {}).items() if isinstance(vals, dict)}
+                if base and base != self.baselines:
+                    self.baselines = base
+                changed = True
+        return changed
+
+    def _read_legacy_batches(self, path: Path) -> bool:
+        """A folder written before progress.jsonl was the one live log: its batches.csv
+        (epoch,batch,samples_seen,loss), so past runs keep their per-batch curves."""
         try:
             with open(path, "rb") as fh:
                 fh.seek(self._batch_offset)

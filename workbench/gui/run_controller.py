@@ -73,7 +73,7 @@ class RunController(QObject):
         self.run_count += 1
         self.run_name = f"run {self.run_count}"
         self.out_dir = str(user_dir("runs") / time.strftime(f"run-%Y%m%d-%H%M%S-{self.run_count}"))
-        worker = TrainingWorker(cfg, ds, self.out_dir)
+        worker = TrainingWorker(cfg, ds, self.out_dir, tensorboard=win.training.writes_tensorboard())
         self.run_config = cfg
         self.last_finished = self.started = self.prepared = None
         worker.event.connect(self._on_event)

@@ -1,10 +1,11 @@
 """Runs on disk: past runs listed in the charts across launches, and any run folder followed live.
 
 A run folder written by any process (the CLI, a torchrun job, a cluster node on a shared file
-system) is followed by polling its files: history.csv (per epoch), batches.csv (per batch, when
-the writer keeps one), metrics.json (the run has ended), and its checkpoints, traced through the
-cube as they change. A QFileSystemWatcher makes the poll come at once when the files change
-locally; a timer polls anyway, since network file systems send no notifications.
+system) is followed by polling its files: progress.jsonl (the live log every run writes: each batch,
+the start with its baselines, each epoch), history.csv (per epoch), metrics.json (the run has ended),
+and its checkpoints, traced through the cube as they change. A QFileSystemWatcher makes the poll
+come at once when the files change locally; a timer polls anyway, since network file systems send
+no notifications.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
+from ..train.progress_log import PROGRESS_FILE
 from .chart_data import RunSeries
 from .lattice_view import CubeFrame
 from .paths import user_dir
@@ -28,7 +30,7 @@ def _opened(settings) -> list[str]:
 
 
 def is_run_folder(folder: Path) -> bool:
-    return folder.is_dir() and any((folder / n).exists() for n in ("history.csv", "config.json", "batches.csv"))
+    return folder.is_dir() and any((folder / n).exists() for n in ("history.csv", "config.json", PROGRESS_FILE))
 
 
 def _checkpoint(folder: Path, finished: bool) -> Path | None:
@@ -66,7 +68,7 @@ class RunFollower(QObject):
 
     def _watch(self) -> None:
         """(Re)watch the folder and its files: an atomic write replaces a file, and the watcher loses it."""
-        paths = [str(self.folder)] + [str(self.folder / n) for n in ("history.csv", "batches.csv", "metrics.json")
+        paths = [str(self.folder)] + [str(self.folder / n) for n in ("history.csv", PROGRESS_FILE, "metrics.json")
                                       if (self.folder / n).exists()]
         missing = [p for p in paths if p not in self.watcher.files() + self.watcher.directories()]
         if missing:
@@ -186,7 +188,7 @@ class RunLibrary(QObject):
             return [f] if f else []
         subs = sorted(p for p in folder.iterdir() if is_run_folder(p)) if folder.is_dir() else []
         if not subs:
-            self.win.show_error("Not a run folder", f"{folder}: no history.csv, batches.csv or config.json here, nor "
+            self.win.show_error("Not a run folder", f"{folder}: no history.csv, progress.jsonl or config.json here, nor "
                                 "in its subfolders (a run folder is what workbench-train --out writes)")
             return []
         return [f for f in (self.follow(p, overlay=True) for p in subs) if f]
@@ -196,7 +198,7 @@ class RunLibrary(QObject):
         or as one run of a set)."""
         folder = Path(folder)
         if not is_run_folder(folder):
-            self.win.show_error("Not a run folder", f"{folder}: no history.csv, batches.csv or config.json here "
+            self.win.show_error("Not a run folder", f"{folder}: no history.csv, progress.jsonl or config.json here "
                                 "(a run folder is what workbench-train --out writes)")
             return None
         self._remember(folder)

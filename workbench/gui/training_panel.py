@@ -1,13 +1,21 @@
-"""Training controls: the hyperparameter form, Start / Pause / Stop, progress with ETA, and the warning banner."""
+"""Training controls: the hyperparameter form, Start / Pause / Stop, progress with ETA, and the warning banner.
+
+Beside the form, how the run is recorded: "Write TensorBoard logs" (remembered across launches in the
+app's QSettings; disabled, saying how to install it, when the optional tensorboard package is missing)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout,
+                               QWidget)
 
 from ..train.config import RunConfig
+from ..train.tensorboard import INSTALL_HINT, TB_DIR, tensorboard_available
 from .config_form import ConfigForm
 from .preset_hint import PresetHint
+from .settings import app_settings
+
+TENSORBOARD_KEY = "run/tensorboard"   # QSettings: the toggle's last state
 
 
 class TrainingPanel(QWidget):
@@ -25,6 +33,7 @@ class TrainingPanel(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#b00020; color:white; font-weight:bold; padding:6px;")
         self.banner.hide()
+        self.tensorboard = self._tensorboard_toggle()
         self.preset_hint = PresetHint(self.form)      # "use large-data" for thousands of pairs; hidden otherwise
         self.embed_bar = QProgressBar()
         self.embed_bar.setFormat("teacher: %v/%m texts")
@@ -38,6 +47,7 @@ class TrainingPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.addWidget(QLabel("<b>Hyperparameters</b> (hover a field for the reason behind its default)"))
         lay.addWidget(scroll, 1)
+        lay.addWidget(self.tensorboard)
         lay.addWidget(self.preset_hint)
         lay.addWidget(self.banner)
         lay.addLayout(buttons)
@@ -51,8 +61,25 @@ class TrainingPanel(QWidget):
         self._label_timer.timeout.connect(self._show_pending)
         self.set_running(False)
 
+    def _tensorboard_toggle(self) -> QCheckBox:
+        box = QCheckBox("Write TensorBoard logs")
+        if not tensorboard_available():
+            box.setEnabled(False)
+            box.setToolTip(f"Needs the optional tensorboard package: {INSTALL_HINT}")
+            return box
+        box.setChecked(bool(app_settings().value(TENSORBOARD_KEY, False, type=bool)))
+        box.setToolTip(f"Also write the run's scalars and hyperparameters to RUN/{TB_DIR}/ (as workbench-train "
+                       f"--tensorboard does): `tensorboard --logdir` on the runs folder compares runs side by side")
+        box.toggled.connect(lambda on: app_settings().setValue(TENSORBOARD_KEY, on))
+        return box
+
+    def writes_tensorboard(self) -> bool:
+        """Whether the next run also writes RUN/tensorboard/ (never when the package is missing)."""
+        return self.tensorboard.isChecked() and tensorboard_available()
+
     def set_running(self, running: bool) -> None:
         self.form.set_read_only(running)
+        self.tensorboard.setEnabled(not running and tensorboard_available())
         self.start_btn.setEnabled(not running)
         self.pause_btn.setEnabled(running)
         self.stop_btn.setEnabled(running)

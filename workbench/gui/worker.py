@@ -51,9 +51,11 @@ class TrainingWorker(QObject):
     event = Signal(object)   # trainer events (RunStarted, BatchProgress, …) and Prepared / Failed
     done = Signal()          # always last: the thread may quit
 
-    def __init__(self, config: RunConfig, dataset: Dataset, out_dir: str, val_path: str | None = None):
+    def __init__(self, config: RunConfig, dataset: Dataset, out_dir: str, val_path: str | None = None,
+                 tensorboard: bool = False):
         super().__init__()
         self.config, self.dataset, self.out_dir = config, dataset, out_dir
+        self.tensorboard = tensorboard   # also write OUT/tensorboard/ (the training panel's toggle)
         # one decision, passed to prepare() explicitly, so the labels below match what the pipeline did
         self.val_source = val_path or config.split.val_file or None
         self._resume = threading.Event()
@@ -101,7 +103,7 @@ class TrainingWorker(QObject):
     def _run(self) -> None:
         from ..data.stats import pair_cosines
         from ..train.pipeline import prepare
-        from ..train.recorder import RunRecorder
+        from ..train.run_sinks import run_folder_sinks
         from ..train.trainer import TrainingState, train
 
         prep = prepare(self.config, self.dataset, self.val_source, progress=self._embed_progress)
@@ -111,10 +113,11 @@ class TrainingWorker(QObject):
         self.state = state = TrainingState.create(self.config, prep.data, out_dir=self.out_dir)
         if self._stop:
             state.request_stop()
-        recorder = RunRecorder(self.out_dir, self.config, prep.stats, prep.notes, prep.teacher, problems=prep.problems)
+        # the same run folder as the CLI and a sweep trial write: record, progress.jsonl, TensorBoard if asked
+        folder = run_folder_sinks(self.out_dir, self.config, prep, tensorboard=self.tensorboard)
         for ev in train(state):
             self._resume.wait()
-            recorder(ev)        # the run folder is written first: a view reading it after Finished finds it
+            folder(ev)          # the run folder is written first: a view reading it after Finished finds it
             self.event.emit(ev)
 
     def _prepared(self, prep, pair_cosines) -> Prepared:

@@ -1,10 +1,9 @@
-"""Writes a run folder from trainer events: config.json, history.csv, batches.csv, metrics.json, report.md.
+"""Writes a run folder's record from trainer events: config.json, history.csv, metrics.json, report.md.
 
-Used by both the CLI and the GUI worker, so a run started from the app leaves the same record.
-Every file is written atomically; history.csv is rewritten after each epoch so a crash keeps it.
-batches.csv (epoch, batch, samples_seen, loss per batch) is an append-only log, flushed about
-once a second, so another process (the app following this folder) can draw per-batch curves;
-a reader must skip a last line that is not complete yet.
+Built with the live log (progress_log.py) by run_sinks.run_folder_sinks for every kind of run, so a run
+started from the app, the CLI or a sweep leaves the same record. Every file is written atomically;
+history.csv is rewritten after each epoch so a crash keeps it. Per-batch progress is not here: it is
+progress.jsonl's, the one live log (older folders may still hold the batches.csv this class used to write).
 """
 
 from __future__ import annotations
@@ -12,16 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from pathlib import Path
 
 from ..data.atomic import atomic_write_text
 from .config import RunConfig, save_config, to_dict
 from .metrics import RIDGE_FILE, save_ridge_weights
-from .events import EPOCH_KEYS, BatchProgress, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
-
-BATCHES_FILE = "batches.csv"
-BATCH_FLUSH_S = 1.0
+from .events import EPOCH_KEYS, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
 from ..data.problem_report import PROBLEMS_FILE, summarise_problems, write_problems_csv
 from ..data.stats import format_stats
 
@@ -35,8 +30,6 @@ class RunRecorder(EventSink):
         self.started: RunStarted | None = None
         self.history: list[dict] = []
         self.warnings: list[str] = []
-        self._batches = None        # open append handle of batches.csv, from the first batch on
-        self._flushed = 0.0
         save_config(config, self.out / "config.json")
         self.problems = problems or []   # data problems, all levels: the full list goes to data_problems.csv
         if self.problems:
@@ -47,21 +40,7 @@ class RunRecorder(EventSink):
         if ev.ridge_weights is not None:
             save_ridge_weights(self.out / RIDGE_FILE, ev.ridge_weights)
 
-    def on_batch_progress(self, ev: BatchProgress) -> None:
-        if self._batches is None:
-            path = self.out / BATCHES_FILE
-            self._batches = open(path, "a", encoding="utf-8", newline="")
-            if self._batches.tell() == 0:          # a resumed run appends to its folder's log
-                self._batches.write("epoch,batch,samples_seen,loss\n")
-        self._batches.write(f"{ev.epoch},{ev.batch},{ev.samples_seen},{ev.loss:.6g}\n")
-        now = time.monotonic()
-        if now - self._flushed >= BATCH_FLUSH_S:
-            self._batches.flush()
-            self._flushed = now
-
     def on_epoch_metrics(self, ev: EpochMetrics) -> None:
-        if self._batches is not None:
-            self._batches.flush()
         self.history.append(ev.metrics)
         self._write_history()
 
@@ -69,9 +48,6 @@ class RunRecorder(EventSink):
         self.warnings.append(ev.message)
 
     def on_finished(self, ev: Finished) -> None:
-        if self._batches is not None:
-            self._batches.close()
-            self._batches = None
         if ev.error:
             self.warnings.append("run ended with an error: " + ev.error)
         self.metrics = self.summary(ev)

@@ -28,9 +28,8 @@ from typing import Callable
 
 from ..data.atomic import atomic_write_text
 from .config import ConfigError, RunConfig, to_dict
-from .events import EpochMetrics, EventSink, Finished
-from .progress_log import ProgressLog
-from .recorder import RunRecorder
+from .events import EpochMetrics, Finished
+from .run_sinks import run_folder_sinks
 from .runfolder import open_run_folder, run_log
 from .sweep_space import Param, apply_params, space_json
 from .trainer import TrainingState, train
@@ -170,7 +169,7 @@ class SweepSetup:
     out: Path
     n_trials: int
     prepare: Callable[[RunConfig], object]          # config → PreparedRun (the worker caches it per split)
-    sinks: Callable[[Path, RunConfig], list[EventSink]] = lambda folder, cfg: []   # extra views per trial
+    tensorboard: bool = False                       # each trial also writes trial-NNNN/tensorboard/
     on_event: Callable[[int, object], None] = lambda number, ev: None             # the console view
     study_name: str = ""
     notes: list[str] = field(default_factory=list)
@@ -206,8 +205,7 @@ class TrialRunner:
         except ConfigError as exc:        # too large for this machine, or a combination the lattice cannot build
             self._record(trial, folder, params, "pruned", None, 0, 0, "refused", str(exc))
             raise optuna.TrialPruned(f"config refused: {exc}") from None
-        views = [RunRecorder(folder, cfg, prepared.stats, prepared.notes, prepared.teacher, problems=prepared.problems),
-                 ProgressLog(folder, cfg.optim.epochs), *s.sinks(folder, cfg)]
+        views = [run_folder_sinks(folder, cfg, prepared, tensorboard=s.tensorboard)]   # as every run writes it
         pruned_at = 0
         finished: Finished | None = None
         for ev in train(state):

@@ -1,6 +1,7 @@
 """TensorBoard view of a run: an EventSink that writes scalars and hparams through torch.utils.tensorboard.
 
-`workbench-train --tensorboard` (and `workbench-sweep --tensorboard`) writes RUN/tensorboard/ as one
+`workbench-train --tensorboard` (and `workbench-sweep --tensorboard`, and the app's "Write TensorBoard logs"
+toggle, all through run_sinks.run_folder_sinks) writes RUN/tensorboard/ as one
 TensorBoard run, so `tensorboard --logdir RUN` shows one run and `tensorboard --logdir SWEEP_DIR` shows
 every trial side by side. Tags:
 
@@ -28,6 +29,19 @@ TB_DIR = "tensorboard"
 HPARAM_METRICS = ("epoch/val_cosine", "epoch/val_top1", "epoch/val_mrr", "best/val_cosine")
 
 
+INSTALL_HINT = "pip install 'lattice-workbench[tensorboard]'"
+
+
+def tensorboard_available() -> bool:
+    """Whether the optional tensorboard package is installed: a cheap look-up, nothing is imported
+    (the app asks this when it builds its training panel)."""
+    import importlib.util
+    try:
+        return importlib.util.find_spec("tensorboard") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def require_tensorboard() -> None:
     """Fail early, with the install line, when the optional tensorboard package is missing."""
     try:
@@ -35,7 +49,7 @@ def require_tensorboard() -> None:
         from torch.utils.tensorboard import SummaryWriter  # noqa: F401
     except ImportError as exc:
         raise ConfigError(f"--tensorboard needs the tensorboard package ({exc}); "
-                          "pip install 'lattice-workbench[tensorboard]'") from None
+                          + INSTALL_HINT) from None
 
 
 def hparam_values(cfg: RunConfig) -> dict[str, float | int | str | bool]:
