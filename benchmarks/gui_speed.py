@@ -111,11 +111,11 @@ def headless(cfg, data: Path, tmp: str, main_thread: bool = False) -> dict:
         return box
     from workbench.train.events import Finished, RunStarted
     from workbench.train.pipeline import prepare
-    from workbench.train.recorder import RunRecorder
+    from workbench.train.run_sinks import run_folder_sinks
     from workbench.train.trainer import TrainingState, train
     prep = prepare(cfg, str(data))
     out = Path(tmp) / "headless"
-    rec = RunRecorder(out, cfg, prep.stats, prep.notes, prep.teacher)
+    rec = run_folder_sinks(out, cfg, prep)          # the same run-folder writing as the app's worker
     t0 = n_train = fin = None
     for ev in train(TrainingState.create(cfg, prep.data, out_dir=out)):
         rec(ev)

@@ -87,14 +87,14 @@ def train_mlp(data, epochs: int, seed: int, infonce: float = 0.05, batch: int = 
 
 def run_trainer(cfg, prepared, out: str) -> float:
     from workbench.train.trainer import TrainingState, train
-    from workbench.train.recorder import RunRecorder
+    from workbench.train.run_sinks import run_folder_sinks
     from workbench.cli.progress import Printer
     state = TrainingState.create(cfg, prepared.data, out_dir=out)
-    rec, printer = RunRecorder(out, cfg, prepared.stats, prepared.notes, prepared.teacher), Printer(interval=60.0)
+    rec, printer = run_folder_sinks(out, cfg, prepared), Printer(interval=60.0)   # the run folder the CLI writes
     for ev in train(state):
         printer(ev)
         rec(ev)
-    return rec.metrics["seconds"]
+    return rec.recorder.metrics["seconds"]
 
 
 def main() -> None:
