@@ -151,3 +151,21 @@ def test_preset_loads_and_invalid_values_are_refused(window):
     assert "three" in form.error_text() and form.config.lattice.shape is None
     assert form.set_value("lattice.shape", "8x8x8") and form.config.lattice.shape == (8, 8, 8)
     assert "lr" in form.editors["optim.lr"].toolTip()
+
+
+@pytest.mark.parametrize("answer", ["keep", "stop"])
+def test_an_hours_long_epoch_pauses_the_run_and_asks(window, qtbot, monkeypatch, answer):
+    from PySide6.QtWidgets import QMessageBox
+
+    import workbench.train.estimate as estimate
+    monkeypatch.setattr(estimate, "SLOW_EPOCH_S", 0.0)      # every epoch counts as "hours" for this test
+    window.training.form.set_value("optim.epochs", 2)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: window.runs.slow_box is not None, timeout=60_000)
+    box = window.runs.slow_box
+    assert "epoch will take" in box.text() and window.training.pause_btn.isChecked()   # held while asking
+    button = QMessageBox.StandardButton.Yes if answer == "keep" else QMessageBox.StandardButton.No
+    box.button(button).click()
+    wait_for_run(qtbot, window)
+    assert window.runs.slow_box is None
+    assert window.last_finished.reason == ("completed" if answer == "keep" else "stopped")

@@ -26,10 +26,10 @@ import sys
 
 from ..data.dataset import DataError
 from ..teacher.encoder import TeacherError
-from ..train.config import DEFAULT_PRESET, PRESETS, ConfigError
+from ..train.config import DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError
 from ..train.events import EmbedProgress, EpochMetrics, Finished
 from .progress import DEFAULT_INTERVAL_S, Printer
-from .train import EXIT_BAD_INPUT, make_config, report_data_problems
+from .train import EXIT_BAD_INPUT, choose_preset, make_config, report_data_problems
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs in each trial folder")
     # workbench-train's own flags, applied to every trial before the searched keys
     p.add_argument("--val", help="explicit validation dataset (default: a seeded split of DATA)")
-    p.add_argument("--preset", default=DEFAULT_PRESET, choices=list(PRESETS), help=f"default: {DEFAULT_PRESET}")
+    p.add_argument("--preset", choices=list(PRESETS),
+                   help=f"default: '{LARGE_DATA_PRESET}' for {LARGE_DATA_MIN_PAIRS:,} pairs or more, else '{DEFAULT_PRESET}'"
+                        " (as workbench-train)")
     p.add_argument("--config", help="JSON config file, applied after the preset")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="fix one config key for every trial (repeatable)")
@@ -113,6 +115,7 @@ def _sweep(args, printer: Printer) -> int:
     from .sweep_report import write_summary
     if args.trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {args.trials}")
+    data, preset_note = choose_preset(args)       # the same size-based default as workbench-train
     base = make_config(args)
     space = build_space(args.space)
     out = Path(args.out)
@@ -123,6 +126,7 @@ def _sweep(args, printer: Printer) -> int:
         raise SweepError(f"{out} holds trial folders of another sweep but its study '{name}' is empty; "
                          "use a new --out folder (nothing there is overwritten)")
     done = counted(study)
+    printer.line(preset_note)
     printer.line(f"study '{name}' ({redact(url)}): {done} of {args.trials} trials done"
                  + ("; running the rest" if done < args.trials else ""))
 
@@ -134,7 +138,7 @@ def _sweep(args, printer: Printer) -> int:
         key = json.dumps([cfg.seed, cfg.data.__dict__, cfg.split.__dict__, cfg.teacher.__dict__], sort_keys=True,
                          default=str)
         if key not in prepared:
-            prepared[key] = prepare(cfg, args.data, args.val, drop_invalid_rows=args.drop_invalid,
+            prepared[key] = prepare(cfg, data, args.val, drop_invalid_rows=args.drop_invalid,
                                     teacher=teacher, progress=printer, columns=args.columns)
         return prepared[key]
 

@@ -47,6 +47,8 @@ class RunController(QObject):
         self.gc = GuiThreadGC(self)
         self._close_when_done = False
         self.closing = False
+        self.ask_slow = True    # ask before going on with an hours-long epoch (off for --screenshot)
+        self.slow_box = None    # that question, while it is open
         t = win.training
         t.start_btn.clicked.connect(self.start)
         t.pause_btn.toggled.connect(self.set_paused)
@@ -125,6 +127,30 @@ class RunController(QObject):
             if self.is_running():
                 self.win.training.show_status("paused: the ETA does not count this time" if paused else "resuming…")
 
+    def ask_about_slow_run(self, message: str) -> None:
+        """The estimate says an epoch takes hours: pause at the next batch and ask. The box is window-modal
+        but opened with open(), not exec(), so the event loop (and the worker's events) keep flowing."""
+        if not self.is_running() or not self.ask_slow:
+            return
+        self.win.training.pause_btn.setChecked(True)          # the same path as the Pause button
+        box = QMessageBox(QMessageBox.Icon.Question, "A slow run", f"{message[:1].upper()}{message[1:]}.\n\n"
+                          "Keep training? (Stop keeps what has been trained so far.)",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self.win)
+        box.button(QMessageBox.StandardButton.Yes).setText("Keep training")
+        box.button(QMessageBox.StandardButton.No).setText("Stop")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.finished.connect(self._slow_run_answered)
+        self.slow_box = box
+        box.open()
+
+    @Slot(int)
+    def _slow_run_answered(self, result: int) -> None:
+        self.slow_box = None
+        if result == QMessageBox.StandardButton.Yes:
+            self.win.training.pause_btn.setChecked(False)
+        else:
+            self.stop()
+
     def stop(self) -> None:
         if self.run is not None:
             self.run.worker.stop()
@@ -164,6 +190,10 @@ class RunController(QObject):
         if self.run is not None:
             self.run.thread.quit()         # done is the worker's last signal: its thread only has to leave exec()
             self.run.thread.wait(2000)
+        if self.slow_box is not None:      # the run ended (or was stopped) while the question was open
+            box, self.slow_box = self.slow_box, None
+            box.finished.disconnect(self._slow_run_answered)
+            box.reject()
         self.win.training.set_running(False)
         self.win.lattice.flush_render()
         self.gc.worker_ended()

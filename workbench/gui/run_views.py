@@ -48,6 +48,8 @@ class RunViews(EventSink):
 
     def on_train_warning(self, ev: TrainWarning) -> None:
         self.win.training.show_warning(ev.message)
+        if ev.code == "slow-epoch":          # hours per epoch: hold the run and ask before going on
+            self.ctl.ask_about_slow_run(ev.message)
 
     def on_failed(self, ev: Failed) -> None:
         self.win.show_error("Training failed", ev.message, ev.details)

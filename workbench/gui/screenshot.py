@@ -20,6 +20,7 @@ def say(text: str, error: bool = False) -> None:
 def run_and_capture(win, path: str, epochs: int | None = None) -> None:
     win.window_layout.persist = False        # a screenshot run must not change the user's saved layout
     win.window_layout.apply_default()
+    win.runs.ask_slow = False                # nobody is there to answer "keep training?"
     win.window_layout.show_training()
     form = win.training.form
     if epochs:
