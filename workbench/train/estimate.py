@@ -109,7 +109,10 @@ def free_memory(device: str) -> int:
 
 
 _PROBES: dict[tuple, tuple[float, float, float]] = {}
-DIRECT_LIMIT = 256 * 2**20  # bytes: configs whose training batch needs less are probed as they are
+# bytes: configs whose training batch needs less are probed as they are. A direct probe times the real update
+# (a few batches, seconds); the scaled probe extrapolates from tiny lattices, and its per-batch overhead term
+# swings several-fold on a busy machine, so the direct one is used wherever it is affordable.
+DIRECT_LIMIT = 1024 * 2**20
 
 
 def _timed(fn, device: str, reps: int = 3) -> float:
