@@ -187,6 +187,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "resources", help="folder for the PNGs (default: resources/)")
     ap.add_argument("--batches", type=int, default=None,
                     help="per-batch events before the training shot (default: half-way through epoch 2)")
+    ap.add_argument("--theme", choices=("light", "dark"), help="colour theme of the shots (default: the system's)")
     args = ap.parse_args(argv)
     for path, what in ((args.data, "--data"), (args.sweep, "--sweep")):
         if path is not None and not path.exists():
@@ -202,6 +203,8 @@ def main(argv=None) -> int:
         from PySide6.QtWidgets import QApplication
         app = QApplication.instance() or QApplication(sys.argv[:1])
         win = new_window(data)
+        if args.theme:
+            win.theme.set_choice(args.theme)   # written to the throw-away settings only
         print(f"{win.model.rowCount():,} rows; preset '{apply_suggested_preset(win)}'", flush=True)
         shot_dataset(win, args.out)
         n = train_until(win, args.batches, args.out)

@@ -26,6 +26,7 @@ from ..data.atomic import atomic_open
 from ..train.events import EPOCH_KEYS
 from .chart_axes import EpochAxis, LogAxis
 from .chart_data import RunSeries
+from .theme import VIEW_COLOURS, view_colour
 
 PANELS = [  # title, [(metric key, colour, legend name)], log-y, baseline metric
     ("loss", [("loss", "#08306b", "train (epoch mean)"), ("val_loss", "#d62728", "validation"),
@@ -66,6 +67,8 @@ class ChartsPanel(QWidget):
         self.baseline_items: dict[tuple[str, str], pg.PlotDataItem] = {}   # (panel, baseline name) → dashed line
         self.overlays: list[pg.PlotDataItem] = []
         self._legend_state: tuple = ()
+        self.scheme = "light"             # set_scheme: the theme's "light" or "dark"
+        self.plot_widgets: list[pg.PlotWidget] = []
 
         self.grid = grid = QGridLayout()
         grid.setSpacing(2)
@@ -76,6 +79,7 @@ class ChartsPanel(QWidget):
             if logy:
                 axes["left"] = LogAxis("left")
             w = pg.PlotWidget(background="w", axisItems=axes)
+            self.plot_widgets.append(w)
             w.setMinimumSize(60, 40)    # the window may be small (1280×720 and below): charts shrink, not the window
             p = w.getPlotItem()   # no title: the legend under the chart starts with it (height is scarce)
             p.showGrid(x=True, y=True, alpha=0.2)
@@ -171,6 +175,27 @@ class ChartsPanel(QWidget):
         self.timer.timeout.connect(self._redraw_if_dirty)
         self.timer.start()
         self._update_legends()
+
+    def set_scheme(self, scheme: str) -> None:
+        """Draw for the theme's "light" or "dark" scheme: background, axes, tick labels and the curves too dark
+        (or too light) for it. Called at start and whenever the theme changes."""
+        self.scheme = scheme
+        c = VIEW_COLOURS[scheme]
+        for w in self.plot_widgets:
+            w.setBackground(c["background"])
+            for name in ("left", "bottom", "top"):
+                axis = w.getPlotItem().getAxis(name)
+                axis.setPen(pg.mkPen(c["axis"]))
+                axis.setTextPen(pg.mkPen(c["text"]))
+        for title, keys, _, _ in PANELS:
+            for key, colour, _ in keys:
+                shown = view_colour(colour, scheme)
+                self.curves[key].setPen(pg.mkPen(shown, width=2))
+                self.curves[key].setSymbolBrush(shown)
+        self.target_line.setPen(pg.mkPen(view_colour(TARGET_COLOUR, scheme), width=1, style=Qt.DotLine))
+        self._overlays_dirty = True
+        self._update_legends()
+        self.request_redraw()
 
     def _arrange(self, cols: int) -> None:
         """Charts in `cols` columns: 3 when the panel is wide and short (a laptop), else 2."""
@@ -319,6 +344,7 @@ class ChartsPanel(QWidget):
                 vb.removeItem(item)
         self.overlays = []
         for run, colour in self._checked_runs():
+            colour = view_colour(colour, self.scheme)
             for title, keys, _, _ in PANELS:
                 for j, (key, _, _) in enumerate(keys[:2]):
                     x, y = run.epoch_series(key)
@@ -346,27 +372,28 @@ class ChartsPanel(QWidget):
             for key, colour, name in keys:
                 has = run is not None and any(np.isfinite(v) and v != 0 for v in run.epoch_series(key)[1])
                 if has or key in ("loss", "val_loss", "train_cosine", "val_cosine", "val_top1", "val_mrr", "lr"):
-                    parts.append(_swatch(colour, dot=True) + name)
+                    parts.append(_swatch(view_colour(colour, self.scheme), dot=True) + name)
             if metric and run is not None:
                 for name, colour in BASELINES:
                     v = run.baselines.get(name, {}).get(metric)
                     if v is not None:
                         parts.append(_swatch(colour, dash=True) + f"{name.replace('_', ' ')} {v:.3f}")
             if title == "Q→A cosine":
-                parts.append(_swatch(TARGET_COLOUR, dash=True) + f"target {self.target:.2f}")
+                target = view_colour(TARGET_COLOUR, self.scheme)
+                parts.append(_swatch(target, dash=True) + f"target {self.target:.2f}")
             self.legends[title].setText(" &nbsp; ".join(parts))
         checked = self._checked_runs()
         parts = ["<b>runs</b> (tick to overlay)"]
         if run is not None:
             parts.append(f"━━ {run.name} (current)")
-        parts += [_swatch(c, dash=True) + r.name for r, c in checked]
+        parts += [_swatch(view_colour(c, self.scheme), dash=True) + r.name for r, c in checked]
         self.run_legend.setText(" &nbsp; ".join(parts))
         colours = {id(r): c for r, c in checked}
         self.run_list.blockSignals(True)      # icons and fonts are not a user's tick
         for i, r in enumerate(self.runs):
             item = self.run_list.item(i)
             pix = QPixmap(12, 12)
-            pix.fill(QColor(colours.get(id(r), "#00000000")) if id(r) in colours else Qt.transparent)
+            pix.fill(QColor(view_colour(colours[id(r)], self.scheme)) if id(r) in colours else Qt.transparent)
             item.setIcon(QIcon(pix))
             f = item.font()
             f.setBold(r is run)

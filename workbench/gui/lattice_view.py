@@ -21,8 +21,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider, QSpinBox,
                                QVBoxLayout, QWidget)
 
+from .theme import VIEW_COLOURS
+
 MODES = ("voxels", "points", "volume", "slices")
 SOURCES = ("latest", "untrained", "difference")
+
 HIDDEN_CELL = 32  # vtkDataSetAttributes::HIDDENCELL: ghost value that hides a cell without rebuilding the mesh
 MIN_RENDER_GAP_S = 1.0   # training snapshots: at most one render a second (a user action renders at once)
 
@@ -54,6 +57,7 @@ class LatticeView(QWidget):
         self._train_reference: CubeFrame | None = None   # training's epoch-0 snapshot
         self._last_render = 0.0
         self.plotter = None
+        self.scheme = "light"     # set_scheme: the theme's "light" or "dark"
         self._closed = False
         self._camera_set = False   # the first build sets an isometric view; later builds keep the user's camera
         self._meshes: dict = {}
@@ -133,12 +137,23 @@ class LatticeView(QWidget):
         from pyvistaqt import QtInteractor
         pv.global_theme.allow_empty_mesh = True
         self.plotter = QtInteractor(self, auto_update=False)  # we render on new data only; 5 Hz redraws cost ~40 ms each
-        self.plotter.set_background("white")
+        self.plotter.set_background(VIEW_COLOURS[self.scheme]["background"])
         self.layout_.replaceWidget(self.placeholder, self.plotter.interactor)
         self.placeholder.deleteLater()
         if self._shape:
             self._rebuild()
 
+
+    def set_scheme(self, scheme: str) -> None:
+        """Background, outline and colour-bar text for the theme's "light" or "dark" scheme (also live)."""
+        if scheme == self.scheme:
+            return
+        self.scheme = scheme
+        self.info.setStyleSheet(self.info.styleSheet())   # re-resolve its palette(alternate-base) for the new palette
+        if self.plotter is not None:
+            self.plotter.set_background(VIEW_COLOURS[scheme]["background"])
+            self._rebuild()        # the bar's text and the outline take their colours when built
+            self.plotter.render()
 
     def close_plotter(self) -> None:
         self._closed = True   # late snapshots from a stopping worker must not rebuild VTK
@@ -262,8 +277,9 @@ class LatticeView(QWidget):
         cells.cell_data["vtkGhostType"] = np.zeros(X * Y * Z, np.uint8)
         self._meshes["cells"] = cells
         mode = self.mode.currentText()
+        ink = VIEW_COLOURS[self.scheme]["ink"]
         bar = dict(title=f"channel {self.channel.value()}", vertical=True, position_x=0.86, position_y=0.15,
-                   height=0.7, title_font_size=14, label_font_size=12, color="black", n_labels=5, fmt="%.2g")
+                   height=0.7, title_font_size=14, label_font_size=12, color=ink, n_labels=5, fmt="%.2g")
         if mode == "voxels":
             self._actors["main"] = p.add_mesh(cells, scalars="activation", cmap="coolwarm", show_edges=True,
                                               edge_color="#777777", scalar_bar_args=bar)
@@ -282,7 +298,7 @@ class LatticeView(QWidget):
         else:
             self._actors["main"] = p.add_mesh(self._slices(cells), scalars="activation", cmap="coolwarm",
                                               show_edges=True, edge_color="#999999", scalar_bar_args=bar)
-        p.add_mesh(cells.outline(), color="black")
+        p.add_mesh(cells.outline(), color=ink)
         self._mark_faces(pv, X, Y, Z)
         p.add_axes()
         if not self._camera_set:
@@ -298,7 +314,7 @@ class LatticeView(QWidget):
             plane = pv.Plane(center=(X / 2, Y / 2, z), direction=(0, 0, 1), i_size=X, j_size=Y)
             self.plotter.add_mesh(plane, color=colour, style="wireframe", line_width=3)
             self.plotter.add_point_labels([(X / 2, -0.8, z)], [label], font_size=12, text_color=colour, bold=True,
-                                          shape_color="white", shape_opacity=0.8, show_points=False,
+                                          shape_color=VIEW_COLOURS[self.scheme]["background"], shape_opacity=0.8, show_points=False,
                                           always_visible=True)
 
     def refresh(self, *_):

@@ -55,6 +55,8 @@ class MainWindow(QMainWindow):
         self.inspector = RowInspector(self)
         self.library = RunLibrary(self)      # past runs listed in the charts; run folders followed live
         self.theme = Theme.of(QApplication.instance())
+        self.theme.changed.connect(self._scheme_changed)    # charts and cube follow the theme, also live
+        self._scheme_changed(self.theme.scheme)
         self.actions_ = build_menus(self)
         apply_tips(self)
         self.statusBar().showMessage("Hover a control for what it does; F1 opens the guide", 8000)
@@ -142,6 +144,10 @@ class MainWindow(QMainWindow):
         rules = rules_from_config(self.training.form.config)
         if rules != self.model.checks.rules:
             self.model.set_rules(rules)
+
+    def _scheme_changed(self, scheme: str) -> None:
+        self.charts.set_scheme(scheme)
+        self.lattice.set_scheme(scheme)
 
     def _update_title(self, *_):
         name = Path(self.path).name if self.path else "untitled"

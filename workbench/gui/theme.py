@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 from .settings import app_settings
@@ -11,6 +11,19 @@ CHOICES = ("system", "light", "dark")
 # Text colours that read on both the light and the dark palette (contrast ≥ 3:1 on white and on #31363b)
 ERROR_TEXT = "#d9304f"
 WARNING_TEXT = "#c77700"
+# Colours of the views Qt's palette does not reach (pyqtgraph charts, the VTK cube), per scheme.
+# light is what the views always looked like; dark sits on the dark palette's base colour.
+VIEW_COLOURS = {
+    "light": {"background": "#ffffff", "axis": "#969696", "text": "#505050", "ink": "#000000"},
+    "dark": {"background": "#232629", "axis": "#8c8c8c", "text": "#dcdcdc", "ink": "#f0f0f0"},
+}
+# Curve colours too dark to read on the dark background, and what the dark scheme draws instead
+DARK_SUBSTITUTES = {"#08306b": "#6baed6", "#444444": "#bdbdbd", "#000000": "#f0f0f0", "#636363": "#bdbdbd"}
+
+
+def view_colour(colour: str, scheme: str) -> str:
+    """A curve's colour as drawn under `scheme`: the same, except the few that vanish on dark."""
+    return DARK_SUBSTITUTES.get(colour.lower(), colour) if scheme == "dark" else colour
 
 
 def effective(choice: str) -> str:
@@ -37,11 +50,14 @@ def dark_palette() -> QPalette:
 
 
 class Theme(QObject):
-    """Applies the chosen theme to the application and re-applies it when the system scheme changes."""
+    """Applies the chosen theme to the application and re-applies it when the system scheme changes.
+    `changed` carries the scheme now in force ("light" or "dark") to views the palette does not reach."""
+    changed = Signal(str)
 
     def __init__(self, app, choice: str | None = None):
         super().__init__(app)
         self.app = app
+        self.scheme = "light"
         self.choice = choice or str(app_settings().value("view/theme", "system"))
         if self.choice not in CHOICES:
             self.choice = "system"
@@ -64,8 +80,9 @@ class Theme(QObject):
         self.apply()
 
     def apply(self) -> str:
-        scheme = effective(self.choice)
+        scheme = self.scheme = effective(self.choice)
         self.app.setPalette(dark_palette() if scheme == "dark" else self.app.style().standardPalette())
+        self.changed.emit(scheme)
         return scheme
 
     def _system_changed(self, *_):
