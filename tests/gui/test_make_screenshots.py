@@ -27,13 +27,13 @@ def colours(img: QImage) -> int:
 
 def test_screenshots_of_the_real_app_fill_the_screen(qapp, env_dirs, cache_dir, tmp_path, capsys):
     from workbench.train.pipeline import prepare
-    from workbench.train.recorder import RunRecorder
+    from workbench.train.run_sinks import run_folder_sinks
     from workbench.train.trainer import TrainingState, train
     sweep = tmp_path / "sweep"
     for i, lr in enumerate((3e-3, 1e-3)):          # two real trials, one run folder each, as a sweep writes them
         cfg = small_config(cache_dir, **{"optim.epochs": 1, "optim.lr": lr})
         prep = prepare(cfg, str(SAMPLE_45))
-        rec = RunRecorder(sweep / f"trial-{i}", cfg, prep.stats, prep.notes, prep.teacher)
+        rec = run_folder_sinks(sweep / f"trial-{i}", cfg, prep)     # as a sweep trial writes its folder
         for ev in train(TrainingState.create(cfg, prep.data, out_dir=sweep / f"trial-{i}")):
             rec(ev)
     out = tmp_path / "shots"

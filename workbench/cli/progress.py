@@ -17,22 +17,11 @@ from typing import Callable, TextIO
 
 from ..train.events import (BatchProgress, EmbedProgress, EpochMetrics, EventSink, Finished, RunEstimate, RunStarted,
                             TrainWarning)
+from ..train.pace import fmt_duration
 
 DEFAULT_INTERVAL_S = 10.0
 BAR_FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
 REDRAW_S = 0.1          # a bar redraws at most this often (tqdm's mininterval)
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """'?' before a rate is known, else 42s, 3m05s or 2h07m."""
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "?"
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
 class Printer(EventSink):

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPu
                                QWidget)
 
 from ..train.config import RunConfig
+from ..train.pace import fmt_duration
 from ..train.tensorboard import INSTALL_HINT, TB_DIR, tensorboard_available
 from .config_form import ConfigForm
 from .preset_hint import PresetHint
@@ -108,7 +109,7 @@ class TrainingPanel(QWidget):
         if rate:
             extra += f" · {rate:.0f} texts/s"
         if eta:
-            extra += f" · ETA {_duration(eta)}"
+            extra += f" · ETA {fmt_duration(eta, spaced=True, unknown='…')}"
         self.embed_bar.setFormat(f"teacher: %v/%m texts ({ev.cache_hits} from cache){extra}")
 
     def show_batch(self, ev) -> None:
@@ -130,7 +131,7 @@ class TrainingPanel(QWidget):
         self.train_bar.setFormat(f"epoch {ev.epoch}/{epochs} · batch {ev.batch}/{ev.n_batches}")
         # eta_s runs on the trainer's active clock: time spent paused is not in it
         self.eta.setText(f"loss {ev.running_loss or ev.loss:.4f} (epoch mean) · {ev.samples_per_s:.0f} samples/s · "
-                         f"ETA {_duration(ev.eta_s)}")
+                         f"ETA {fmt_duration(ev.eta_s, spaced=True, unknown='…')}")
 
     def show_status(self, text: str) -> None:
         """A run-level state in the progress bar ("stopping…", "paused", "completed: …")."""
@@ -144,13 +145,3 @@ class TrainingPanel(QWidget):
         self.banner.setText("\n".join(lines))
         self.banner.show()
 
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "…"
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"

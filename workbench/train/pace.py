@@ -6,6 +6,20 @@ import time
 from collections import deque
 
 
+def fmt_duration(seconds: float | None, spaced: bool = False, unknown: str = "?") -> str:
+    """`unknown` before a rate is known, else 42s, 3m05s or 2h07m (the console), or with spaced=True
+    42 s, 3 min 05 s or 2 h 07 min (the app's labels)."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return unknown
+    s = int(round(seconds))
+    sec, mins, hrs = (" s", " min ", " h ") if spaced else ("s", "m", "h")
+    if s < 60:
+        return f"{s}{sec}"
+    if s < 3600:
+        return f"{s // 60}{mins}{s % 60:02d}{sec}"
+    return f"{s // 3600}{hrs}{s % 3600 // 60:02d}{mins.rstrip()}"
+
+
 class ActiveClock:
     """Seconds the trainer itself ran: the time a consumer holds the generator between events (a paused GUI,
     a slow writer) is not counted, so throughput and ETA stay true across a pause."""
