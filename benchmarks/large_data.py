@@ -122,7 +122,7 @@ def main() -> None:
     ap.add_argument("--cold", action="store_true", help="embed into an empty cache first (minutes on 2 cores)")
     ap.add_argument("--rows", type=int, help="use only the first N rows")
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--preset", default="recommended")
+    ap.add_argument("--preset", help="default: the one workbench-train picks for the data's size")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -135,6 +135,10 @@ def main() -> None:
         args.data = os.path.join(tmp.name, f"first{args.rows}.csv")
         with open(args.data, "w", newline="", encoding="utf-8") as fh:
             csv.writer(fh).writerows(rows)
+    if not args.preset:                 # as workbench-train without --preset: 'large-data' for thousands of pairs
+        from workbench.data.dataset import load_dataset
+        from workbench.train.config import suggested_preset
+        args.preset = suggested_preset(len(load_dataset(args.data)))
     if not args.cache_dir and not args.cold:
         ap.error("give --cache-dir DIR (a cache filled by an earlier run) or --cold")
     if args.cold:
