@@ -1,6 +1,6 @@
 """The console view of a run: tqdm bars on a terminal, a plain timed progress line in a log.
 
-On a terminal, embedding and each epoch get a tqdm bar that redraws in place (texts/s, cache hits, ETA;
+On a terminal, embedding, each epoch and each evaluation pass get a tqdm bar that redraws in place (texts/s, cache hits, ETA;
 batches, running loss, samples/s, ETA). When the stream is a file or a pipe, bars would write one line per
 redraw, so a plain line goes out at most every `interval` seconds (10 by default) instead: a log of an
 hour-long run stays readable and still shows it is alive. Permanent lines (epoch metrics, warnings) go out
@@ -15,8 +15,8 @@ import sys
 import time
 from typing import Callable, TextIO
 
-from ..train.events import (BatchProgress, EmbedProgress, EpochMetrics, EventSink, Finished, RunEstimate, RunStarted,
-                            TrainWarning)
+from ..train.events import (BatchProgress, EmbedProgress, EpochMetrics, EvalProgress, EventSink, Finished, RunEstimate,
+                            RunStarted, TrainWarning)
 from ..train.pace import fmt_duration
 
 DEFAULT_INTERVAL_S = 10.0
@@ -108,11 +108,22 @@ class Printer(EventSink):
         else:
             self._plain(f"epoch {ev.epoch}{epochs}: batch {ev.batch}/{ev.n_batches}, {ev.samples_seen} samples, {stats}")
 
+    def on_eval_progress(self, ev: EvalProgress) -> None:
+        """An evaluation chunk (before training, after an epoch, the ablation): long at 100k pairs, so shown too."""
+        if self.quiet:
+            return
+        if self.tty:
+            self._show_bar(("eval", ev.phase, ev.label), f"{ev.phase}: evaluating {ev.label}", ev.done, ev.total,
+                           "pairs")
+        else:
+            self._plain(f"{ev.phase}: evaluating {ev.label}: {ev.done:,}/{ev.total:,} pairs")
+
     def on_run_estimate(self, ev: RunEstimate) -> None:
         from ..train.estimate import describe
         self.line(describe(ev))
 
     def on_run_started(self, ev: RunStarted) -> None:
+        self.close_bar()                                 # the "before training" evaluation's bar
         b = ev.baselines
         self.line(f"train {ev.n_train} / validation {ev.n_val} pairs, {ev.embedding_dim}-d, lattice "
                   f"{'×'.join(map(str, ev.lattice_shape))}, {ev.n_params} parameters on {ev.device}"

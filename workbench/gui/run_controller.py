@@ -3,7 +3,9 @@
 The controller is a plain QObject living in the GUI thread. The worker's two signals are connected
 to its bound methods, so Qt queues every call into this thread (a lambda has no receiver object and
 would run in the worker thread, touching widgets there). Each event then goes to RunViews, the one
-dispatch by event type. Closing the window mid-run stops the run without freezing the window.
+dispatch by event type. Closing the window mid-run stops the run without freezing the window: the
+trainer honours Stop between batches and between evaluation chunks, so the worker ends within a chunk,
+and the window closes once its thread has ended (never before, never by blocking the GUI thread).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox
 
 from ..data.dataset import Dataset
+from ..data.pairs import DialoguePair
 from ..model.lattice_config import grid_shape
 from ..teacher.encoder import DEFAULT_TEACHER
 from .gc_guard import GuiThreadGC
@@ -26,7 +29,7 @@ from .worker import TrainingRun, TrainingWorker
 
 class RunController(QObject):
     runningChanged = Signal(bool)
-    CLOSE_GRACE_MS = 10_000    # a stop that has not finished by then (a long evaluation) is waited for, blocking
+    CLOSE_POLL_MS = 50         # after the worker's last signal, how often a closing window looks if its thread has ended
 
     def __init__(self, win):
         """`win` gives the views (training, charts, lattice, report, ask_panel), the dataset model,
@@ -57,6 +60,11 @@ class RunController(QObject):
     def is_running(self) -> bool:
         return self.run is not None and self.run.is_running()
 
+    @property
+    def stopping(self) -> bool:
+        """Stop was asked of the current run (its "stopping…" label must stay up until it has ended)."""
+        return self.run is not None and self.run.worker.stopping
+
     # ---------------------------------------------------------------- start
     def start(self, drop_errors: bool | None = None) -> bool:
         """Start a run on the table as it is. Rows with errors stop a run; here the user may train
@@ -68,9 +76,8 @@ class RunController(QObject):
         if keep is None:
             return False
         cfg = copy.deepcopy(win.training.form.config)
-        pairs = [copy.deepcopy(p) for p in win.model.dataset.pairs]
-        ds = Dataset(pairs, win.path or "<editor>")
-        if len(keep) < len(pairs):
+        ds = Dataset(snapshot_pairs(win.model.dataset.pairs), win.path or "<editor>")
+        if len(keep) < len(ds.pairs):
             ds = ds.subset(keep)   # each row keeps its table row number: splits and cosines land on the right rows
         self.run_count += 1
         self.run_name = f"run {self.run_count}"
@@ -166,13 +173,7 @@ class RunController(QObject):
             self._close_when_done = True
             self.stop()
             self.win.statusBar().showMessage("stopping the training run before closing…")
-            QTimer.singleShot(self.CLOSE_GRACE_MS, self._close_grace_over)
         return True
-
-    def _close_grace_over(self) -> None:
-        if self._close_when_done and self.is_running():
-            self.shutdown()
-            self._on_done()
 
     def shutdown(self, timeout_ms: int = 15000) -> None:
         """Stop the worker and wait for its thread (blocking), then give GC back to Python."""
@@ -189,7 +190,7 @@ class RunController(QObject):
     def _on_done(self) -> None:
         if self.run is not None:
             self.run.thread.quit()         # done is the worker's last signal: its thread only has to leave exec()
-            self.run.thread.wait(2000)
+            self.run.thread.wait(100)      # a moment at most; a closing window waits for it below, unblocked
         if self.slow_box is not None:      # the run ended (or was stopped) while the question was open
             box, self.slow_box = self.slow_box, None
             box.finished.disconnect(self._slow_run_answered)
@@ -199,6 +200,23 @@ class RunController(QObject):
         self.gc.worker_ended()
         self.runningChanged.emit(False)
         if self._close_when_done:
-            self._close_when_done = False
-            self.closing = True            # the user confirmed closing already; the window must not ask again
-            self.win.close()
+            self._close_when_thread_ended()
+
+    def _close_when_thread_ended(self) -> None:
+        """Close the window the user asked to close, once the worker's thread has really ended (polled, not waited)."""
+        if not self._close_when_done:
+            return
+        if self.is_running():
+            QTimer.singleShot(self.CLOSE_POLL_MS, self._close_when_thread_ended)
+            return
+        self._close_when_done = False
+        self.closing = True                # the user confirmed closing already; the window must not ask again
+        self.win.close()
+
+
+def snapshot_pairs(pairs: list[DialoguePair]) -> list[DialoguePair]:
+    """The run's own copy of the table's pairs, cheap enough for the GUI thread at 100k rows (~0.1 s; a deepcopy
+    took 1–2 s). A copy of each pair object, not a deep copy: its fields are immutable strings, and the table
+    never changes an `extra` dict in place (dataset_model.set_field replaces it); the dict is copied all the
+    same, so nothing the table does later can reach the running run's data."""
+    return [DialoguePair(p.question, p.answer, p.category, dict(p.extra)) for p in pairs]

@@ -7,8 +7,8 @@ on one Qt signal; RunController hands each to `RunViews(ev)` in the GUI thread, 
 
 from __future__ import annotations
 
-from ..train.events import (BatchProgress, EmbedProgress, EpochMetrics, EventSink, Finished, LatticeSnapshot,
-                            RunEstimate, RunStarted, TrainWarning)
+from ..train.events import (BatchProgress, EmbedProgress, EpochMetrics, EvalProgress, EventSink, Finished,
+                            LatticeSnapshot, RunEstimate, RunStarted, TrainWarning)
 from .worker import Failed, Prepared
 
 
@@ -37,8 +37,13 @@ class RunViews(EventSink):
         run.folder = self.ctl.out_dir     # so the next launch lists it once, not twice
 
     def on_batch_progress(self, ev: BatchProgress) -> None:
-        self.win.training.show_batch(ev)
+        if not self.ctl.stopping:        # events already queued when Stop was pressed keep "stopping…" up
+            self.win.training.show_batch(ev)
         self.win.charts.add_batch(ev.samples_seen, ev.loss, ev.n_epochs)
+
+    def on_eval_progress(self, ev: EvalProgress) -> None:
+        if not self.ctl.stopping:
+            self.win.training.show_eval(ev)
 
     def on_epoch_metrics(self, ev: EpochMetrics) -> None:
         self.win.charts.add_epoch(ev.metrics)

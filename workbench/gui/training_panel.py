@@ -133,8 +133,14 @@ class TrainingPanel(QWidget):
         self.eta.setText(f"loss {ev.running_loss or ev.loss:.4f} (epoch mean) · {ev.samples_per_s:.0f} samples/s · "
                          f"ETA {fmt_duration(ev.eta_s, spaced=True, unknown='…')}")
 
+    def show_eval(self, ev) -> None:
+        """An EvalProgress: which evaluation runs and how far, in the progress label (one event per ~1,000 pairs)."""
+        self._show_pending()             # a batch label still waiting for the timer must not overwrite this one
+        self.train_bar.setFormat(f"{ev.phase}: evaluating {ev.label} {ev.done:,}/{ev.total:,} pairs")
+
     def show_status(self, text: str) -> None:
         """A run-level state in the progress bar ("stopping…", "paused", "completed: …")."""
+        self._pending = None             # a batch label waiting for the timer must not replace it
         self.train_bar.setFormat(text)
 
     def show_warning(self, message: str) -> None:

@@ -9,20 +9,25 @@ Rules kept here (each one cost a bug):
 - `event` and `done` must be connected to bound methods of QObjects living in the GUI thread; a
   lambda has no receiver, so Qt would call it in this worker thread and it would touch widgets.
 - Python's cyclic GC must not run in this thread while it trains (gc_guard.GuiThreadGC).
-Pause holds the generator between batches, Stop asks the trainer to end between batches (and
-the teacher between its batches), and any exception becomes a Failed event, not a dead thread.
+Pause holds the generator between batches, Stop asks the trainer to end between batches or evaluation
+chunks (and the teacher between its batches), and any exception becomes a Failed event, not a dead thread.
+The run folder gets a run.log like every other kind of run (runfolder.run_log).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..data.dataset import Dataset
 from ..train.config import RunConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,9 +88,7 @@ class TrainingWorker(QObject):
     @Slot()
     def run(self) -> None:
         try:
-            self._run()
-        except Cancelled:
-            pass
+            self._run_logged()
         except Exception as exc:  # shown in a dialog by the window; the app keeps working
             from ..data.dataset import DataError
             msg = exc.report() if isinstance(exc, DataError) else f"{type(exc).__name__}: {exc}"
@@ -93,6 +96,21 @@ class TrainingWorker(QObject):
                                    msg + "\n\n" + traceback.format_exc()))
         finally:
             self.done.emit()
+
+    def _run_logged(self) -> None:
+        """The run with the `workbench` loggers' records in OUT/run.log, as a CLI run and a sweep trial have it:
+        teacher notes, every epoch's line, warnings, and the error when the run fails."""
+        from ..train.runfolder import run_log
+        Path(self.out_dir).mkdir(parents=True, exist_ok=True)
+        with run_log(self.out_dir):
+            log.info("app run: %s pairs from %s", len(self.dataset), self.dataset.path)
+            try:
+                self._run()
+            except Cancelled:
+                log.info("stopped while the teacher embedded the texts")
+            except Exception as exc:
+                log.error("run failed: %s: %s", type(exc).__name__, exc)
+                raise
 
     def _embed_progress(self, ev) -> None:
         """The teacher's progress callback (an EmbedProgress after each batch): passed on, or Stop honoured."""

@@ -31,6 +31,7 @@ import time
 import torch
 
 from .config import ConfigError, RunConfig
+from .eval_pass import TRAIN_SCORE_ROWS
 from .events import RunEstimate
 from ..model.lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
 
@@ -230,7 +231,8 @@ def estimate_run(cfg: RunConfig, n_train: int, dim: int, n_val: int = 0, device:
         bs = max(1, cfg.optim.batch_size)
         over, per, per_eval, basis = probe_speed(cfg, dim, n_train, n_val, device, train_bytes=mem["train_batch"])
         units = math.prod(shape) * lat.steps if per else 1     # direct probes time whole samples
-        seconds = math.ceil(n_train / bs) * over + n_train * units * per + (n_train + n_val) * units * per_eval
+        scored = min(n_train, TRAIN_SCORE_ROWS) + n_val       # what an epoch's evaluation predicts (eval_pass.py)
+        seconds = math.ceil(n_train / bs) * over + n_train * units * per + scored * units * per_eval
     return RunEstimate(mem["params"], mem["weights"], acts, mem["data"], mem["weights"] + acts + mem["data"],
                        free_memory(device), seconds, cfg.optim.epochs, device, shape, basis)
 

@@ -76,6 +76,17 @@ class BatchProgress:
 
 
 @dataclass
+class EvalProgress:
+    """A chunk of an evaluation pass done: before training, after an epoch, or the final ablation (eval_pass.py).
+    Stop is honoured between chunks, so a long evaluation stays visible and stoppable."""
+    phase: str                  # "before training", "epoch 3", "ablation"
+    label: str                  # what is scored: "validation", "training subset", "baselines"
+    done: int                   # pairs predicted so far in this pass
+    total: int
+    elapsed_s: float = 0.0      # active time of this run, as BatchProgress.elapsed_s
+
+
+@dataclass
 class EpochMetrics:
     epoch: int
     metrics: dict[str, float]   # see Trainer.EPOCH_KEYS

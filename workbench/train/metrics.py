@@ -125,16 +125,21 @@ def ridge_predict(w: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def baselines(q_tr: np.ndarray, a_tr: np.ndarray, q_va: np.ndarray, a_va: np.ndarray,
-              ridge_lambda: float = 1.0, ridge_w: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+              ridge_lambda: float = 1.0, ridge_w: np.ndarray | None = None,
+              train_rows: np.ndarray | None = None) -> dict[str, dict[str, float]]:
     """identity (answer := question), mean training answer, and a ridge linear map, on the same split.
 
     ridge_w: the map already fitted on (q_tr, a_tr) by ridge_fit, when the caller keeps it (the run saves it).
+    train_rows: the training rows whose cosine is reported (the trainer's scored subset, so the baselines'
+    train cosine is measured on the same pairs as the lattice's); fitting always uses every training pair.
     """
     w = ridge_fit(q_tr, a_tr, ridge_lambda) if ridge_w is None else ridge_w
+    mean_answer = a_tr.mean(0, keepdims=True)
+    if train_rows is not None:
+        q_tr, a_tr = q_tr[train_rows], a_tr[train_rows]
     preds = {
         "identity": (q_tr, q_va),
-        "mean_answer": (np.repeat(a_tr.mean(0, keepdims=True), len(q_tr), 0),
-                        np.repeat(a_tr.mean(0, keepdims=True), len(q_va), 0)),
+        "mean_answer": (np.repeat(mean_answer, len(q_tr), 0), np.repeat(mean_answer, len(q_va), 0)),
         "ridge": (ridge_predict(w, q_tr), ridge_predict(w, q_va)),
     }
     out = {}

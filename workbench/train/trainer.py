@@ -1,14 +1,15 @@
 """Training as a generator of plain events over a state object (Orange3-style: testable without a thread).
 
     state = TrainingState.create(config, data)
-    for event in train(state): ...          # state.request_stop() ends it between batches
+    for event in train(state): ...          # state.request_stop() ends it between batches or evaluation chunks
 
 The trainer computes the baselines once on the same split, measures the model before the
 first update, and watches the gradient path: a lattice whose parameters get no gradient
 or never change is reported with a TrainWarning, never as a silently flat curve.
 
 The loop reads top-down: `_train` runs epochs, `_train_epoch` runs batches, `_train_batch`
-is one update, `_evaluate_epoch` measures and records. For data parallelism there is one
+is one update, `_evaluate_epoch` measures (eval_pass.py: in chunks, with progress and Stop) and
+records. For data parallelism there is one
 place the batch is drawn (`_batch_indices`), one place gradients are combined
 (`_reduce_gradients`) and one place files are written (`TrainingState.save`, rank 0).
 """
@@ -23,11 +24,11 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from . import batching, schedule
+from . import batching, eval_pass, schedule
 from . import metrics as M
-from .ablation import lattice_ablation
 from .estimate import describe, slow_warning
-from .events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunEstimate, RunStarted, TrainWarning
+from .events import (BatchProgress, EpochMetrics, EvalProgress, Finished, LatticeSnapshot, RunEstimate, RunStarted,
+                     TrainWarning)
 from .pace import ActiveClock, Throughput
 from .state import BEST, LAST, TrainData, TrainingState, build_lattice  # noqa: F401  (re-exported)
 
@@ -46,9 +47,12 @@ class _Run:
     a_tr: torch.Tensor
     q_va: torch.Tensor
     a_va: torch.Tensor
+    q_sc: torch.Tensor                       # the training pairs scored each epoch (eval_pass.train_score_rows)
+    a_sc: torch.Tensor
     clock: ActiveClock
     batch_size: int
     drop_last: bool = False
+    stopped: bool = False                    # Stop came before training began (baselines, untrained model)
     speed: Throughput = field(default_factory=Throughput)
     samples: int = 0                         # samples trained since this call began (a resumed run starts at 0)
     touched: dict[str, bool] = field(default_factory=dict)   # parameter → got a non-zero gradient yet
@@ -70,7 +74,7 @@ class _Epoch:
     norms: list[float] = field(default_factory=list)
     seen: int = 0
     batches: int = 0
-    stopped: bool = False
+    stopped: bool = False                    # Stop came in the epoch's batches or in its evaluation
 
 
 def _flat_params(model: torch.nn.Module) -> torch.Tensor:
@@ -79,7 +83,7 @@ def _flat_params(model: torch.nn.Module) -> torch.Tensor:
 
 def train(state: TrainingState) -> Iterator:
     """Yield RunEstimate, RunStarted, then per batch BatchProgress, per epoch EpochMetrics and LatticeSnapshot,
-    and Finished. Time the consumer holds an event (a paused GUI) is not counted in the run's seconds."""
+    and Finished; EvalProgress per evaluated chunk before training, after each epoch and in the final ablation. Time the consumer holds an event (a paused GUI) is not counted in the run's seconds."""
     clock = ActiveClock()
     for ev in _train(state, clock):
         if isinstance(ev, TrainWarning):
@@ -93,6 +97,9 @@ def train(state: TrainingState) -> Iterator:
 
 def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
     run = yield from _begin(state, clock)
+    if run.stopped:
+        yield from _finish(state, run, "stopped")
+        return
     o = state.config.optim
     reason = "completed"
     while state.epoch < o.epochs:
@@ -100,44 +107,64 @@ def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
                     [torch.zeros_like(p, dtype=torch.bool) for p in state.model.parameters()])
         try:
             yield from _train_epoch(state, run, ep)
+            if not ep.stopped:
+                yield from _evaluate_epoch(state, run, ep)
         except Diverged as exc:
-            yield _finished(state, run, "error", error=str(exc))
+            yield from _finish(state, run, "error", error=str(exc))
             return
         if ep.stopped:
-            if ep.batches:
-                yield TrainWarning("partial-epoch", f"stopped in epoch {ep.number} after {ep.batches} of "
-                                   f"{run.n_batches} batches: that part-epoch is not evaluated or recorded, and the "
-                                   f"checkpoints hold epoch {state.epoch}, where a resume continues exactly.")
-            yield _finished(state, run, "stopped", partial_batches=ep.batches)
+            yield from _stopped_in_epoch(state, run, ep)
             return
-        yield from _evaluate_epoch(state, run, ep)
         if _stop_requested(state):
             reason = "stopped"
             break
         if o.early_stop_patience and state.epoch - state.best_epoch >= o.early_stop_patience:
             reason = "early-stopped"
             break
-    yield _finished(state, run, reason)
+    yield from _finish(state, run, reason)
+
+
+def _stopped_in_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
+    """Stop came in epoch ep's batches or its evaluation: that epoch is not recorded; the checkpoints hold the last."""
+    where = (f"while evaluating epoch {ep.number}" if ep.batches == run.n_batches and ep.batches
+             else f"in epoch {ep.number} after {ep.batches} of {run.n_batches} batches")
+    if ep.batches:
+        yield TrainWarning("partial-epoch", f"stopped {where}: that epoch is not evaluated or recorded, and the "
+                           f"checkpoints hold epoch {state.epoch}, where a resume continues exactly.")
+    yield from _finish(state, run, "stopped", partial_batches=ep.batches)
+
+
+def _new_run(state: TrainingState, clock: ActiveClock) -> _Run:
+    """The splits on the device, and the training rows scored each epoch (the same before training and on resume)."""
+    d, dev = state.data, state.device
+    rows = torch.from_numpy(eval_pass.train_score_rows(len(d.q_train), state.config.seed)).to(dev)
+    q_tr, a_tr = torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev)
+    return _Run(q_tr, a_tr, torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev), q_tr[rows],
+                a_tr[rows], clock, max(1, state.config.optim.batch_size), state.config.optim.drop_last)
 
 
 def _begin(state: TrainingState, clock: ActiveClock):
-    """Move the splits to the device, measure baselines and the untrained model, announce the run."""
+    """Measure baselines and the untrained model, announce the run. A Stop in here sets run.stopped."""
     d, dev = state.data, state.device
-    run = _Run(torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev),
-               torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev),
-               clock, max(1, state.config.optim.batch_size), state.config.optim.drop_last)
+    run = _new_run(state, clock)
     if state.estimate is not None:
         yield state.estimate
         slow = slow_warning(state.estimate)
         if slow:
             yield TrainWarning("slow-epoch", slow)
+    yield EvalProgress("before training", "baselines", 0, 1, clock())   # ridge: one solve, seconds at 100k pairs
     ridge_w = M.ridge_fit(d.q_train, d.a_train)   # kept: the run folder saves it for workbench-eval
-    base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val, ridge_w=ridge_w)
+    base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val, ridge_w=ridge_w,
+                       train_rows=eval_pass.train_score_rows(len(d.q_train), state.config.seed))
     if not state.start_metrics:      # a resumed run keeps the original run's starting point
-        tr0, _ = _evaluate(state, run.q_tr, run.a_tr)
-        va0, _ = _evaluate(state, run.q_va, run.a_va)
-        state.start_metrics = {"train_cosine_start": tr0["cosine"], "val_cosine_start": va0["cosine"],
-                               "val_top1_start": va0["top1"], "val_mrr_start": va0["mrr"]}
+        start = yield from _measure(state, run, "before training")
+        if start is not None:
+            tr0, va0 = start
+            state.start_metrics = {"train_cosine_start": tr0, "val_cosine_start": va0["cosine"],
+                                   "val_top1_start": va0["top1"], "val_mrr_start": va0["mrr"]}
+    if _stop_requested(state):       # asked during the baselines or the untrained model's evaluation
+        run.stopped = True
+        return run
     n_params = sum(p.numel() for p in state.model.parameters())
     log.info("run: %d train / %d validation pairs, lattice %s, %d parameters on %s, from epoch %d",
              len(run.q_tr), len(run.q_va), state.model.shape, n_params, dev, state.epoch + 1)
@@ -231,11 +258,14 @@ def _stop_requested(state: TrainingState) -> bool:
 
 
 def _evaluate_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
-    """Measure both splits, record the epoch, checkpoint, step the schedule; yield what was found."""
-    cfg = state.config
+    """Measure both splits, record the epoch, checkpoint, step the schedule; yield what was found.
+    A Stop during the measurement sets ep.stopped: the epoch is then not recorded."""
     t_eval = run.clock()
-    tr, _ = _evaluate(state, run.q_tr, run.a_tr)
-    va, _ = _evaluate(state, run.q_va, run.a_va)
+    measured = yield from _measure(state, run, f"epoch {ep.number}")
+    if measured is None:
+        ep.stopped = True
+        return
+    tr, va = measured
     run.speed.eval_s = run.clock() - t_eval
     row = _epoch_row(state, run, ep, tr, va)
     if state.ddp is not None:      # every rank decides best epoch, schedule and early stop on rank 0's numbers
@@ -259,7 +289,7 @@ def _evaluate_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
                            "received a non-zero gradient; the curves are flat because nothing learns.")
 
 
-def _epoch_row(state: TrainingState, run: _Run, ep: _Epoch, tr: dict, va: dict) -> dict:
+def _epoch_row(state: TrainingState, run: _Run, ep: _Epoch, tr: float, va: dict) -> dict:
     n, s = max(1, ep.seen), ep.sums
     theta1 = _flat_params(state.model)
     covered = sum(int(nz.sum()) for nz in ep.nonzero) / max(1, sum(nz.numel() for nz in ep.nonzero))
@@ -267,7 +297,7 @@ def _epoch_row(state: TrainingState, run: _Run, ep: _Epoch, tr: dict, va: dict) 
             "loss": s.get("total", 0.0) / n,
             "loss_mse": s.get("mse", 0.0) / n, "loss_cosine": s.get("cosine", 0.0) / n,
             "loss_l1": s.get("l1", 0.0) / n, "loss_infonce": s.get("infonce", 0.0) / n,
-            "val_loss": va["loss"], "train_cosine": tr["cosine"], "val_cosine": va["cosine"],
+            "val_loss": va["loss"], "train_cosine": tr, "val_cosine": va["cosine"],
             "val_top1": va["top1"], "val_top5": va["top5"], "val_mrr": va["mrr"],
             "lr": state.optimizer.param_groups[0]["lr"],
             "grad_norm": float(np.mean(ep.norms)) if ep.norms else 0.0,
@@ -277,16 +307,16 @@ def _epoch_row(state: TrainingState, run: _Run, ep: _Epoch, tr: dict, va: dict) 
             "seconds": state.seconds_before + run.clock()}
 
 
-@torch.no_grad()
-def _evaluate(state: TrainingState, q: torch.Tensor, a: torch.Tensor) -> tuple[dict, torch.Tensor]:
-    state.model.eval()
-    if not len(q):
-        return {"cosine": float("nan"), "top1": 0.0, "top5": 0.0, "mrr": 0.0, "loss": float("nan")}, q
-    preds = (state.ddp.predict(state.model, q) if state.ddp is not None      # each rank its slice, then gathered
-             else torch.cat([state.model(q[i:i + 256]) for i in range(0, len(q), 256)]))
-    out = M.evaluate(preds, a)
-    out["loss"] = float(M.loss_terms(preds, a, state.config.loss)["total"])
-    return out, preds
+def _eval_context(state: TrainingState, run: _Run) -> eval_pass.EvalContext:
+    return eval_pass.EvalContext(state, run.clock, lambda: _stop_requested(state))
+
+
+def _measure(state: TrainingState, run: _Run, phase: str) -> Iterator:
+    """(train cosine on the scored subset, validation figures), yielding EvalProgress; None when Stop came."""
+    ctx = _eval_context(state, run)
+    tr = yield from eval_pass.train_cosine(ctx, run.q_sc, run.a_sc, phase)
+    va = None if tr is None else (yield from eval_pass.validation(ctx, run.q_va, run.a_va, phase))
+    return None if va is None else (tr, va)
 
 
 def _snapshot(state: TrainingState, q_val: torch.Tensor) -> LatticeSnapshot:
@@ -311,15 +341,21 @@ def _gradient_path_warnings(state: TrainingState, run: _Run) -> Iterator[TrainWa
                            "does not hold the lattice's parameters): the model is not training.")
 
 
-def _finished(state: TrainingState, run: _Run, reason: str, error: str = "", partial_batches: int = 0) -> Finished:
+def _finish(state: TrainingState, run: _Run, reason: str, error: str = "", partial_batches: int = 0) -> Iterator:
+    """The lattice ablation of the best epoch (eval_pass.ablation; a Stop skips it), then Finished."""
+    extra = {}
+    if state.history and not error:   # the best epoch's model with the lattice knocked out (ablation.py)
+        weights = run.best_weights    # None: a resumed run whose best epoch came before the resume
+        extra = yield from eval_pass.ablation(_eval_context(state, run), run.q_sc, run.a_sc, run.q_va, run.a_va,
+                                              weights)
+        if extra is None:
+            log.info("the lattice ablation was skipped: the run was stopped")
+            extra = {"ablation_weights": "not measured: the run was stopped"}
+        else:
+            extra["ablation_weights"] = "best epoch" if weights is not None else "last epoch"
     ck = str(state.out_dir / BEST) if state.out_dir and state.best_epoch else ""
     best = next((dict(r) for r in state.history if r["epoch"] == state.best_epoch), {})
     (log.error if error else log.info)("finished: %s after %d epoch(s)%s", reason, state.epoch,
                                        f": {error}" if error else "")
-    extra = {}
-    if state.history and not error:   # the best epoch's model with the lattice knocked out (ablation.py)
-        weights = run.best_weights    # None: a resumed run whose best epoch came before the resume
-        extra = lattice_ablation(state.model, run.q_tr, run.a_tr, run.q_va, run.a_va, weights)
-        extra["ablation_weights"] = "best epoch" if weights is not None else "last epoch"
-    return Finished(reason, state.best_epoch, state.epoch, best, run.clock(), error=error, checkpoint=ck,
-                    partial_batches=partial_batches, extra=extra)
+    yield Finished(reason, state.best_epoch, state.epoch, best, run.clock(), error=error, checkpoint=ck,
+                   partial_batches=partial_batches, extra=extra)
