@@ -47,8 +47,6 @@ class _Run:
     a_tr: torch.Tensor
     q_va: torch.Tensor
     a_va: torch.Tensor
-    q_sc: torch.Tensor                       # the training pairs scored each epoch (eval_pass.train_score_rows)
-    a_sc: torch.Tensor
     clock: ActiveClock
     batch_size: int
     drop_last: bool = False
@@ -58,6 +56,8 @@ class _Run:
     touched: dict[str, bool] = field(default_factory=dict)   # parameter → got a non-zero gradient yet
     theta_first: torch.Tensor | None = None
     best_weights: dict | None = None         # the best epoch's weights (this call's), for the ablation at the end
+    q_sc: torch.Tensor | None = None         # the training pairs scored each epoch (eval_pass.train_score_rows):
+    a_sc: torch.Tensor | None = None         # set by _new_run
 
     @property
     def n_batches(self) -> int:
@@ -139,8 +139,8 @@ def _new_run(state: TrainingState, clock: ActiveClock) -> _Run:
     d, dev = state.data, state.device
     rows = torch.from_numpy(eval_pass.train_score_rows(len(d.q_train), state.config.seed)).to(dev)
     q_tr, a_tr = torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev)
-    return _Run(q_tr, a_tr, torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev), q_tr[rows],
-                a_tr[rows], clock, max(1, state.config.optim.batch_size), state.config.optim.drop_last)
+    return _Run(q_tr, a_tr, torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev), clock,
+                max(1, state.config.optim.batch_size), state.config.optim.drop_last, q_sc=q_tr[rows], a_sc=a_tr[rows])
 
 
 def _begin(state: TrainingState, clock: ActiveClock):
