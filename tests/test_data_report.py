@@ -94,3 +94,27 @@ def test_prepare_stops_on_errors_or_drops_them_when_allowed(make_config, tmp_pat
     p = prepare(make_config(), str(path), drop_invalid_rows=True)
     assert len(p.train) + len(p.val) == 45 and p.rows_read == 47
     assert p.problem_counts()["error"] == {"empty": 1} and p.problem_counts()["warning"] == {"duplicate_pair": 1}
+
+
+def test_thousands_of_real_problems_keep_the_console_under_200_lines(tmp_path, cache_dir, capfd):
+    """Real MedQuAD rows with every kind the corpus has (repeated questions, long answers) plus 3,000 exact
+    repeats: the run trains with no data flag, the console stays short, and data_problems.csv has every row."""
+    from shared_data import medquad_rows
+    rows = medquad_rows(60)
+    data = tmp_path / "medquad_slice.csv"
+    with data.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows + [rows[i % 60] for i in range(3000)])            # 3,000 exact repeats of real pairs
+    out = tmp_path / "run"
+    assert cli.run([str(data), "--epochs", "1", "--out", str(out), "--cache-dir", str(cache_dir), *FAST]) == 0
+    captured = capfd.readouterr()
+    lines = (captured.out + captured.err).splitlines()
+    assert len(lines) < 200, "\n".join(lines)
+    assert "3,060 rows read" in captured.err and f"full list of data problems: {out / PROBLEMS_FILE}" in captured.err
+    listed = list(csv.DictReader((out / PROBLEMS_FILE).open(encoding="utf-8")))
+    repeats = [r for r in listed if r["kind"] == "duplicate_pair"]
+    assert len(repeats) == 3000 and {r["level"] for r in repeats} == {"warning"}
+    assert any(r["kind"] == "long_text" for r in listed)                    # long answers are kept as notes
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n_train"] + metrics["n_val"] == 60

@@ -71,3 +71,21 @@ def test_a_max_length_beyond_the_model_is_a_clear_error(tmp_path):
     t = Teacher(TeacherConfig(cache_dir=str(tmp_path), max_length=4096))
     with pytest.raises(TeacherError, match="takes at most 512"):
         t.encode(TEXTS[:1])
+
+
+def test_a_teacher_folder_with_only_pickled_weights_is_refused(tmp_path):
+    """Loading pytorch_model.bin means unpickling, which can run code: refused before anything is read."""
+    import pickle
+    folder = tmp_path / "pickled-teacher"
+    folder.mkdir()
+    shipped = Teacher(TeacherConfig()).model_dir
+    (folder / "config.json").write_text((shipped / "config.json").read_text())
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+    (folder / "pytorch_model.bin").write_bytes(pickle.dumps(Payload()))
+    with pytest.raises(TeacherError, match="only pickled weights .*pytorch_model.bin.*safetensors only"):
+        Teacher(TeacherConfig(model=str(folder))).encode(["a question"])
+    assert not marker.exists()

@@ -96,9 +96,15 @@ def resolve_model_dir(model: str) -> Path:
 
 def weights_fingerprint(model_dir: Path) -> str:
     """sha256 over the weight files' bytes: a changed checkpoint under the same name gets new cache keys."""
-    files = sorted(p for p in model_dir.iterdir() if p.suffix in (".safetensors", ".bin", ".pt", ".h5"))
+    files = sorted(p for p in model_dir.iterdir() if p.suffix == ".safetensors")
     if not files:
-        raise TeacherError(f"teacher folder '{model_dir}' holds no weight files (*.safetensors or *.bin)")
+        pickled = sorted(p.name for p in model_dir.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".ckpt"))
+        if pickled:     # loading these means unpickling, which can run code: refused, as for checkpoints
+            raise TeacherError(f"teacher folder '{model_dir}' holds only pickled weights ({', '.join(pickled[:3])}); "
+                               "the workbench loads *.safetensors only, because unpickling a file can run code. "
+                               "Convert it once where you trust the file: AutoModel.from_pretrained(DIR)"
+                               ".save_pretrained(DIR, safe_serialization=True)")
+        raise TeacherError(f"teacher folder '{model_dir}' holds no weight files (*.safetensors)")
     h = hashlib.sha256()
     for f in files:
         h.update(f.name.encode())
@@ -164,7 +170,7 @@ class Teacher:
             from transformers.utils import logging as hf_logging
             hf_logging.disable_progress_bar()  # our own progress callback reports; keep stderr clean
             self._tok = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
-            self._model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True)
+            self._model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True, use_safetensors=True)
         except Exception as exc:
             raise TeacherError(f"cannot load teacher '{self.config.model}' from {self.model_dir}: "
                                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None

@@ -3,21 +3,25 @@
     est = estimate_run(cfg, n_train, dim)     # a RunEstimate event: parameters, bytes, seconds per epoch
     check_fits(est)                           # RunTooLarge (a ConfigError: exit 2) when it cannot fit
 
-Memory follows the lattice step's own bookkeeping (model/lattice.py, `_LatticeStep`), per
-training batch of B samples on N cells, K = 1 + neighbours, C channels, H hidden units:
-  kept for backward, every step:  feats (N, K·C, B) + hidden (N, H, B) + fire mask (N, 1, B)
-  alive within one step:          2·feats + 2·hidden + 3 states (N, C, B) + the rule's weights
-                                  expanded per cell for bmm (N, K·C, H)
-plus parameters × (weight, gradient, optimizer moments), the embeddings, and an evaluation
-chunk of 256 samples that keeps nothing between steps. Checked against the peak RSS of real
-forward/backward passes (8³…24³ cells): within ~15%, on the high side.
+Memory follows what autograd keeps in the lattice's conv3d step (model/lattice.py, `_step`), per
+training batch of B samples on N cells, C channels, H hidden units:
+  kept for backward, every step:  the step's input state (B, C, N) (one storage, shared by every
+                                  first-layer conv; with periodic/reflect boundaries each conv keeps its
+                                  own padded copy), the rule's hidden activation (B, H, N) and the fire
+                                  mask (B, 1, N)
+  alive within one step:          the pre-activation sum and one conv output (B, H, N) each, the update
+                                  and the new state (B, C, N) each
+plus the injected and read-out states, parameters × (weight, gradient, optimizer moments), the
+embeddings, and an evaluation chunk of 256 samples that keeps nothing between steps.
+`tests/test_trainer_estimate.py` checks the kept part against the bytes autograd really saves
+(distinct storages, counted by a saved-tensor hook) for each neighbourhood and boundary.
 
 Time comes from a timed probe on this machine and device, cached per config. A lattice whose
-training batch needs under 256 MB is timed as it is: real updates (forward, loss, backward,
+training batch needs under 1 GiB is timed as it is: real updates (forward, loss, backward,
 clip, optimizer step) and an evaluation chunk. A bigger one is never built: two tiny
 lattices (3³ and 6³ cells, 2 steps) with its rule are timed and fitted as seconds = overhead
 per batch + cost per cell·step·sample, rules wider than 16 channels × 64 hidden scaled by their
-FLOP ratio. Either way the probe takes well under a second. Not counted: checkpoint writes
+FLOP ratio. Either way the probe takes a few seconds at most. Not counted: checkpoint writes
 and the lattice snapshot, a few per cent of an epoch at real dataset sizes.
 """
 
@@ -66,22 +70,35 @@ def count_params(lat: LatticeConfig, dim: int) -> int:
     return total
 
 
+def _state_copies(lat: LatticeConfig, shape: tuple[int, int, int]) -> float:
+    """State-sized (B, C, N) tensors each step keeps for backward: the input once with walls (the convs' own zero
+    padding), else one padded copy per first-layer conv (Moore: one 3×3×3 conv; von Neumann: three axis convs)."""
+    if lat.boundary == "walls":
+        return 1.0
+    x, y, z = shape
+    n = x * y * z
+    if lat.neighbourhood == "moore":
+        return (x + 2) * (y + 2) * (z + 2) / n
+    return ((x + 2) * y * z + x * (y + 2) * z + x * y * (z + 2)) / n
+
+
 def memory(cfg: RunConfig, n_train: int, n_val: int, dim: int) -> dict[str, int]:
     """Bytes of weights, train_batch, eval_chunk, record and data, and the parameter count (module docstring)."""
     lat, o = cfg.lattice, cfg.optim
-    x, y, z = grid_shape(lat, dim)
-    n, k, c, h = x * y * z, 1 + NEIGHBOURHOODS[lat.neighbourhood], lat.channels, lat.hidden
+    shape = tuple(int(v) for v in grid_shape(lat, dim))
+    n, c, h = math.prod(shape), lat.channels, lat.hidden
     params = count_params(lat, dim)
     buffers = (2 * n * dim if lat.io == "volume" and n != dim and not lat.learn_projection else 0) * FLOAT
-    buffers += 2 * n * k * 8                        # neighbour and reverse index tables (int64)
     moments = {"adam": 2, "adamw": 2}.get(o.optimizer, 1 if o.momentum > 0 else 0)
     weights = params * (2 + moments) * FLOAT + buffers
     b = max(1, min(o.batch_size, n_train) if n_train else o.batch_size)
     fire = 1 if lat.fire_rate < 1 else 0
-    expanded = n * k * c * h * FLOAT                # bmm materialises the shared rule per cell
-    train = FLOAT * b * n * (lat.steps * (k * c + h + fire) + 2 * k * c + 2 * h + 3 * c) + expanded
+    kept = lat.steps * (c * _state_copies(lat, shape) + h + fire)     # per cell and sample, all steps
+    transient = 2 * h + 2 * c                                          # within the step being computed
+    io = 3 * c + 2 * dim / n                                           # injected state, read-outs, q and pred
+    train = int(FLOAT * b * n * (kept + transient + io))
     e = min(EVAL_CHUNK, max(n_train, n_val)) if n_train else EVAL_CHUNK   # unknown size: a full chunk
-    evaluation = FLOAT * e * n * (k * c + h + 3 * c) + expanded
+    evaluation = int(FLOAT * e * n * (transient + 2 * c + io))
     record = FLOAT * (lat.steps + 1) * n * c * 2    # one snapshot's trace, and its numpy copy
     data = FLOAT * dim * 2 * (n_train + n_val)
     return {"weights": weights, "train_batch": train, "eval_chunk": evaluation, "record": record, "data": data,
