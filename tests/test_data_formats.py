@@ -117,3 +117,35 @@ def test_json_values_of_other_types(tmp_path):
     ds = load_dataset(path)
     assert ds.pairs[0].extra == {"n": "6", "tags": '["a"]'}
     assert [(p.row, p.field, p.kind) for p in validate(ds)] == [(2, "answer", "missing_value")]
+
+
+def test_csv_unclosed_quote_is_refused_naming_row_and_line(tmp_path, capfd):
+    # the non-strict csv reader would read rows 3+ into row 2's answer and report nothing
+    path = tmp_path / "unclosed.csv"
+    path.write_text('question,answer\nWhat is a?,An a.\nWhat is b?,"A b, with a quote never closed\n'
+                    'What is c?,A c.\nWhat is d?,"A ""quoted"" d."\nWhat is e?,A e.\n')
+    with pytest.raises(DataError) as e:
+        load_dataset(path)
+    # the stray quote pairs with row 4's opening quote: rows 3 and 4 would be inside row 2's answer
+    assert [str(p) for p in e.value.problems] == [
+        f"{path}, row 2 (line 3), field 'answer': a quote opened here is never closed; it closes only on line 5, "
+        "at a quote followed by text, so 2 lines would be read into this field. Close the quote (a quote inside "
+        "quoted text is written twice: \"\")"]
+    assert cli.run([str(path), "--out", str(tmp_path / "run")]) == 2                 # one line, exit 2, no traceback
+    err = capfd.readouterr().err
+    assert "row 2 (line 3), field 'answer': a quote opened here is never closed" in err and "Traceback" not in err
+    # no quote after it: the rest of the file would be read into the field
+    path.write_text('question,answer\nWhat is a?,An a.\nWhat is b?,"A b\r\nWhat is c?,A c.\r\nWhat is d?,A d.\n')
+    with pytest.raises(DataError) as e:
+        load_dataset(path)
+    assert str(e.value.problems[0]).endswith("row 2 (line 3), field 'answer': a quote opened here is never closed; "
+                                             "the rest of the file (2 lines) would be read into this field. Close "
+                                             "the quote (a quote inside quoted text is written twice: \"\")")
+    # the quote opens on a later line of a multi-line record; the file ends inside it
+    path.write_text('question,answer\n"What\nis a?","An a.\n')
+    with pytest.raises(DataError) as e:
+        load_dataset(path)
+    assert (e.value.problems[0].row, e.value.problems[0].line) == (1, 3) and "the file ends inside it" in str(e.value)
+    # closed quotes spanning lines, a doubled quote at the very end, and csv's lenient `"a"b` still load
+    path.write_text('question,answer\nWhat is a?,"An\na."\nWhat is b?,"B ""x"""\nWhat is c?,"c"d')
+    assert [p.answer for p in load_dataset(path).pairs] == ["An\na.", 'B "x"', "cd"]

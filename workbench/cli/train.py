@@ -226,12 +226,15 @@ def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, shar
     from ..train.estimate import check_fits, estimate_run
     from ..train.pipeline import prepare
     from ..train.run_sinks import run_folder_sinks
-    from ..train.runfolder import open_run_folder, run_log
+    from ..train.resume_check import check_resume_config
+    from ..train.runfolder import prepare_run_folder, run_log
     from ..train.trainer import TrainingState, train
     teacher = Teacher(cfg.teacher)
     # size check before embedding anything: a lattice that cannot fit is refused in seconds, not after minutes
     check_fits(estimate_run(cfg, 0, teacher.dim, timed=False), cfg)
-    folder_notes = open_run_folder(args.out, args.resume, args.overwrite)
+    if args.resume:       # the checkpoint's keys from its header, before anything is embedded (minutes at 100k pairs)
+        check_resume_config(args.resume, cfg, teacher.dim)
+    folder_notes, args.resume = prepare_run_folder(args.out, args.resume, args.overwrite)
     with run_log(args.out, args.verbose):
         log.info("workbench-train %s", " ".join(sys.argv[1:] if argv is None else argv))
         for note in [*folder_notes, preset_note]:
@@ -251,7 +254,8 @@ def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, shar
                          f"{prepared.model_calls} model batches")
             state = TrainingState.create(cfg, prepared.data, out_dir=args.out, ddp=ddp)
             if args.resume:
-                state.resume_from(args.resume)
+                for note in state.resume_from(args.resume):     # after prepare: the split's fingerprint
+                    printer.line(f"warning: {note}")
             # the run folder's views (record, live log, TensorBoard) as every kind of run builds them;
             # a resumed run's history.csv keeps the earlier epochs
             folder = run_folder_sinks(args.out, cfg, prepared, world_size=ddp.world_size if ddp else 1,

@@ -180,6 +180,7 @@ def _load_csv(text: str, path: str, columns: dict[str, str]) -> Dataset:
     names = _resolve(header, columns, path, reader.line_num)
     width = len(names)
     records, row, line = [], 0, reader.line_num + 1
+    spans: list[tuple[int, int, int]] = []        # (row, first line, last line) of records over 1 line
     while True:
         try:
             rec = next(reader)
@@ -198,8 +199,82 @@ def _load_csv(text: str, path: str, columns: dict[str, str]) -> Dataset:
                                         "error", "extra_cells"))
             rec = rec[:width]
         records.append((row, line, rec))
+        if reader.line_num > line:
+            spans.append((row, line, reader.line_num))
         line = reader.line_num + 1
+    if records and (not spans or spans[-1][0] != row):
+        spans.append((row, records[-1][1], reader.line_num))     # the last record: a quote open to the end
+    _refuse_stray_quotes(text, spans, names, path)
     return _build(records, names, path, problems, row)
+
+
+def _line_breaks(s: str) -> int:
+    return s.count("\n") + s.count("\r") - s.count("\r\n")
+
+
+def _stray_quote(raw: str) -> tuple[int, int, int | None] | None:
+    """(field index, offset of the opening quote, offset of its closing quote or None at the end of
+    `raw`) for a quoted field that is not closed properly, else None. `raw` is one record's lines.
+
+    "Not closed properly": the quote runs to the end of the file, or it spans a line break and its
+    closing quote is followed by text instead of a comma or the line end. The second is what a
+    missing quote looks like mid-file: the quote pairs with the opening quote of a later field, so
+    the rows between fall inside it. The excel dialect the reader uses: a quote opens a field only at
+    its start, and "" inside quotes is one quote."""
+    i, field, n = 0, 0, len(raw)
+    while i < n:
+        if raw[i] == '"':
+            start, j = i, i + 1
+            while True:
+                j = raw.find('"', j)
+                if j < 0:
+                    return field, start, None
+                if raw.startswith('""', j):
+                    j += 2
+                    continue
+                break
+            after = raw[j + 1:j + 2]
+            if after not in (",", "\r", "\n", "") and _line_breaks(raw[start:j]):
+                return field, start, j
+            i = j + 1
+        ends = [k for k in (raw.find(",", i), raw.find("\n", i), raw.find("\r", i)) if k >= 0]
+        if not ends or raw[min(ends)] != ",":
+            return None                                  # the record's last field ends at a line end
+        i, field = min(ends) + 1, field + 1
+    return None
+
+
+def _refuse_stray_quotes(text: str, spans: list[tuple[int, int, int]], names: list[str], path: str) -> None:
+    """Raise DataError naming every record (row, first line, last line) whose quote is not closed.
+
+    The non-strict csv reader reads such a field on to the end of the file or to the next quote, so
+    the rows after it would sit silently inside one answer. We refuse the whole file rather than
+    recover the rows after it: where the field was meant to end is unknown (the lines after the quote
+    may be its own multi-line text, or rows), so any guess could load made-up pairs or lose text;
+    one clear line naming the quote is safer and the fix is one character. Only records that span
+    lines (and the last one) are looked at, so an ordinary file costs one pass over its lines."""
+    lines = io.StringIO(text, newline="").readlines()
+    problems = []
+    for row, first, last in spans:
+        raw = "".join(lines[first - 1:last])
+        bad = _stray_quote(raw)
+        if bad is None:
+            continue
+        field, opened, closed = bad
+        line = first + _line_breaks(raw[:opened])
+        if closed is None:
+            rest = len(lines) - line
+            lost = (f"the rest of the file ({rest} line{'s' if rest != 1 else ''}) would be read into this field"
+                    if rest else "the file ends inside it")
+        else:
+            end = first + _line_breaks(raw[:closed])
+            lost = (f"it closes only on line {end}, at a quote followed by text, so {end - line} line"
+                    f"{'s' if end - line != 1 else ''} would be read into this field")
+        problems.append(Problem(path, row, names[field] if field < len(names) else None,
+                                f"a quote opened here is never closed; {lost}. Close the quote (a quote inside "
+                                "quoted text is written twice: \"\")", line, "error", "unclosed_quote"))
+    if problems:
+        raise DataError(problems)
 
 
 def _union_keys(objs) -> list[str]:

@@ -140,6 +140,28 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> dict:
     return ck
 
 
+def read_state(path: str | Path) -> dict:
+    """The run state from the header alone (tensors left as {"__tensor__": key} placeholders): reads a few
+    kilobytes, not the weights, so a --resume can be checked before anything slow starts."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            n = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+            blob = head + (fh.read(n) if n <= MAX_HEADER else b"")
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: checkpoint not found") from None
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read checkpoint ({exc.strerror or exc})") from None
+    meta = _header(blob, path)
+    try:
+        state = json.loads(meta["state"])
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{path}: damaged checkpoint ({type(exc).__name__}: {exc})") from None
+    if not isinstance(state, dict) or set(REQUIRED) - set(state):
+        raise CheckpointError(f"{path}: checkpoint lacks {', '.join(sorted(set(REQUIRED) - set(state or {})))}")
+    return state
+
+
 # -- random number generators: a resumed run draws the same numbers as an uninterrupted one ----
 
 def capture_rng() -> dict:

@@ -187,7 +187,8 @@ def share_data(ddp: Ddp, data) -> None:
     """Rank 0: send the prepared TrainData (or None when preparation failed) to every other rank."""
     header = None if data is None else {"shapes": [getattr(data, k).shape for k in _ARRAYS],
                                         "val_questions": data.val_questions, "teacher": data.teacher,
-                                        "train_groups": data.train_groups}   # grouped batches must match on every rank
+                                        "train_groups": data.train_groups,
+                                        "split_fingerprint": data.split_fingerprint}   # grouped batches must match on every rank
     dist.broadcast_object_list([header], src=0, group=ddp.data_group)
     if data is not None:
         for k in _ARRAYS:
@@ -209,4 +210,4 @@ def receive_data(ddp: Ddp):
         dist.broadcast(t, src=0, group=ddp.data_group)
         arrays.append(t.numpy())
     return TrainData(*arrays, val_questions=header["val_questions"], teacher=header["teacher"],
-                     train_groups=header["train_groups"])
+                     train_groups=header["train_groups"], split_fingerprint=header["split_fingerprint"])

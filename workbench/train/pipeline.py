@@ -20,6 +20,7 @@ from ..data.stats import dataset_stats, quality_filter
 from ..teacher.encoder import Teacher
 from ..teacher.progress import EmbedProgress
 from .batching import group_codes
+from .resume_check import split_fingerprint
 from .trainer import TrainData
 
 
@@ -140,7 +141,8 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
     groups, batching_note = train_groups(cfg, train, split.get("group_column") or None)
     if batching_note:
         notes.append(batching_note)
-    data = TrainData(q_tr, a_tr, q_val, a_val, val.questions(), teacher.identity, train_groups=groups)
+    data = TrainData(q_tr, a_tr, q_val, a_val, val.questions(), teacher.identity, train_groups=groups,
+                     split_fingerprint=split_fingerprint(train, val))      # a --resume checks it (resume_check.py)
     stats = {"all": stats_all, "train": dataset_stats(train, q_tr, a_tr), "val": dataset_stats(val, q_val, a_val)}
     return PreparedRun(train, val, data, stats, notes, teacher.identity, teacher.last_stats.cache_hits,
                        teacher.model_calls - calls0, problems, split, rows_read, teacher.last_stats.truncated)

@@ -5,7 +5,9 @@
         ...
 
 Policy for an `--out` that already holds a run (config.json, history.csv, a checkpoint, …):
-- `--resume OUT/last.safetensors` continues it in place (the checkpoint's own folder);
+- `--resume OUT/last.safetensors` continues it in place (the checkpoint's own folder); another checkpoint of
+  OUT (best.safetensors) is refused there, as it would overwrite the later epochs: resume it into a new --out,
+  or with --overwrite, which moves OUT aside and resumes from the moved checkpoint;
 - `--overwrite` renames the old folder to `OUT.old-YYYYmmdd-HHMMSS` (a rename in the same parent
   folder: nothing is copied or deleted) and starts afresh in an empty OUT;
 - otherwise the run is refused with a message that offers both, so two configs never mix.
@@ -71,17 +73,39 @@ def clean_orphans(folder: Path) -> list[Path]:
 
 def open_run_folder(out: str | Path, resume: str | Path | None = None, overwrite: bool = False) -> list[str]:
     """Make `out` ready for a run under the policy above; returns notes for the user (what was moved/removed)."""
+    return prepare_run_folder(out, resume, overwrite)[0]
+
+
+def prepare_run_folder(out: str | Path, resume: str | Path | None = None,
+                       overwrite: bool = False) -> tuple[list[str], str | None]:
+    """open_run_folder, also returning where the --resume checkpoint is now (moved aside with OUT by
+    --overwrite when it was inside OUT, e.g. OUT/best.safetensors), or None without --resume."""
     out = Path(out)
     notes: list[str] = []
     if out.exists() and not out.is_dir():
         raise RunFolderError(f"--out {out} is a file, not a folder; choose a folder for the run")
     found = run_files(out)
-    continuing = resume is not None and Path(resume).resolve().parent == out.resolve()
+    resume_path = Path(resume).resolve() if resume is not None else None
+    inside = resume_path is not None and resume_path.parent == out.resolve()
+    # Only OUT/last.safetensors continues in place: it is the run's latest state, so nothing after it is lost.
+    # Any other checkpoint of OUT (best.safetensors: epoch 6 of 20) would overwrite last.safetensors and the
+    # history rows after it.
+    continuing = inside and resume_path.name == LAST
     if found and overwrite:
         if continuing:
             raise RunFolderError(f"--overwrite would move {out} aside, and with it the checkpoint --resume "
                                  f"{resume} continues from; use one or the other")
-        notes.append(f"the earlier run in {out} was moved to {move_aside(out)} (nothing deleted)")
+        dest = move_aside(out)
+        notes.append(f"the earlier run in {out} was moved to {dest} (nothing deleted)")
+        if inside:
+            resume = str(dest / resume_path.name)
+            notes.append(f"resuming from {resume}, the checkpoint as moved aside")
+    elif found and inside and not continuing:
+        raise RunFolderError(
+            f"--resume {resume} into its own folder would overwrite {out}'s later state ({', '.join(found)}: "
+            f"the epochs after that checkpoint). Resume into a new folder with --out NEW_FOLDER, or pass --overwrite "
+            f"to move the run aside to {out.name}.old-<date-time> and resume from its copy of {resume_path.name}; "
+            f"--resume {out / LAST} continues the run itself.")
     elif found and not continuing:
         raise RunFolderError(
             f"{out} already holds a run ({', '.join(found)}). Continue it with --resume {out / LAST}, start "
@@ -89,7 +113,7 @@ def open_run_folder(out: str | Path, resume: str | Path | None = None, overwrite
     out.mkdir(parents=True, exist_ok=True)
     for p in clean_orphans(out):
         notes.append(f"removed {p.name}, a temp file left by a killed save")
-    return notes
+    return notes, (str(resume) if resume is not None else None)
 
 
 @contextmanager

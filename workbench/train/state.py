@@ -20,7 +20,7 @@ import torch
 
 from .batching import n_batches
 from .checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from .config import ConfigError, RunConfig, from_dict, to_dict
+from .config import RunConfig, from_dict, to_dict
 from .estimate import check_fits, estimate_run
 from .schedule import build_scheduler
 from .events import RunEstimate
@@ -46,6 +46,7 @@ class TrainData:
     val_questions: list[str] = field(default_factory=list)
     teacher: str = ""
     train_groups: np.ndarray | None = None   # (n_train,) int64 group id per training row, for optim.batching="group"
+    split_fingerprint: str = ""     # resume_check.split_fingerprint of the pairs; "" when not built by prepare()
 
 
 def build_lattice(dim: int, cfg: LatticeConfig, seed: int) -> CellLattice:
@@ -124,21 +125,15 @@ class TrainingState:
     def request_stop(self) -> None:
         self.stop_requested = True
 
-    def resume_from(self, path: str | Path) -> None:
-        """Continue from a checkpoint of a run with the same model; differing keys are named, not tracebacked."""
+    def resume_from(self, path: str | Path) -> list[str]:
+        """Continue from a checkpoint of a run with the same model and split (resume_check.py); differing keys
+        are named, not tracebacked. Returns warnings for the user (an old checkpoint without a split fingerprint)."""
+        from .resume_check import check_split, differences, refuse   # resume_check builds on this module
         ck = load_checkpoint(path)
-        if not isinstance(ck["config"], dict):
-            raise CheckpointError(f"{path}: checkpoint config is not a config")
-        try:
-            diffs = config_differences(ck["config"], self.config)
-        except ConfigError as exc:
-            raise CheckpointError(f"{path}: checkpoint config is unusable ({exc})") from None
-        dim = ck.get("embedding_dim", self.model.dim)
-        if dim != self.model.dim:
-            diffs.insert(0, f"embedding size (checkpoint {dim}, this run {self.model.dim}: another teacher)")
-        if diffs:
-            raise CheckpointError(f"{path}: cannot resume, the checkpoint's run differs in " + "; ".join(diffs)
-                                  + ". Resume with that run's settings (--config RUN/config.json) or start a new run.")
+        refuse(path, differences(ck["config"], self.config, self.model.dim, ck.get("embedding_dim"), path))
+        notes = check_split(ck, self.data.split_fingerprint, path)    # the same train/validation pairs
+        for note in notes:
+            log.warning(note)
         try:
             self.model.load_state_dict(ck["model"])
             self.optimizer.load_state_dict(ck["optimizer"])
@@ -155,6 +150,7 @@ class TrainingState:
         self.history = list(ck.get("history", []))
         self.start_metrics = dict(ck.get("start_metrics", {}))
         self.seconds_before = float(self.history[-1].get("seconds", 0.0)) if self.history else 0.0
+        return notes
 
     def payload(self) -> dict:
         return {
@@ -162,6 +158,7 @@ class TrainingState:
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "generator": self.generator.get_state(), "rng": capture_rng(), "config": to_dict(self.config),
             "embedding_dim": self.model.dim, "teacher": self.data.teacher,
+            "split_fingerprint": self.data.split_fingerprint,
             "epoch": self.epoch, "step": self.step, "best_epoch": self.best_epoch,
             "best_value": self.best_value, "history": self.history,
             "metrics": self.history[-1] if self.history else {}, "start_metrics": self.start_metrics,

@@ -1,0 +1,78 @@
+"""Is a checkpoint's run the one being resumed? Model keys, split keys and the split itself.
+
+A resumed run must train on the same training pairs and validate on the same held-out pairs,
+or pairs it trained on become validation and its numbers are no longer held out. Two checks:
+
+1. `check_resume_config(path, cfg, dim)`, before any embedding: reads only the checkpoint's JSON
+   header (checkpoint.read_state) and compares the model keys (state.MODEL_KEYS), the keys that
+   decide the split (SPLIT_KEYS: seed, split.*, data.* which choose the rows kept) and the
+   embedding size. A cold 100k-pair run embeds for up to an hour; a wrong --resume is refused
+   in seconds.
+2. `check_split(checkpoint, data, path)`, after prepare(): compares `split_fingerprint`, a hash
+   of the training and validation question/answer texts in order, which catches an edited DATA
+   or --val file, or rows kept differently (--drop-invalid). A checkpoint written before the
+   fingerprint existed is resumed with a warning, not refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from .checkpoint import CheckpointError, read_state
+from .config import ConfigError, RunConfig
+from .state import MODEL_KEYS, config_differences
+
+SPLIT_KEYS = ("seed", "split.", "data.")
+RESUME_KEYS = MODEL_KEYS + SPLIT_KEYS
+
+
+def split_fingerprint(train, val) -> str:
+    """sha256 over the training then the validation (question, answer) texts, in order. train/val: Datasets."""
+    h = hashlib.sha256()
+    for name, ds in (("train", train), ("val", val)):
+        h.update(f"\x1d{name}:{len(ds)}\x1d".encode())
+        for p in ds.pairs:
+            h.update(p.question.encode("utf-8", "surrogatepass") + b"\x1f"
+                     + p.answer.encode("utf-8", "surrogatepass") + b"\x1e")
+    return h.hexdigest()
+
+
+def differences(saved: dict, cfg: RunConfig, dim: int | None, saved_dim, path) -> list[str]:
+    """Every key that differs between the checkpoint's run and this one, named with both values."""
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{path}: checkpoint config is not a config")
+    try:
+        diffs = config_differences(saved, cfg, RESUME_KEYS)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: checkpoint config is unusable ({exc})") from None
+    if dim is not None and saved_dim is not None and saved_dim != dim:
+        diffs.insert(0, f"embedding size (checkpoint {saved_dim}, this run {dim}: another teacher)")
+    return diffs
+
+
+def refuse(path, diffs: list[str]) -> None:
+    if diffs:
+        raise CheckpointError(f"{path}: cannot resume, the checkpoint's run differs in " + "; ".join(diffs)
+                              + ". Resume with that run's settings (--config RUN/config.json, the same DATA and "
+                              "--seed) or start a new run.")
+
+
+def check_resume_config(path: str | Path, cfg: RunConfig, dim: int | None = None) -> None:
+    """The cheap check: from the header alone, before the data is loaded or embedded. Raises CheckpointError."""
+    state = read_state(path)
+    refuse(path, differences(state.get("config"), cfg, dim, state.get("embedding_dim"), path))
+
+
+def check_split(ck: dict, fingerprint: str, path) -> list[str]:
+    """After prepare(): refuse a changed split; returns warnings (an old checkpoint without a fingerprint)."""
+    saved = ck.get("split_fingerprint")
+    if not fingerprint:            # TrainData built by hand (tests, benchmarks): nothing to compare against
+        return []
+    if not saved:
+        return [f"{path} was written before checkpoints recorded their split: cannot check that the training and "
+                "validation pairs are the ones it trained with (same DATA, --val, --seed and split settings?)"]
+    if saved != fingerprint:
+        refuse(path, ["the data file's rows changed: the training/validation pairs are not the ones the checkpoint "
+                      "trained with (an edited DATA or --val file, or other rows left out, e.g. --drop-invalid)"])
+    return []
