@@ -149,3 +149,31 @@ def test_other_column_names_score_the_same(run_dir, qa_slice, tmp_path):
     renamed.write_text(lines[0].replace("question,answer", "Q,A", 1) + "\n" + lines[1], encoding="utf-8")
     same = evaluate_run(run_dir, renamed, columns="question=Q,answer=A").as_json()
     assert same == evaluate_run(run_dir, qa_slice).as_json()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad_header", "huge_shape", "not_numpy"])
+def test_bad_ridge_weights_give_one_line_error(run_dir, qa_slice, tmp_path, capsys, damage):
+    import shutil
+    broken = tmp_path / "run"
+    shutil.copytree(run_dir, broken)
+    path = broken / "ridge_weights.npy"
+    good = path.read_bytes()
+    header = {"bad_header": b"{'descr': '<f8\n",                       # numpy's header parser: tokenize.TokenError
+              "huge_shape": b"{'descr': '<f8', 'fortran_order': False, 'shape': (10000000000000000,), }\n"}
+    if damage == "truncated":
+        path.write_bytes(good[:len(good) // 2])
+    elif damage == "not_numpy":
+        path.write_bytes(b"ridge weights, honest")
+    else:
+        h = header[damage]
+        path.write_bytes(b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h)
+    assert cli_eval.run([str(broken), str(qa_slice), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "Traceback" not in err
+    assert f"{path}: not a readable ridge weight file" in err or f"{path}: expected finite float weights" in err
+
+
+def test_eval_help_names_every_format(capsys):
+    with pytest.raises(SystemExit):
+        cli_eval.run(["--help"])
+    assert ".parquet" in capsys.readouterr().out

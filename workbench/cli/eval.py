@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Score a trained run on a dataset file: cosine, top-1 and MRR beside "
                                             "identity and the run's ridge baseline.")
     p.add_argument("run_dir", help="run folder written by workbench-train (holds best.safetensors and ridge_weights.npy)")
-    p.add_argument("data", help="dataset to score: .csv (question,answer[,…]), .jsonl or .json")
+    p.add_argument("data", help="dataset to score: .csv (question,answer[,…]), .jsonl, .json or .parquet")
     p.add_argument("--json", dest="json_out", metavar="OUT", help="also write the figures to this JSON file")
     p.add_argument("--cache-dir", help="teacher embedding cache folder (default: the one the run used)")
     p.add_argument("--columns", metavar="ROLE=COL,...",
@@ -54,7 +54,8 @@ def run(argv: list[str] | None = None) -> int:
               "pass --drop-invalid to score without those rows", file=sys.stderr)
         print(summarise_problems(exc.problems), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (EvalError, CheckpointError, ConfigError, TeacherError, ValueError) as exc:
+    # only the errors our loaders raise for bad user input; a ValueError elsewhere is a bug and keeps its traceback
+    except (EvalError, CheckpointError, ConfigError, TeacherError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as exc:

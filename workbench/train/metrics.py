@@ -9,6 +9,7 @@ cannot happen here.
 from __future__ import annotations
 
 import io
+import tokenize
 
 import numpy as np
 import torch
@@ -112,8 +113,11 @@ def load_ridge_weights(path, dim: int) -> np.ndarray:
     """W (dim+1, dim) from save_ridge_weights; ValueError naming the file when it is not one."""
     try:
         w = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise ValueError(f"{path}: not a readable ridge weight file ({exc})") from None
+    # a damaged header reaches numpy's literal parser (SyntaxError, tokenize.TokenError, RecursionError);
+    # a header claiming a huge shape asks for the memory (MemoryError)
+    except (ValueError, OSError, EOFError, SyntaxError, tokenize.TokenError, RecursionError, MemoryError) as exc:
+        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{path}: not a readable ridge weight file ({why})") from None
     if w.shape != (dim + 1, dim) or w.dtype.kind != "f" or not np.isfinite(w).all():
         raise ValueError(f"{path}: expected finite float weights of shape ({dim + 1}, {dim}), "
                          f"found {w.dtype} {tuple(w.shape)}")

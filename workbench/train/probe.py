@@ -35,9 +35,9 @@ def load_model(checkpoint: str) -> LoadedModel:
         cfg = from_dict(ck["config"], source=f"{checkpoint}: config")
     except ConfigError as exc:
         raise CheckpointError(str(exc)) from None
-    if "embedding_dim" not in ck:
-        raise CheckpointError(f"{checkpoint}: checkpoint does not record its embedding size")
-    dim = int(ck["embedding_dim"])
+    dim = ck.get("embedding_dim")
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise CheckpointError(f"{checkpoint}: checkpoint does not record its embedding size (a positive whole number)")
     untrained = build_lattice(dim, cfg.lattice, cfg.seed).eval()
     trained = build_lattice(dim, cfg.lattice, cfg.seed)
     try:
