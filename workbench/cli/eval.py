@@ -19,7 +19,7 @@ from ..train.checkpoint import CheckpointError
 from ..train.config import ConfigError
 from ..train.evaluate import EvalError, evaluate_run
 from .progress import Printer
-from .train import EXIT_BAD_INPUT
+from .train import EXIT_BAD_INPUT, fail, os_error_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,11 +56,9 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     # only the errors our loaders raise for bad user input; a ValueError elsewhere is a bug and keeps its traceback
     except (EvalError, CheckpointError, ConfigError, TeacherError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(str(exc))
     except OSError as exc:
-        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(os_error_text(exc))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -29,7 +29,7 @@ from ..teacher.encoder import TeacherError
 from ..train.config import DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError
 from ..train.events import EmbedProgress, EpochMetrics, Finished
 from .progress import DEFAULT_INTERVAL_S, Printer
-from .train import EXIT_BAD_INPUT, choose_preset, make_config, report_data_problems
+from .train import EXIT_BAD_INPUT, choose_preset, fail, make_config, os_error_text, report_data_problems
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,11 +94,9 @@ def run(argv: list[str] | None = None) -> int:
         report_data_problems(lambda t: print(t, file=sys.stderr), exc.problems, args.out)
         return EXIT_BAD_INPUT
     except (ConfigError, TeacherError, SweepError, RunFolderError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(str(exc))
     except OSError as exc:
-        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(os_error_text(exc))
     except KeyboardInterrupt:
         print("interrupted: the study keeps every finished trial; run the same command to resume", file=sys.stderr)
         return 130

@@ -137,11 +137,16 @@ def final_table(metrics: dict) -> str:
     return "\n".join(out)
 
 
-def _fail(text: str) -> int:
+def fail(text: str) -> int:
     """One user error: a clear message on stderr (and in run.log when one is open), exit code 2."""
     log.error(text)
     print(f"error: {text}", file=sys.stderr)
     return EXIT_BAD_INPUT
+
+
+def os_error_text(exc: OSError) -> str:
+    """A file or folder of the user's that cannot be read or written, named."""
+    return f"{exc.filename or ''}: {exc.strerror or exc}"
 
 
 def _console_logging(verbose: int) -> logging.Handler | None:
@@ -182,9 +187,9 @@ def run(argv: list[str] | None = None) -> int:
             say("fix those rows, or pass --drop-invalid to train without them")
         return EXIT_BAD_INPUT
     except (ConfigError, TeacherError, CheckpointError, RunFolderError) as exc:
-        return _fail(str(exc))
-    except OSError as exc:   # a file or folder of the user's that cannot be read or written
-        return _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(os_error_text(exc))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -210,7 +215,7 @@ def _train(args, printer: "Printer", argv: list[str] | None) -> int:
         with Rank0Share(ddp) as share:
             return _train_main(args, printer, argv, cfg, ddp, share, data, preset_note)
     except distributed.DistributedError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     except RuntimeError as exc:
         if ddp is None:
             raise

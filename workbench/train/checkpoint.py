@@ -120,14 +120,19 @@ def _header(blob: bytes, path) -> dict:
     return meta
 
 
-def load_checkpoint(path: str | Path, device: str = "cpu") -> dict:
-    """The payload given to save_checkpoint, tensors on the CPU (load_state_dict moves them to `device`)."""
+def _read(path: str | Path, read) -> bytes:
+    """read(), with a missing or unreadable file as one CheckpointError that names it."""
     try:
-        blob = Path(path).read_bytes()
+        return read()
     except FileNotFoundError:
         raise CheckpointError(f"{path}: checkpoint not found") from None
     except OSError as exc:
         raise CheckpointError(f"{path}: cannot read checkpoint ({exc.strerror or exc})") from None
+
+
+def load_checkpoint(path: str | Path, device: str = "cpu") -> dict:
+    """The payload given to save_checkpoint, tensors on the CPU (load_state_dict moves them to `device`)."""
+    blob = _read(path, Path(path).read_bytes)
     meta = _header(blob, path)
     try:
         tensors = st_load(blob)
@@ -143,15 +148,12 @@ def load_checkpoint(path: str | Path, device: str = "cpu") -> dict:
 def read_state(path: str | Path) -> dict:
     """The run state from the header alone (tensors left as {"__tensor__": key} placeholders): reads a few
     kilobytes, not the weights, so a --resume can be checked before anything slow starts."""
-    try:
+    def header_bytes() -> bytes:
         with open(path, "rb") as fh:
             head = fh.read(8)
             n = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
-            blob = head + (fh.read(n) if n <= MAX_HEADER else b"")
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: checkpoint not found") from None
-    except OSError as exc:
-        raise CheckpointError(f"{path}: cannot read checkpoint ({exc.strerror or exc})") from None
+            return head + (fh.read(n) if n <= MAX_HEADER else b"")
+    blob = _read(path, header_bytes)
     meta = _header(blob, path)
     try:
         state = json.loads(meta["state"])
