@@ -179,6 +179,40 @@ def test_charts_take_many_batches_without_a_redraw_per_point(qtbot):
     assert list(base) == [0.6, 0.6]
 
 
+
+def test_between_epochs_a_redraw_repaints_only_the_loss_curves(qtbot):
+    """Per-batch redraws feed the two batch-loss curves only; the per-epoch plots, baselines and epoch ticks are
+    set again only when an epoch ends, and the shared x-axis holds the run's planned range from its first
+    batch (with auto-range it grew each redraw and, through the x-link, repainted every plot)."""
+    from workbench.gui.charts import PANELS, ChartsPanel
+    charts = ChartsPanel()
+    qtbot.addWidget(charts)
+    charts.show()
+    charts.start_run("run", {"identity": {"val_cosine": 0.6, "val_top1": 0.5}}, 0.8, n_train=1_000)
+    calls = {"epoch": 0, "batch": 0}
+    for curve in [*charts.curves.values(), *charts.baseline_items.values(), charts.target_line]:
+        original = curve.setData
+        curve.setData = lambda *a, _o=original, **k: (calls.__setitem__("epoch", calls["epoch"] + 1), _o(*a, **k))
+    original_batch = charts.batch_raw.setData
+    charts.batch_raw.setData = lambda *a, **k: (calls.__setitem__("batch", calls["batch"] + 1), original_batch(*a, **k))
+    for b in range(1, 11):                               # epoch 1 of 4: ten batches, a redraw after each
+        charts.add_batch(b * 50, 1.0 / b, n_epochs=4)
+        charts.redraw()
+    first = calls["epoch"]
+    assert calls["batch"] == 10 and 0 < first <= len(charts.curves) + len(charts.baseline_items) + 1
+    for b in range(11, 21):                              # more batches, no new epoch: no per-epoch setData
+        charts.add_batch(b * 50, 1.0 / b, n_epochs=4)
+        charts.redraw()
+    assert calls["epoch"] == first and calls["batch"] == 20
+    charts.add_epoch({"epoch": 1, "samples_seen": 1_000, "loss": 0.2, "val_cosine": 0.65, "lr": 1e-3})
+    charts.redraw()
+    assert calls["epoch"] > first                        # an epoch ended: its points are drawn
+    x0, x1 = charts.plots[PANELS[0][0]].getViewBox().viewRange()[0]
+    assert x0 <= 0 and 4_000 <= x1 <= 4_200              # the whole run (1,000 pairs × 4 epochs), not the 1,000 seen
+    assert not charts.plots[PANELS[0][0]].getViewBox().autoRangeEnabled()[0]
+    charts.start_run("next", {}, 0.8, n_train=500)       # a new run starts with auto-range back
+    assert charts.plots[PANELS[0][0]].getViewBox().autoRangeEnabled()[0]
+
 def test_stop_while_the_teacher_embeds_ends_the_run_quietly(window, qtbot, tmp_path):
     win = window
     assert win.training.form.set_value("teacher.cache_dir", str(tmp_path / "cold-cache"))   # nothing cached

@@ -170,22 +170,3 @@ def test_an_hours_long_epoch_pauses_the_run_and_asks(window, qtbot, monkeypatch,
     assert window.runs.slow_box is None
     assert window.last_finished.reason == ("completed" if answer == "keep" else "stopped")
 
-
-def test_an_app_run_leaves_one_core_to_the_window(window, qtbot, monkeypatch):
-    """torch's pool gets the usable cores but one in the worker thread while the app trains (the setting is per
-    thread: the window's thread keeps its own), and the worker's old size comes back afterwards."""
-    import torch
-
-    from workbench.gui.worker import training_threads
-    from workbench.teacher.batching import usable_cores
-    from workbench.train.run_sinks import RunFolderSinks
-    seen = []                                      # torch's thread count in the thread that trains, per event
-    original = RunFolderSinks.__call__
-    monkeypatch.setattr(RunFolderSinks, "__call__",
-                        lambda self, ev: (seen.append((threading.get_ident(), torch.get_num_threads())),
-                                          original(self, ev))[1])
-    window.training.form.set_value("optim.epochs", 1)
-    assert window.start_training()
-    wait_for_run(qtbot, window)
-    assert seen and {n for _, n in seen} == {training_threads()} == {max(1, usable_cores() - 1)}
-    assert {t for t, _ in seen} != {threading.get_ident()}          # it ran in the worker thread

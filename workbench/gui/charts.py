@@ -58,6 +58,7 @@ class ChartsPanel(QWidget):
         self.current: RunSeries | None = None
         self.target = 0.8
         self.planned_samples = 0          # n_train × epochs: the x-range the run will fill
+        self._epoch_state = None          # what the per-epoch curves were last drawn from (see _draw_current)
         self._dirty = False
         self._overlays_dirty = False
         self.redraws = 0                  # counted for tests and the speed benchmark
@@ -224,6 +225,8 @@ class ChartsPanel(QWidget):
         self.add_run(run, current=True)
         self.target = target
         self.planned_samples = 0
+        self._epoch_state = None
+        self._release_x_range()
         return run
 
     def add_run(self, run: RunSeries, current: bool = False) -> None:
@@ -245,6 +248,8 @@ class ChartsPanel(QWidget):
     def set_current(self, run: RunSeries) -> None:
         self.current = run
         self.planned_samples = 0
+        self._epoch_state = None
+        self._release_x_range()
         self._overlays_dirty = True
         self._update_legends()
         self.request_redraw()
@@ -263,9 +268,20 @@ class ChartsPanel(QWidget):
         if self.current is None:
             self.start_run("run", {}, self.target)
         self.current.add_batch(samples_seen, loss)
-        if n_epochs and self.current.n_train:
+        if n_epochs and self.current.n_train and self.planned_samples != self.current.n_train * n_epochs:
             self.planned_samples = self.current.n_train * n_epochs
+            self._hold_x_range()
         self._dirty = True
+
+    def _hold_x_range(self) -> None:
+        """Show the whole run's x-range from its first batch. With auto-range the shared x-axis grew with every
+        redraw, and through the x-link every plot repainted each time; now only the loss plot's curves change
+        between epochs. The plot's 'A' button (or a zoom) takes over as usual."""
+        vb = self.plots[PANELS[0][0]].getViewBox()
+        vb.setXRange(0.0, float(self.planned_samples), padding=0.02)     # also turns x auto-range off
+
+    def _release_x_range(self) -> None:
+        self.plots[PANELS[0][0]].getViewBox().enableAutoRange(x=True)
 
     def add_epoch(self, metrics: dict) -> None:
         if self.current is None:
@@ -317,9 +333,16 @@ class ChartsPanel(QWidget):
     def _draw_current(self, run: RunSeries) -> None:
         self.batch_raw.setData(run.batch_loss.x, run.batch_loss.y)
         self.batch_smooth.setData(run.batch_ema.out.x, run.batch_ema.out.y)
+        # Everything below changes only when an epoch ends (or the run, the x-range, the baselines or the
+        # target do). Each setData repaints its plot, and five plot repaints per redraw were most of the
+        # window's stalls during training (benchmarks/gui_speed.py): skip them when nothing changed.
+        x_end = max(run.x_max(), self.planned_samples, 1.0)
+        state = (id(run), len(run.history), x_end, len(run.baselines), self.target, self.scheme)
+        if state == self._epoch_state:
+            return
+        self._epoch_state = state
         for key, curve in self.curves.items():
             curve.setData(*run.epoch_series(key))
-        x_end = max(run.x_max(), self.planned_samples, 1.0)
         for (title, name), item in self.baseline_items.items():
             metric = next(m for t, _, _, m in PANELS if t == title)
             v = run.baselines.get(name, {}).get(metric)

@@ -122,7 +122,6 @@ class TrainingWorker(QObject):
         from ..data.stats import pair_cosines
         from ..train.pipeline import prepare
         from ..train.run_sinks import run_folder_sinks
-        from ..teacher.batching import torch_threads
         from ..train.trainer import TrainingState, train
 
         prep = prepare(self.config, self.dataset, self.val_source, progress=self._embed_progress)
@@ -134,14 +133,10 @@ class TrainingWorker(QObject):
             state.request_stop()
         # the same run folder as the CLI and a sweep trial write: record, progress.jsonl, TensorBoard if asked
         folder = run_folder_sinks(self.out_dir, self.config, prep, tensorboard=self.tensorboard)
-        # torch gets one core less than the process may use: with every core in torch's OpenMP pool the
-        # window's thread waits for a core (heartbeat gaps of ~200 ms on 2 cores) and the run itself slows
-        # down from the contention (57% of headless, benchmarks/gui_speed.py)
-        with torch_threads(training_threads()):
-            for ev in train(state):
-                self._resume.wait()
-                folder(ev)      # the run folder is written first: a view reading it after Finished finds it
-                self.event.emit(ev)
+        for ev in train(state):
+            self._resume.wait()
+            folder(ev)          # the run folder is written first: a view reading it after Finished finds it
+            self.event.emit(ev)
 
     def _prepared(self, prep, pair_cosines) -> Prepared:
         """Which editor rows train and which validate. Dataset rows are 1-based records of the table;
@@ -177,8 +172,3 @@ class TrainingRun:
         self.thread.quit()
         return self.thread.wait(timeout_ms)
 
-
-def training_threads() -> int:
-    """torch threads for a run inside the app: all usable cores but one (the window's), at least one."""
-    from ..teacher.batching import usable_cores
-    return max(1, usable_cores() - 1)
