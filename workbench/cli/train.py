@@ -122,18 +122,15 @@ def report_data_problems(say, problems, out_dir: str, rows_read: int | None = No
 
 
 def final_table(metrics: dict) -> str:
-    rows = [("identity", "baseline_identity"), ("mean answer", "baseline_mean_answer"), ("ridge", "baseline_ridge")]
+    rows = [("identity", "baseline_identity_"), ("mean answer", "baseline_mean_answer_"), ("ridge", "baseline_ridge_")]
+    if metrics.get("ablation_lattice_off_val_cosine") is not None:   # the same model with the lattice knocked out
+        rows.append(("lattice off", "ablation_lattice_off_"))
+    if metrics.get("val_cosine") is not None:
+        rows.append(("LATTICE", ""))
     out = [f"{'predictor':<14}{'val cos':>9}{'top-1':>8}{'top-5':>8}{'MRR':>8}{'train cos':>11}"]
     for name, pre in rows:
-        out.append(f"{name:<14}{metrics[pre + '_val_cosine']:>9.3f}{metrics[pre + '_val_top1']:>8.3f}"
-                   f"{metrics[pre + '_val_top5']:>8.3f}{metrics[pre + '_val_mrr']:>8.3f}{metrics[pre + '_train_cosine']:>11.3f}")
-    if metrics.get("ablation_lattice_off_val_cosine") is not None:   # the same model with the lattice knocked out
-        pre = "ablation_lattice_off"
-        out.append(f"{'lattice off':<14}{metrics[pre + '_val_cosine']:>9.3f}{metrics[pre + '_val_top1']:>8.3f}"
-                   f"{metrics[pre + '_val_top5']:>8.3f}{metrics[pre + '_val_mrr']:>8.3f}{metrics[pre + '_train_cosine']:>11.3f}")
-    if metrics.get("val_cosine") is not None:
-        out.append(f"{'LATTICE':<14}{metrics['val_cosine']:>9.3f}{metrics['val_top1']:>8.3f}{metrics['val_top5']:>8.3f}"
-                   f"{metrics['val_mrr']:>8.3f}{metrics['train_cosine']:>11.3f}")
+        out.append(f"{name:<14}{metrics[pre + 'val_cosine']:>9.3f}{metrics[pre + 'val_top1']:>8.3f}"
+                   f"{metrics[pre + 'val_top5']:>8.3f}{metrics[pre + 'val_mrr']:>8.3f}{metrics[pre + 'train_cosine']:>11.3f}")
     return "\n".join(out)
 
 
