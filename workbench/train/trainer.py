@@ -134,10 +134,10 @@ def _stopped_in_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
     yield from _finish(state, run, "stopped", partial_batches=ep.batches)
 
 
-def _new_run(state: TrainingState, clock: ActiveClock) -> _Run:
-    """The splits on the device, and the training rows scored each epoch (the same before training and on resume)."""
+def _new_run(state: TrainingState, clock: ActiveClock, score_rows: np.ndarray) -> _Run:
+    """The splits on the device, and the training rows scored each epoch (score_rows: eval_pass.train_score_rows)."""
     d, dev = state.data, state.device
-    rows = torch.from_numpy(eval_pass.train_score_rows(len(d.q_train), state.config.seed)).to(dev)
+    rows = torch.from_numpy(score_rows).to(dev)
     q_tr, a_tr = torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev)
     return _Run(q_tr, a_tr, torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev), clock,
                 max(1, state.config.optim.batch_size), state.config.optim.drop_last, q_sc=q_tr[rows], a_sc=a_tr[rows])
@@ -146,7 +146,9 @@ def _new_run(state: TrainingState, clock: ActiveClock) -> _Run:
 def _begin(state: TrainingState, clock: ActiveClock):
     """Measure baselines and the untrained model, announce the run. A Stop in here sets run.stopped."""
     d, dev = state.data, state.device
-    run = _new_run(state, clock)
+    # the training rows scored each epoch, and the baselines' train cosine: the same before training and on resume
+    score_rows = eval_pass.train_score_rows(len(d.q_train), state.config.seed)
+    run = _new_run(state, clock, score_rows)
     if state.estimate is not None:
         yield state.estimate
         slow = slow_warning(state.estimate)
@@ -155,7 +157,7 @@ def _begin(state: TrainingState, clock: ActiveClock):
     yield EvalProgress("before training", "baselines", 0, 1, clock())   # ridge: one solve, seconds at 100k pairs
     ridge_w = M.ridge_fit(d.q_train, d.a_train)   # kept: the run folder saves it for workbench-eval
     base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val, ridge_w=ridge_w,
-                       train_rows=eval_pass.train_score_rows(len(d.q_train), state.config.seed))
+                       train_rows=score_rows)
     if not state.start_metrics:      # a resumed run keeps the original run's starting point
         start = yield from _measure(state, run, "before training")
         if start is not None:
