@@ -27,9 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -165,7 +163,7 @@ def main() -> None:
               f"{recorded.get('val_cosine')}; here {len(d.q_train)}/{len(d.q_val)} and {rows[3]['cosine']:.4f}: "
               "not the run's split (other data, seed or split settings?)")
 
-    print(f"\n| model | val cos | val top-1 | val MRR | train time (s) | params |\n|---|---|---|---|---|---|")
+    print("\n| model | val cos | val top-1 | val MRR | train time (s) | params |\n|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['model']} | {r['cosine']:.4f} | {r['top1']:.4f} | {r['mrr']:.4f} | {r['train_s']:.1f} | "
               f"{r['params']:,} |")

@@ -27,7 +27,7 @@ import sys
 from ..data.dataset import DataError
 from ..teacher.encoder import TeacherError
 from ..train.config import DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError
-from ..train.events import EmbedProgress, EpochMetrics, Finished
+from ..train.events import EpochMetrics, Finished
 from .progress import DEFAULT_INTERVAL_S, Printer
 from .train import EXIT_BAD_INPUT, choose_preset, fail, make_config, os_error_text, report_data_problems
 

@@ -105,12 +105,12 @@ def _heads(path: str, whole_lines: bool = True):
 def _peek_csv(path: str) -> ColumnPeek:
     for text, eof in _heads(path):
         reader = csv.reader(io.StringIO(text, newline=""))
-        rows, header, line = [], None, None
+        rows, header = [], None
         try:
             for rec in reader:
                 if header is None:
                     if rec and any(h.strip() for h in rec):
-                        header, line = rec, reader.line_num
+                        header = rec
                     continue
                 if rec and any(c.strip() for c in rec):
                     rows.append(rec)
