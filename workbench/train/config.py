@@ -271,6 +271,16 @@ def to_dict(cfg: RunConfig) -> dict:
     return d
 
 
+def flat_dict(cfg: RunConfig) -> dict[str, Any]:
+    """The config as dotted keys ("optim.lr": 0.001), in declaration order: resume checks, sweeps and hparams."""
+    def flat(d: dict, prefix: str = "") -> dict:
+        out = {}
+        for k, v in d.items():
+            out.update(flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+        return out
+    return flat(to_dict(cfg))
+
+
 def from_dict(data: dict, base: RunConfig | None = None, source: str = "config") -> RunConfig:
     cfg = base or RunConfig()
     if not isinstance(data, dict):

@@ -20,7 +20,7 @@ import torch
 
 from .batching import n_batches
 from .checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from .config import RunConfig, from_dict, to_dict
+from .config import RunConfig, flat_dict, from_dict, to_dict
 from .estimate import check_fits, estimate_run
 from .schedule import build_scheduler
 from .events import RunEstimate
@@ -69,16 +69,9 @@ def build_optimizer(model: torch.nn.Module, cfg: RunConfig, steps_per_epoch: int
     return opt, build_scheduler(opt, o, steps_per_epoch)
 
 
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
-    return out
-
-
 def config_differences(saved: dict, current: RunConfig, keys=MODEL_KEYS) -> list[str]:
     """'key (checkpoint X, this run Y)' for each model-defining key that differs."""
-    old, new = _flat(to_dict(from_dict(saved))), _flat(to_dict(current))
+    old, new = flat_dict(from_dict(saved)), flat_dict(current)
     return [f"{k} (checkpoint {old.get(k)!r}, this run {new.get(k)!r})"
             for k in new if k.startswith(keys) and old.get(k) != new.get(k)]
 

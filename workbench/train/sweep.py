@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..data.atomic import atomic_write_text
-from .config import ConfigError, RunConfig, to_dict
+from .config import ConfigError, RunConfig, flat_dict
 from .events import EpochMetrics, Finished
 from .run_sinks import run_folder_sinks
 from .runfolder import open_run_folder, run_log
@@ -70,15 +70,8 @@ def study_name(out: str | Path, name: str | None = None) -> str:
     return name or f"workbench-sweep-{Path(out).resolve().name}"
 
 
-def _flat(d: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
-    return out
-
-
 def sweep_settings(base: RunConfig, space: list[Param], data: str) -> dict:
-    cfg = {k: v for k, v in _flat(to_dict(base)).items() if k not in MACHINE_KEYS}
+    cfg = {k: v for k, v in flat_dict(base).items() if k not in MACHINE_KEYS}
     return {"config": cfg, "space": space_json(space), "data": Path(data).name}
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .config import ConfigError, RunConfig, to_dict
+from .config import ConfigError, RunConfig, flat_dict
 from .events import EPOCH_KEYS, BatchProgress, EpochMetrics, EventSink, Finished, RunStarted
 
 TB_DIR = "tensorboard"
@@ -54,18 +54,12 @@ def require_tensorboard() -> None:
 
 def hparam_values(cfg: RunConfig) -> dict[str, float | int | str | bool]:
     """The config flattened to dotted keys with the value types TensorBoard's hparams accept."""
-    out: dict = {}
-
-    def walk(prefix: str, node: dict) -> None:
-        for k, v in node.items():
-            if isinstance(v, dict):
-                walk(f"{prefix}{k}.", v)
-            elif isinstance(v, (bool, int, float, str)):
-                out[prefix + k] = v
-            else:                                   # None (auto shape), lists (an explicit shape)
-                out[prefix + k] = "auto" if v is None else "x".join(map(str, v)) if isinstance(v, list) else str(v)
-    walk("", to_dict(cfg))
-    return out
+    def accepted(v):
+        if isinstance(v, (bool, int, float, str)):
+            return v
+        # None (auto shape), lists (an explicit shape)
+        return "auto" if v is None else "x".join(map(str, v)) if isinstance(v, list) else str(v)
+    return {k: accepted(v) for k, v in flat_dict(cfg).items()}
 
 
 class TensorBoardSink(EventSink):
