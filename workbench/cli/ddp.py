@@ -13,8 +13,9 @@ import sys
 
 from ..train import distributed
 from ..train.events import Finished
+from .train import EXIT_BAD_INPUT, EXIT_TRAINING_FAILED
 
-EXIT_OK, EXIT_TRAINING_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK = 0
 
 
 class Rank0Share:

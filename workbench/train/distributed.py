@@ -71,6 +71,12 @@ class Ddp:
         """Rows of an n-row batch per rank: contiguous slices as torch.tensor_split cuts them (first ranks +1)."""
         return [n // self.world_size + (r < n % self.world_size) for r in range(self.world_size)]
 
+    def own_rows(self, q: torch.Tensor) -> tuple[list[int], torch.Tensor]:
+        """(every rank's slice size, this rank's contiguous slice of q)."""
+        sizes = self.shard_sizes(len(q))
+        start = sum(sizes[:self.rank])
+        return sizes, q[start:start + sizes[self.rank]]
+
     def gather_rows(self, local: torch.Tensor, sizes: list[int]) -> torch.Tensor:
         """All ranks' (sizes[r], D) slices, concatenated in rank order; padded for all_gather, then trimmed."""
         width = max(sizes)
@@ -82,9 +88,7 @@ class Ddp:
 
     def forward_shard(self, model: torch.nn.Module, q: torch.Tensor) -> torch.Tensor:
         """(B, D) predictions of the global batch q: this rank's slice carries gradient, the others are gathered."""
-        sizes = self.shard_sizes(len(q))
-        start = sum(sizes[:self.rank])
-        local_q = q[start:start + sizes[self.rank]]
+        sizes, local_q = self.own_rows(q)
         local = model(local_q) if len(local_q) else q.new_zeros((0, q.shape[1]))
         parts = list(torch.split(self.gather_rows(local.detach(), sizes), sizes))
         parts[self.rank] = local
@@ -93,9 +97,7 @@ class Ddp:
     @torch.no_grad()
     def predict(self, model: torch.nn.Module, q: torch.Tensor, chunk: int = 256) -> torch.Tensor:
         """Evaluation predictions for all of q, each rank computing its slice in chunks."""
-        sizes = self.shard_sizes(len(q))
-        start = sum(sizes[:self.rank])
-        mine = q[start:start + sizes[self.rank]]
+        sizes, mine = self.own_rows(q)
         local = (torch.cat([model(mine[i:i + chunk]) for i in range(0, len(mine), chunk)]) if len(mine)
                  else q.new_zeros((0, q.shape[1])))
         return self.gather_rows(local, sizes)
