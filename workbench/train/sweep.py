@@ -175,7 +175,6 @@ class TrialRunner:
         self.setup = setup
 
     def __call__(self, trial) -> float:
-        import optuna
         s = self.setup
         if taken(trial.study, before=trial.number) >= s.n_trials:
             trial.set_user_attr("surplus", True)
@@ -198,7 +197,7 @@ class TrialRunner:
         except ConfigError as exc:        # too large for this machine, or a combination the lattice cannot build
             self._record(trial, folder, params, "pruned", None, 0, 0, "refused", str(exc))
             raise optuna.TrialPruned(f"config refused: {exc}") from None
-        views = [run_folder_sinks(folder, cfg, prepared, tensorboard=s.tensorboard)]   # as every run writes it
+        record = run_folder_sinks(folder, cfg, prepared, tensorboard=s.tensorboard)   # as every run writes it
         pruned_at = 0
         finished: Finished | None = None
         for ev in train(state):
@@ -209,8 +208,7 @@ class TrialRunner:
                     state.request_stop()          # the trainer's own stop: ends cleanly before the next batch
             if isinstance(ev, Finished):
                 finished = ev = replace(ev, reason="pruned") if pruned_at and ev.reason == "stopped" else ev
-            for view in views:
-                view(ev)
+            record(ev)
             s.on_event(trial.number, ev)
         best = state.best_value if state.best_epoch else None
         reason, error = (finished.reason, finished.error) if finished else ("none", "")
@@ -241,7 +239,6 @@ class _HideSurplus(logging.Filter):
 
 def run_worker(study, runner: TrialRunner, n_trials: int) -> int:
     """Run trials until the study holds n_trials counted or running ones; returns how many this worker ran."""
-    import optuna
     from optuna.storages import fail_stale_trials
     with _quiet_experimental():
         fail_stale_trials(study)           # places held by killed workers are freed before counting
