@@ -63,8 +63,7 @@ class DatasetDocument(QObject):
         try:
             peek = peek_columns(path)
         except DataError as exc:
-            self.win.show_error("Cannot import dataset", str(exc.problems[0]) if exc.problems else str(exc),
-                                exc.report())
+            self._show_data_error("Cannot import dataset", exc)
             return False
         dlg = self.mapping_dialog = ColumnMappingDialog(path, peek, self.win)
         try:
@@ -76,6 +75,10 @@ class DatasetDocument(QObject):
         self._remember(path, dlg.columns, bool(dlg.save_names))
         self._adopt(path, dlg.dataset, dlg.save_names)
         return True
+
+    def _show_data_error(self, title: str, exc: DataError) -> None:
+        """The first problem as the message, every problem in the details."""
+        self.win.show_error(title, str(exc.problems[0]) if exc.problems else str(exc), exc.report())
 
     @staticmethod
     def _mapping_key(path: str) -> str:
@@ -113,7 +116,7 @@ class DatasetDocument(QObject):
         try:
             ds = load_dataset(path)
         except DataError as exc:
-            self.win.show_error("Cannot open dataset", str(exc.problems[0]) if exc.problems else str(exc), exc.report())
+            self._show_data_error("Cannot open dataset", exc)
             return False
         self._adopt(path, ds, {})
         return True
