@@ -170,6 +170,9 @@ def test_charts_take_many_batches_without_a_redraw_per_point(qtbot):
         charts.add_epoch({"epoch": e + 1, "loss": 1.0 / (1 + e), "val_cosine": 0.6 + e / 100, "lr": 1e-3})
     assert charts.redraws == before                  # points only go into buffers; the timer redraws
     qtbot.waitUntil(lambda: charts.redraws > before, timeout=2000)
+    assert len(charts.batch_raw.xData) == 8000                    # the batch curves at the first tick
+    assert charts.pending_epoch_plots                              # the per-epoch plots one per tick after it
+    qtbot.waitUntil(lambda: not charts.pending_epoch_plots, timeout=5000)
     assert len(charts.batch_raw.xData) == 8000 and charts.batch_raw.xData[-1] == 200_000
     assert charts.batch_raw.opts["autoDownsample"] and charts.batch_raw.opts["clipToView"]
     assert charts.current.batch_loss._x.size <= 2 * 8000          # buffers grow by doubling, not per point

@@ -59,6 +59,7 @@ class ChartsPanel(QWidget):
         self.target = 0.8
         self.planned_samples = 0          # n_train × epochs: the x-range the run will fill
         self._epoch_state = None          # what the per-epoch curves were last drawn from (see _draw_current)
+        self._plots_due: list[str] = []   # plots whose per-epoch data is still to be fed
         self._dirty = False
         self._overlays_dirty = False
         self.redraws = 0                  # counted for tests and the speed benchmark
@@ -308,13 +309,20 @@ class ChartsPanel(QWidget):
         super().showEvent(event)
         self._redraw_if_dirty()      # a tab switched back: catch up at once
 
+    @property
+    def pending_epoch_plots(self) -> tuple[str, ...]:
+        """Plots whose new per-epoch points the timer has yet to draw (one per tick during a run)."""
+        return tuple(self._plots_due)
+
     def _redraw_if_dirty(self) -> None:
+        """The timer's redraw: at most one plot's per-epoch data per tick (see _draw_current)."""
         if self._dirty and self.isVisible():
             self._dirty = False
-            self.redraw()
+            self.redraw(staggered=True)
 
-    def redraw(self) -> None:
-        """Feed every curve of the current run its data (one setData each); rebuild overlays only when asked."""
+    def redraw(self, staggered: bool = False) -> None:
+        """Feed every curve of the current run its data (one setData each); rebuild overlays only when asked.
+        `staggered` (the timer's redraws during a run) spreads an epoch's new points over the next ticks."""
         self.redraws += 1
         run = self.current
         if run is None:
@@ -322,7 +330,7 @@ class ChartsPanel(QWidget):
                       *self.baseline_items.values()):
                 c.setData([], [])
         else:
-            self._draw_current(run)
+            self._draw_current(run, staggered)
         if self._overlays_dirty:
             self._overlays_dirty = False
             self._draw_overlays()
@@ -330,27 +338,38 @@ class ChartsPanel(QWidget):
         elif self._legend_keys() != self._legend_state:
             self._update_legends()     # a metric got its first values: name it (text changes are rare)
 
-    def _draw_current(self, run: RunSeries) -> None:
+    def _draw_current(self, run: RunSeries, staggered: bool = False) -> None:
         self.batch_raw.setData(run.batch_loss.x, run.batch_loss.y)
         self.batch_smooth.setData(run.batch_ema.out.x, run.batch_ema.out.y)
-        # Everything below changes only when an epoch ends (or the run, the x-range, the baselines or the
-        # target do). Each setData repaints its plot, and five plot repaints per redraw were most of the
-        # window's stalls during training (benchmarks/gui_speed.py): skip them when nothing changed.
+        # The per-epoch data changes only when an epoch ends (or the run, the x-range, the baselines or the
+        # target do). Each setData repaints its plot: five plot repaints per redraw were most of the window's
+        # stalls during training, and five at once at an epoch's end its longest (benchmarks/gui_events.py).
+        # So a plot is fed only when its data changed, and the timer feeds one plot per tick.
         x_end = max(run.x_max(), self.planned_samples, 1.0)
         state = (id(run), len(run.history), x_end, len(run.baselines), self.target, self.scheme)
-        if state == self._epoch_state:
-            return
-        self._epoch_state = state
-        for key, curve in self.curves.items():
-            curve.setData(*run.epoch_series(key))
-        for (title, name), item in self.baseline_items.items():
-            metric = next(m for t, _, _, m in PANELS if t == title)
-            v = run.baselines.get(name, {}).get(metric)
-            item.setData([0.0, x_end], [v, v]) if v is not None else item.setData([], [])
-        self.target_line.setData([0.0, x_end], [self.target, self.target])
+        if state != self._epoch_state:
+            self._epoch_state = state
+            self._plots_due = [title for title, *_ in PANELS]
+        while self._plots_due:
+            self._draw_epoch_plot(run, self._plots_due.pop(0), x_end)
+            if staggered:
+                self._dirty = self._dirty or bool(self._plots_due)     # the next tick feeds the next plot
+                break
+
+    def _draw_epoch_plot(self, run: RunSeries, title: str, x_end: float) -> None:
+        """One plot's per-epoch curves, baselines, target line and epoch ticks."""
+        keys = next(k for t, k, _, _ in PANELS if t == title)
+        for key, _, _ in keys:
+            self.curves[key].setData(*run.epoch_series(key))
+        metric = next(m for t, _, _, m in PANELS if t == title)
+        for (t, name), item in self.baseline_items.items():
+            if t == title:
+                v = run.baselines.get(name, {}).get(metric)
+                item.setData([0.0, x_end], [v, v]) if v is not None else item.setData([], [])
+        if self.target_line.getViewBox() is self.plots[title].getViewBox():
+            self.target_line.setData([0.0, x_end], [self.target, self.target])
         ticks = [(r["samples_seen"], int(r["epoch"])) for r in run.history if "epoch" in r]
-        for p in self.plots.values():
-            p.getAxis("top").set_epochs(ticks)
+        self.plots[title].getAxis("top").set_epochs(ticks)
 
     def _checked_runs(self) -> list[tuple[RunSeries, str]]:
         out = []

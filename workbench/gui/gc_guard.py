@@ -11,7 +11,12 @@ _timer: QTimer | None = None   # collects young generations on the GUI thread wh
 
 
 def _collect_young() -> None:
-    gc.collect(1)
+    """The youngest generation, then freeze its survivors: each pass scans only the last 0.1 s of allocations.
+    A pass over everything that survived since Start grew to ~90 ms (the window's longest stall,
+    benchmarks/gui_events.py). Plain objects still die by reference counting while frozen; cyclic garbage among
+    the frozen waits for worker_ended, which unfreezes them into the old generation."""
+    gc.collect(0)
+    gc.freeze()
 
 
 class GuiThreadGC(QObject):
@@ -22,7 +27,7 @@ class GuiThreadGC(QObject):
     and then waits for the GIL, while this thread holds the GIL and waits for that lock: a
     deadlock (seen here with PySide6 6.11). So automatic GC is off while any worker runs (the
     training run, a background Ask or evaluation: GC is process-wide, so the holders are
-    counted), and this thread collects the young generations every second instead. Everything
+    counted), and this thread collects the youngest generation ten times a second instead. Everything
     alive at the start is frozen first: a full collection over torch, transformers and VTK objects
     takes ~0.2 s, which would stall the UI, while a young-generation pass takes about a millisecond.
     """
@@ -42,7 +47,7 @@ class GuiThreadGC(QObject):
             gc.disable()
             if _timer is None:
                 _timer = QTimer()
-                _timer.setInterval(1000)
+                _timer.setInterval(100)
                 _timer.timeout.connect(_collect_young)
             _timer.start()
         _holders.add(id(self))

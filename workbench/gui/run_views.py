@@ -62,6 +62,7 @@ class RunViews(EventSink):
     def on_finished(self, ev: Finished) -> None:
         ctl, win = self.ctl, self.win
         ctl.last_finished = ev
+        win.charts.redraw()           # every plot at once: the timer's one-plot-per-tick pacing is for a live run
         if ev.error:
             win.show_error("Training stopped", ev.error)
         win.report.show_run(ctl.out_dir)
