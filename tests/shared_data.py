@@ -20,3 +20,12 @@ def shared_data(name: str) -> Path:
 def medquad_rows(n: int, start: int = 0) -> list[dict[str, str]]:
     with shared_data("medquad_dev.csv").open(newline="", encoding="utf-8") as fh:
         return list(islice(csv.DictReader(fh), start, start + n))
+
+
+def write_rows_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    """rows (e.g. from medquad_rows) as a CSV with their own header, for a test's data file."""
+    with Path(path).open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return Path(path)

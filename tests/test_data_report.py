@@ -99,13 +99,9 @@ def test_prepare_stops_on_errors_or_drops_them_when_allowed(make_config, tmp_pat
 def test_thousands_of_real_problems_keep_the_console_under_200_lines(tmp_path, cache_dir, capfd):
     """Real MedQuAD rows with every kind the corpus has (repeated questions, long answers) plus 3,000 exact
     repeats: the run trains with no data flag, the console stays short, and data_problems.csv has every row."""
-    from shared_data import medquad_rows
+    from shared_data import medquad_rows, write_rows_csv
     rows = medquad_rows(60)
-    data = tmp_path / "medquad_slice.csv"
-    with data.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows + [rows[i % 60] for i in range(3000)])            # 3,000 exact repeats of real pairs
+    data = write_rows_csv(tmp_path / "medquad_slice.csv", rows + [rows[i % 60] for i in range(3000)])  # 3,000 repeats
     out = tmp_path / "run"
     assert cli.run([str(data), "--epochs", "1", "--out", str(out), "--cache-dir", str(cache_dir), *FAST]) == 0
     captured = capfd.readouterr()

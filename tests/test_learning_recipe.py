@@ -1,7 +1,6 @@
 """The large-data recipe: grouped batches, warm-up + cosine schedule, the 'large-data' preset, the lattice ablation."""
 
 import copy
-import csv
 import json
 import math
 from argparse import Namespace
@@ -11,7 +10,7 @@ import pytest
 import torch
 
 from helpers import SAMPLE_45
-from shared_data import medquad_rows
+from shared_data import medquad_rows, write_rows_csv
 from workbench.cli.train import choose_preset
 from workbench.train import batching
 from workbench.train.ablation import predict as ablation_predict
@@ -157,10 +156,7 @@ def test_cli_picks_the_preset_from_the_data_size(tmp_path):
     assert small.preset == "recommended" and len(data) == 45 and "chosen for 45 pairs" in note
     path = tmp_path / "big.csv"
     rows = medquad_rows(LARGE_DATA_MIN_PAIRS)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_rows_csv(path, rows)
     big = Namespace(preset=None, data=str(path), columns=None)
     data, note = choose_preset(big)
     assert big.preset == "large-data" and len(data) == LARGE_DATA_MIN_PAIRS and "large-data" in note

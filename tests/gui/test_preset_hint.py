@@ -1,10 +1,9 @@
 """The app suggests the 'large-data' preset for thousands of pairs, without blocking anything."""
 
-import csv
 
 import pytest
 
-from shared_data import medquad_rows
+from shared_data import medquad_rows, write_rows_csv
 from workbench.train.config import LARGE_DATA_MIN_PAIRS
 
 pytestmark = pytest.mark.gui
@@ -16,10 +15,7 @@ def test_large_dataset_gets_a_preset_suggestion(window, qtbot, tmp_path):
     assert not hint.isVisible()                      # 45 pairs: no suggestion
     big = tmp_path / "big.csv"
     rows = medquad_rows(LARGE_DATA_MIN_PAIRS)
-    with big.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    write_rows_csv(big, rows)
     assert window.open_file(str(big))
     qtbot.waitUntil(hint.isVisible, timeout=3000)
     assert f"{LARGE_DATA_MIN_PAIRS:,} pairs" in hint.text.text()
