@@ -35,10 +35,17 @@ class DatasetDocument(QObject):
         self.mapping_dialog = None     # the column-mapping dialog while it is open
 
     def pick_open(self) -> bool:
+        return self._pick_and("Open dataset", self.open)
+
+    def pick_import(self) -> bool:
+        return self._pick_and("Import dataset", self.import_file)
+
+    def _pick_and(self, title: str, then) -> bool:
+        """Ask to discard unsaved edits, pick a file beside the current one, and open it with `then`."""
         if self.confirm_discard():
-            path = self.win.choose_path("Open dataset", str(Path(self.path).parent) if self.path else "", FILTERS)
+            path = self.win.choose_path(title, str(Path(self.path).parent) if self.path else "", FILTERS)
             if path:
-                return self.open(path)
+                return then(path)
         return False
 
     def pick_save(self) -> bool:
@@ -49,13 +56,6 @@ class DatasetDocument(QObject):
             start = self.path or str(user_documents_dir() / "pairs.csv")
         path = self.win.choose_path("Save dataset as", start, FILTERS, save=True)
         return bool(path) and self.save(path)
-
-    def pick_import(self) -> bool:
-        if self.confirm_discard():
-            path = self.win.choose_path("Import dataset", str(Path(self.path).parent) if self.path else "", FILTERS)
-            if path:
-                return self.import_file(path)
-        return False
 
     def import_file(self, path: str) -> bool:
         """Ask which column is which (column_dialog.py), then load with that mapping; False if cancelled."""
