@@ -111,7 +111,7 @@ def headless(cfg, data: Path, tmp: str, main_thread: bool = False) -> dict:
         return box
     from workbench.train.events import Finished, RunStarted
     from workbench.train.pipeline import prepare
-    from workbench.train.run_sinks import run_folder_sinks
+    from workbench.train.record.sinks import run_folder_sinks
     from workbench.train.trainer import TrainingState, train
     prep = prepare(cfg, str(data))
     out = Path(tmp) / "headless"

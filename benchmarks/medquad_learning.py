@@ -85,7 +85,7 @@ def train_mlp(data, epochs: int, seed: int, infonce: float = 0.05, batch: int = 
 
 def run_trainer(cfg, prepared, out: str) -> float:
     from workbench.train.trainer import TrainingState, train
-    from workbench.train.run_sinks import run_folder_sinks
+    from workbench.train.record.sinks import run_folder_sinks
     from workbench.cli.progress import Printer
     state = TrainingState.create(cfg, prepared.data, out_dir=out)
     rec, printer = run_folder_sinks(out, cfg, prepared), Printer(interval=60.0)   # the run folder the CLI writes

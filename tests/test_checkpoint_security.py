@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from workbench.cli import train as cli
-from workbench.train.checkpoint import CheckpointError, encode_checkpoint, load_checkpoint, save_checkpoint
+from workbench.train.record.checkpoint import CheckpointError, encode_checkpoint, load_checkpoint, save_checkpoint
 from helpers import SAMPLE_45
 
 PACKAGE = Path(__file__).resolve().parents[1] / "workbench"

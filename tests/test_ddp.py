@@ -16,7 +16,7 @@ import pytest
 
 from helpers import SAMPLE_45, SAMPLE_160
 from workbench.cli import train as cli
-from workbench.train.progress_log import PROGRESS_FILE, read_progress
+from workbench.train.record.progress_log import PROGRESS_FILE, read_progress
 
 ROOT = Path(__file__).resolve().parents[1]
 # the recommended preset's loss (MSE + cosine + L1 + InfoNCE over the batch) and context noise, on a tiny lattice

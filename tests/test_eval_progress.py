@@ -12,7 +12,7 @@ import torch
 from workbench.cli.progress import Printer
 from workbench.train import eval_pass
 from workbench.train import metrics as M
-from workbench.train.checkpoint import load_checkpoint
+from workbench.train.record.checkpoint import load_checkpoint
 from workbench.train.events import BatchProgress, EpochMetrics, EvalProgress, Finished, RunStarted, TrainWarning
 from workbench.train.pipeline import prepare
 from workbench.train.trainer import TrainingState, train

@@ -17,7 +17,7 @@ from workbench.train.ablation import predict as ablation_predict
 from workbench.train.config import LARGE_DATA_MIN_PAIRS, from_preset, suggested_preset, validate_config
 from workbench.train.events import EpochMetrics, Finished, RunStarted
 from workbench.train.pipeline import prepare
-from workbench.train.recorder import RunRecorder
+from workbench.train.record.recorder import RunRecorder
 from workbench.train.schedule import WarmupCosine
 from workbench.train.trainer import TrainingState, _batch_indices, _Run, train
 from workbench.train.pace import ActiveClock

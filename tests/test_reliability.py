@@ -17,10 +17,10 @@ import pytest
 import torch
 
 from workbench.cli import train as cli
-from workbench.train.checkpoint import capture_rng, load_checkpoint, restore_rng
+from workbench.train.record.checkpoint import capture_rng, load_checkpoint, restore_rng
 from workbench.train.events import EpochMetrics, Finished
 from workbench.train.pipeline import prepare
-from workbench.train.runfolder import clean_orphans, open_run_folder, RunFolderError
+from workbench.train.record.folder import clean_orphans, open_run_folder, RunFolderError
 from workbench.train.trainer import TrainingState, train
 from helpers import SAMPLE_45
 
@@ -136,7 +136,7 @@ def test_orphaned_temp_files_are_cleaned_at_start(tmp_path, cache_dir):
 
 KILL_SCRIPT = """
 import sys, torch
-from workbench.train.checkpoint import save_checkpoint
+from workbench.train.record.checkpoint import save_checkpoint
 path = sys.argv[1]
 big = torch.randn(4_000_000)               # 16 MB: each save takes a while, so a kill lands mid-write
 i = 0

@@ -6,7 +6,7 @@ import csv
 import shutil
 
 from workbench.cli import train as cli
-from workbench.train.checkpoint import load_checkpoint, read_state, save_checkpoint
+from workbench.train.record.checkpoint import load_checkpoint, read_state, save_checkpoint
 from helpers import SAMPLE_45
 
 FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=2",

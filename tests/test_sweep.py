@@ -14,7 +14,7 @@ import pytest
 from helpers import SAMPLE_45
 from workbench.cli import sweep as cli
 from workbench.train.config import ConfigError, load_config
-from workbench.train.sweep_space import DEFAULT_SPACE, build_space
+from workbench.sweep.space import DEFAULT_SPACE, build_space
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--epochs", "2", "--set", "lattice.channels=4", "--set", "lattice.hidden=8",
@@ -92,7 +92,7 @@ def test_two_workers_share_one_study_and_a_rerun_resumes(tmp_path, space, cache_
 
 def test_pruned_trial_stops_through_the_trainer_and_is_recorded(tmp_path, space, cache_dir, make_config):
     from workbench.train.pipeline import prepare
-    from workbench.train.sweep import SweepSetup, TrialRunner, run_worker
+    from workbench.sweep.study import SweepSetup, TrialRunner, run_worker
     cfg = make_config(**{"optim.epochs": 4})
     prepared = prepare(cfg, str(SAMPLE_45))
     # a real Optuna pruner whose bar no lattice reaches: every trial is pruned after its first epoch
@@ -157,7 +157,7 @@ def test_bad_space_file_exits_2_without_traceback(tmp_path, capsys):
 def test_a_trial_created_after_the_study_is_full_trains_nothing(tmp_path, space, make_config):
     """Two workers racing for the last place: the later trial ends as a surplus FAIL, without a run folder."""
     from workbench.cli.sweep_report import trial_rows
-    from workbench.train.sweep import SweepSetup, TrialRunner, open_study, sweep_settings, taken
+    from workbench.sweep.study import SweepSetup, TrialRunner, open_study, sweep_settings, taken
     cfg = make_config()
     study = open_study(f"sqlite:///{tmp_path / 'study.db'}", "race", sweep_settings(cfg, build_space(space), "x.csv"))
     with pytest.warns(UserWarning, match="Heartbeat"):   # optuna's note: heartbeats are meant for optimize()

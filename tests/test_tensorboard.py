@@ -12,9 +12,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from helpers import SAMPLE_45
 from workbench.train.events import BatchProgress, EpochMetrics
 from workbench.train.pipeline import prepare
-from workbench.train.progress_log import PROGRESS_FILE, ProgressLog, read_progress
-from workbench.train.run_sinks import run_folder_sinks
-from workbench.train.tensorboard import TensorBoardSink, hparam_values
+from workbench.train.record.progress_log import PROGRESS_FILE, ProgressLog, read_progress
+from workbench.train.record.sinks import run_folder_sinks
+from workbench.train.record.tensorboard import TensorBoardSink, hparam_values
 from workbench.train.trainer import TrainingState, train
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from workbench.train.checkpoint import load_checkpoint
+from workbench.train.record.checkpoint import load_checkpoint
 from workbench.train.events import BatchProgress, EpochMetrics, Finished, RunEstimate, RunStarted, TrainWarning
 from workbench.train.pipeline import prepare
 from workbench.train.trainer import TrainingState, train

@@ -4,7 +4,7 @@ import sys
 
 
 def main() -> None:
-    from .gui.app import main as gui_main
+    from workbench.gui.app import main as gui_main
     sys.exit(gui_main())
 
 

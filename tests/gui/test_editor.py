@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from workbench.data.dataset import load_dataset
-from workbench.gui.dataset_model import INVALID
+from workbench.gui.dataset.model import INVALID
 
 pytestmark = pytest.mark.gui
 

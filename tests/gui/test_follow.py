@@ -20,7 +20,7 @@ sys.path.insert(0, sys.argv[4])
 from helpers import small_config
 from workbench.train.events import EpochMetrics
 from workbench.train.pipeline import prepare
-from workbench.train.run_sinks import run_folder_sinks
+from workbench.train.record.sinks import run_folder_sinks
 from workbench.train.trainer import TrainingState, train
 data, out, cache = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 cfg = small_config(cache, **{"optim.epochs": 3, "optim.batch_size": 4})
@@ -84,7 +84,7 @@ def test_the_app_follows_a_run_folder_another_process_writes(window, qtbot, tmp_
 def test_a_folder_of_runs_opens_as_a_set_of_overlaid_runs(window, qtbot, tmp_path, cache_dir):
     from helpers import small_config
     from workbench.train.pipeline import prepare
-    from workbench.train.run_sinks import run_folder_sinks
+    from workbench.train.record.sinks import run_folder_sinks
     from workbench.train.trainer import TrainingState, train
     sweep = tmp_path / "sweep"
     for i, lr in enumerate((3e-3, 1e-3)):       # two real trials, as a sweep writes them: one run folder each

@@ -8,8 +8,8 @@ from PySide6.QtGui import QEnterEvent
 from PySide6.QtWidgets import QApplication, QDialog
 
 from workbench.data.columns import peek_columns
-from workbench.gui.column_dialog import ColumnMappingDialog
-from workbench.gui.tips import controls
+from workbench.gui.dataset.column_dialog import ColumnMappingDialog
+from workbench.gui.common.tips import controls
 from shared_data import medquad_rows
 
 MAPPING = {"question": "Q", "answer": "A", "category": "topic", "group": "doc"}

@@ -12,10 +12,10 @@ pytestmark = pytest.mark.gui
 def test_tensorboard_toggle_on_writes_an_event_file_and_off_writes_none(window, qtbot):
     from pathlib import Path
 
-    from workbench.gui.chart_data import RunSeries
-    from workbench.gui.training_panel import TENSORBOARD_KEY, TrainingPanel
-    from workbench.gui.settings import app_settings
-    from workbench.train.progress_log import PROGRESS_FILE, read_progress
+    from workbench.gui.charts.data import RunSeries
+    from workbench.gui.training.panel import TENSORBOARD_KEY, TrainingPanel
+    from workbench.gui.common.settings import app_settings
+    from workbench.train.record.progress_log import PROGRESS_FILE, read_progress
     win = window
     toggle = win.training.tensorboard
     assert toggle.isEnabled() and not toggle.isChecked() and "tensorboard" in toggle.toolTip()
@@ -50,8 +50,8 @@ def test_tensorboard_toggle_on_writes_an_event_file_and_off_writes_none(window, 
 
 def test_tensorboard_toggle_is_disabled_with_the_install_line_when_the_package_is_missing(qtbot, env_dirs,
                                                                                          monkeypatch):
-    from workbench.gui.settings import app_settings
-    from workbench.gui.training_panel import TENSORBOARD_KEY, TrainingPanel
+    from workbench.gui.common.settings import app_settings
+    from workbench.gui.training.panel import TENSORBOARD_KEY, TrainingPanel
     from workbench.train.config import RunConfig
     app_settings().setValue(TENSORBOARD_KEY, True)              # on from an earlier launch, then uninstalled
     monkeypatch.setitem(sys.modules, "tensorboard", None)      # what Python does for a package that is not there
@@ -65,7 +65,7 @@ def test_tensorboard_toggle_is_disabled_with_the_install_line_when_the_package_i
 
 def test_a_folder_from_before_the_live_log_still_draws_its_batches(tmp_path):
     """Run folders written before progress.jsonl kept per-batch loss in batches.csv: past runs keep their curve."""
-    from workbench.gui.chart_data import RunSeries
+    from workbench.gui.charts.data import RunSeries
     old = tmp_path / "old-run"
     old.mkdir()
     (old / "history.csv").write_text("epoch,loss,val_cosine\n1,0.5,0.61\n2,0.4,0.63\n")

@@ -27,7 +27,7 @@ def colours(img: QImage) -> int:
 
 def test_screenshots_of_the_real_app_fill_the_screen(qapp, env_dirs, cache_dir, tmp_path, capsys):
     from workbench.train.pipeline import prepare
-    from workbench.train.run_sinks import run_folder_sinks
+    from workbench.train.record.sinks import run_folder_sinks
     from workbench.train.trainer import TrainingState, train
     sweep = tmp_path / "sweep"
     for i, lr in enumerate((3e-3, 1e-3)):          # two real trials, one run folder each, as a sweep writes them

@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 
 from gui_helpers import wait_for_run
 from workbench.data.pairs import Dataset, DialoguePair
-from workbench.gui.run_controller import snapshot_pairs
+from workbench.gui.training.controller import snapshot_pairs
 from workbench.train import eval_pass
 
 pytestmark = pytest.mark.gui

@@ -143,7 +143,7 @@ def test_validation_file_labels_only_table_rows_and_runs_overlay_with_names(wind
 
 
 def test_log_axis_labels_decades_and_never_piles_up(qtbot):
-    from workbench.gui.chart_axes import LogAxis
+    from workbench.gui.charts.axes import LogAxis
     ax = LogAxis("left")
     ax.setLogMode(False, True)
     ax.setRange(-4.2, 0.3)                       # 1e-4 … 2: decades in view → only decades are labelled
@@ -156,7 +156,7 @@ def test_log_axis_labels_decades_and_never_piles_up(qtbot):
 
 
 def test_charts_take_many_batches_without_a_redraw_per_point(qtbot):
-    from workbench.gui.charts import ChartsPanel
+    from workbench.gui.charts.panel import ChartsPanel
     charts = ChartsPanel()
     qtbot.addWidget(charts)
     charts.show()
@@ -187,7 +187,7 @@ def test_between_epochs_a_redraw_repaints_only_the_loss_curves(qtbot):
     """Per-batch redraws feed the two batch-loss curves only; the per-epoch plots, baselines and epoch ticks are
     set again only when an epoch ends, and the shared x-axis holds the run's planned range from its first
     batch (with auto-range it grew each redraw and, through the x-link, repainted every plot)."""
-    from workbench.gui.charts import PANELS, ChartsPanel
+    from workbench.gui.charts.panel import PANELS, ChartsPanel
     charts = ChartsPanel()
     qtbot.addWidget(charts)
     charts.show()

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit
 
 from helpers import ROOT
 from workbench.data.dataset import Dataset, load_dataset, validate
-from workbench.gui.dataset_model import ELIDE, WARNED
-from workbench.gui.table_checks import rules_from_config
+from workbench.gui.dataset.model import ELIDE, WARNED
+from workbench.gui.dataset.checks import rules_from_config
 
 pytestmark = pytest.mark.gui
 MEDQUAD = ROOT.parent / "shared" / "data" / "medquad_dev.csv"

@@ -70,7 +70,7 @@ def test_layout_and_geometry_come_back_next_time(window, qtbot, data_copy, cache
 def test_a_saved_geometry_bigger_than_the_screen_is_fitted(window, qtbot, data_copy):
     window.setMinimumSize(0, 0)
     window.window_layout.save()
-    from workbench.gui.settings import app_settings
+    from workbench.gui.common.settings import app_settings
     big = MainWindow()
     big.resize(2600, 1600)                                       # e.g. saved on a large monitor
     big.window_layout.save()
@@ -112,7 +112,7 @@ def test_help_menu_about_shortcuts_and_readme(window):
 
 
 def test_every_control_has_a_tooltip_and_a_status_tip(window):
-    from workbench.gui.tips import controls
+    from workbench.gui.common.tips import controls
     found = controls(window)
     assert len(found) > 40
     missing = [f"{type(w).__name__} {w.objectName() or w.accessibleName()} in {type(w.parentWidget()).__name__}"
@@ -129,7 +129,7 @@ def test_hovering_a_control_shows_its_tip_in_the_status_bar(window):
 
 
 def test_welcome_opens_the_sample_and_ctrl_s_saves_a_copy_in_the_users_folder(window, qtbot, env_dirs):
-    from workbench.gui.paths import SAMPLE
+    from workbench.gui.common.paths import SAMPLE
     from workbench.gui.welcome import should_welcome
     assert should_welcome()
     dlg = window.show_welcome()
@@ -153,7 +153,7 @@ def test_welcome_opens_the_sample_and_ctrl_s_saves_a_copy_in_the_users_folder(wi
 
 
 def test_dark_and_light_themes(window):
-    from workbench.gui.theme import Theme, effective
+    from workbench.gui.common.theme import Theme, effective
     theme = Theme.of(QApplication.instance())
     assert effective("system") in ("light", "dark")
     try:
@@ -168,7 +168,7 @@ def test_dark_and_light_themes(window):
 
 
 def test_start_without_a_file_welcomes_first_then_reopens_the_last_dataset(window, data_copy):
-    from workbench.gui.paths import SAMPLE
+    from workbench.gui.common.paths import SAMPLE
     from workbench.gui.welcome import startup_dataset
     assert startup_dataset(None) == (None, True)                      # first start: the welcome offers the sample
     assert startup_dataset(None, screenshot=True) == (str(SAMPLE), False)

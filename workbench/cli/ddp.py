@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from ..train import distributed
-from ..train.events import Finished
-from .train import EXIT_BAD_INPUT, EXIT_TRAINING_FAILED
+from workbench.train import distributed
+from workbench.train.events import Finished
+from workbench.cli.train import EXIT_BAD_INPUT, EXIT_TRAINING_FAILED
 
 EXIT_OK = 0
 
@@ -44,7 +44,7 @@ class Rank0Share:
 
 def follow(ddp: distributed.Ddp, cfg, resume: str | None) -> int:
     """Rank > 0: train in step with rank 0 on the data it sends; write and print nothing but errors."""
-    from ..train.trainer import TrainingState, train
+    from workbench.train.trainer import TrainingState, train
     data = distributed.receive_data(ddp)
     if data is None:
         print(f"rank {ddp.rank}: rank 0 stopped before training (its message above says why)", file=sys.stderr)

@@ -12,14 +12,14 @@ import argparse
 import json
 import sys
 
-from ..data.atomic import atomic_write_text
-from ..data.dataset import DataError
-from ..teacher.encoder import TeacherError
-from ..train.checkpoint import CheckpointError
-from ..train.config import ConfigError
-from ..train.evaluate import EvalError, evaluate_run
-from .progress import Printer
-from .train import EXIT_BAD_INPUT, fail, os_error_text
+from workbench.data.atomic import atomic_write_text
+from workbench.data.dataset import DataError
+from workbench.teacher.encoder import TeacherError
+from workbench.train.record.checkpoint import CheckpointError
+from workbench.train.config import ConfigError
+from workbench.train.evaluate import EvalError, evaluate_run
+from workbench.cli.progress import Printer
+from workbench.cli.train import EXIT_BAD_INPUT, fail, os_error_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +49,7 @@ def run(argv: list[str] | None = None) -> int:
         if args.json_out:
             atomic_write_text(args.json_out, json.dumps(result.as_json(), indent=2) + "\n")
     except DataError as exc:
-        from ..data.problem_report import summarise_problems
+        from workbench.data.problem_report import summarise_problems
         print(f"error: invalid data ({sum(p.level == 'error' for p in exc.problems):,} error(s)); "
               "pass --drop-invalid to score without those rows", file=sys.stderr)
         print(summarise_problems(exc.problems), file=sys.stderr)

@@ -15,9 +15,9 @@ import sys
 import time
 from typing import Callable, TextIO
 
-from ..train.events import (BatchProgress, EmbedProgress, EpochMetrics, EvalProgress, EventSink, Finished, RunEstimate,
+from workbench.train.events import (BatchProgress, EmbedProgress, EpochMetrics, EvalProgress, EventSink, Finished, RunEstimate,
                             RunStarted, TrainWarning)
-from ..train.pace import fmt_duration
+from workbench.train.pace import fmt_duration
 
 DEFAULT_INTERVAL_S = 10.0
 BAR_FORMAT = "{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
@@ -119,7 +119,7 @@ class Printer(EventSink):
             self._plain(f"{ev.phase}: evaluating {ev.label}: {ev.done:,}/{ev.total:,} pairs")
 
     def on_run_estimate(self, ev: RunEstimate) -> None:
-        from ..train.estimate import describe
+        from workbench.train.estimate import describe
         self.line(describe(ev))
 
     def on_run_started(self, ev: RunStarted) -> None:

@@ -24,12 +24,12 @@ import argparse
 import os
 import sys
 
-from ..data.dataset import DataError
-from ..teacher.encoder import TeacherError
-from ..train.config import DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError
-from ..train.events import EpochMetrics, Finished
-from .progress import DEFAULT_INTERVAL_S, Printer
-from .train import EXIT_BAD_INPUT, choose_preset, fail, make_config, os_error_text, report_data_problems
+from workbench.data.dataset import DataError
+from workbench.teacher.encoder import TeacherError
+from workbench.train.config import DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError
+from workbench.train.events import EpochMetrics, Finished
+from workbench.cli.progress import DEFAULT_INTERVAL_S, Printer
+from workbench.cli.train import EXIT_BAD_INPUT, choose_preset, fail, make_config, os_error_text, report_data_problems
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,8 +84,8 @@ class TrialPrinter:
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     printer = Printer(args.quiet, interval=args.progress_interval)
-    from ..train.runfolder import RunFolderError
-    from ..train.sweep import SweepError
+    from workbench.train.record.folder import RunFolderError
+    from workbench.sweep.study import SweepError
     try:
         return _sweep(args, printer)
     except DataError as exc:
@@ -105,12 +105,12 @@ def run(argv: list[str] | None = None) -> int:
 def _sweep(args, printer: Printer) -> int:
     import json
     from pathlib import Path
-    from ..teacher.encoder import Teacher
-    from ..train.pipeline import prepare
-    from ..train.sweep import (SweepError, SweepSetup, TrialRunner, counted, open_study, redact, run_worker,
+    from workbench.teacher.encoder import Teacher
+    from workbench.train.pipeline import prepare
+    from workbench.sweep.study import (SweepError, SweepSetup, TrialRunner, counted, open_study, redact, run_worker,
                                storage_url, study_name, sweep_settings)
-    from ..train.sweep_space import build_space
-    from .sweep_report import write_summary
+    from workbench.sweep.space import build_space
+    from workbench.cli.sweep_report import write_summary
     if args.trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {args.trials}")
     data, preset_note = choose_preset(args)       # the same size-based default as workbench-train
@@ -147,7 +147,7 @@ def _sweep(args, printer: Printer) -> int:
         printer.line(note)
 
     if args.tensorboard:
-        from ..train.tensorboard import require_tensorboard
+        from workbench.train.record.tensorboard import require_tensorboard
         require_tensorboard()
     setup = SweepSetup(base, space, out, args.trials, prepare_for, tensorboard=args.tensorboard,
                        on_event=TrialPrinter(printer, args.out, args.quiet), study_name=name)

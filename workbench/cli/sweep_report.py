@@ -12,10 +12,10 @@ import json
 import warnings
 from pathlib import Path
 
-from ..data.atomic import atomic_write_bytes, atomic_write_text
-from ..train.config import RunConfig, save_config
-from ..train.sweep import counted, is_surplus, redact, trial_folder
-from ..train.sweep_space import apply_params
+from workbench.data.atomic import atomic_write_bytes, atomic_write_text
+from workbench.train.config import RunConfig, save_config
+from workbench.sweep.study import counted, is_surplus, redact, trial_folder
+from workbench.sweep.space import apply_params
 
 SUMMARY_FILES = ("trials.csv", "best_config.json", "importance.png", "history.png", "sweep.json")
 

@@ -18,14 +18,14 @@ import os
 import sys
 from pathlib import Path
 
-from ..train.checkpoint import CheckpointError
-from ..train.config import (DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError,
+from workbench.train.record.checkpoint import CheckpointError
+from workbench.train.config import (DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError,
                              apply_preset, load_config, set_value, suggested_preset)
-from ..data.dataset import DataError
-from ..train.events import Finished
-from ..train.runfolder import RunFolderError
-from ..teacher.encoder import TeacherError
-from .progress import DEFAULT_INTERVAL_S, Printer
+from workbench.data.dataset import DataError
+from workbench.train.events import Finished
+from workbench.train.record.folder import RunFolderError
+from workbench.teacher.encoder import TeacherError
+from workbench.cli.progress import DEFAULT_INTERVAL_S, Printer
 
 log = logging.getLogger("workbench.cli")
 
@@ -70,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def make_config(args):
-    from ..train.config import RunConfig
+    from workbench.train.config import RunConfig
     cfg = apply_preset(RunConfig(), args.preset or DEFAULT_PRESET)
     if args.config:
         cfg = load_config(args.config, cfg)
@@ -95,7 +95,7 @@ def choose_preset(args) -> tuple:
     same Dataset goes on to prepare(). Returns (DATA path or Dataset, a line saying which preset and why)."""
     if args.preset:
         return args.data, f"preset: {args.preset}"
-    from ..data.dataset import load_dataset
+    from workbench.data.dataset import load_dataset
     ds = load_dataset(args.data, columns=args.columns)     # DataError (a file that cannot be read) ends the run
     args.preset = suggested_preset(len(ds))
     return ds, (f"preset: {args.preset}, chosen for {len(ds):,} pairs ('{LARGE_DATA_PRESET}' from "
@@ -105,7 +105,7 @@ def choose_preset(args) -> tuple:
 def report_data_problems(say, problems, out_dir: str, rows_read: int | None = None,
                          rows_used: int | None = None) -> None:
     """A short summary on the console; the full list in OUT/data_problems.csv when rows are involved."""
-    from ..data.problem_report import PROBLEMS_FILE, summarise_problems, write_problems_csv
+    from workbench.data.problem_report import PROBLEMS_FILE, summarise_problems, write_problems_csv
     if not problems:
         return
     if all(p.row is None for p in problems):      # the file as a whole (missing column, bad --columns): say each
@@ -163,7 +163,7 @@ def run(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.list_keys:
-        from ..train.config import describe_keys
+        from workbench.train.config import describe_keys
         print(describe_keys())
         return 0
     if not args.data or not args.out:
@@ -196,13 +196,13 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _train(args, printer: "Printer", argv: list[str] | None) -> int:
-    from ..train import distributed
-    from .ddp import Rank0Share, follow, lost_peer_message
+    from workbench.train import distributed
+    from workbench.cli.ddp import Rank0Share, follow, lost_peer_message
     # every rank reads the size and picks the same preset, so every rank builds the same config
     data, preset_note = choose_preset(args)
     cfg = make_config(args)
     if args.tensorboard:
-        from ..train.tensorboard import require_tensorboard
+        from workbench.train.record.tensorboard import require_tensorboard
         require_tensorboard()
     ddp = None
     try:
@@ -224,13 +224,13 @@ def _train(args, printer: "Printer", argv: list[str] | None) -> int:
 
 def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, share, data, preset_note: str) -> int:
     """The single-process path, which is also rank 0's: it alone touches the run folder and the console."""
-    from ..teacher.encoder import Teacher
-    from ..train.estimate import check_fits, estimate_run
-    from ..train.pipeline import prepare
-    from ..train.run_sinks import run_folder_sinks
-    from ..train.resume_check import check_resume_config
-    from ..train.runfolder import prepare_run_folder, run_log
-    from ..train.trainer import TrainingState, train
+    from workbench.teacher.encoder import Teacher
+    from workbench.train.estimate import check_fits, estimate_run
+    from workbench.train.pipeline import prepare
+    from workbench.train.record.sinks import run_folder_sinks
+    from workbench.train.resume_check import check_resume_config
+    from workbench.train.record.folder import prepare_run_folder, run_log
+    from workbench.train.trainer import TrainingState, train
     teacher = Teacher(cfg.teacher)
     # size check before embedding anything: a lattice that cannot fit is refused in seconds, not after minutes
     check_fits(estimate_run(cfg, 0, teacher.dim, timed=False), cfg)

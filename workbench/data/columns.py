@@ -21,8 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .formats import REQUIRED, ROLES, format_of, header_names
-from .pairs import DataError, Problem
+from workbench.data.formats import REQUIRED, ROLES, format_of, header_names
+from workbench.data.pairs import DataError, Problem
 
 HEAD_BYTES = 64 * 1024     # first read; doubled while the header (or a JSON record) is cut off
 MAX_HEAD_BYTES = 64 << 20  # a "header" longer than this is not a header: stop growing and say so

@@ -12,9 +12,9 @@
 
 from __future__ import annotations
 
-from .formats import FORMATS, ROLES, format_of, load_dataset, parse_columns, save_dataset
-from .pairs import CLEANED_KINDS, FIELDS, LEVELS, DataError, Dataset, DialoguePair, Problem
-from .rules import (DEFAULT_RULES, ValidationRules, apply_rules, clean_text, drop_invalid, dropped_rows, norm,
+from workbench.data.formats import FORMATS, ROLES, format_of, load_dataset, parse_columns, save_dataset
+from workbench.data.pairs import CLEANED_KINDS, FIELDS, LEVELS, DataError, Dataset, DialoguePair, Problem
+from workbench.data.rules import (DEFAULT_RULES, ValidationRules, apply_rules, clean_text, drop_invalid, dropped_rows, norm,
                     question_key, repeat_problems, validate, validate_pair)
 
 _norm = norm   # the name the app's table used before the rules moved to rules.py

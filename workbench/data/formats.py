@@ -23,8 +23,8 @@ import math
 import os
 from pathlib import Path
 
-from .atomic import atomic_open
-from .pairs import FIELDS, DataError, Dataset, DialoguePair, Problem
+from workbench.data.atomic import atomic_open
+from workbench.data.pairs import FIELDS, DataError, Dataset, DialoguePair, Problem
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".parquet": "parquet"}
 ROLES = ("question", "answer", "category", "group")    # what --columns may map
@@ -97,7 +97,7 @@ def _resolve(header: list[str], columns: dict[str, str], path: str, line: int | 
         seen.add(out[j])
     missing = [c for c in REQUIRED if c not in out]
     if missing:
-        from .columns import guess_columns   # here: columns.py builds on this module
+        from workbench.data.columns import guess_columns   # here: columns.py builds on this module
         guess = guess_columns([n for j, n in enumerate(names) if j not in taken.values() and out[j] not in FIELDS])
         spec = ",".join(f"{r}={guess.get(r, 'COL')}" for r in missing)
         hint = f" (name them with a column mapping: --columns {spec}, or the app's File ▸ Import)"
@@ -378,7 +378,7 @@ def _parquet_bytes(ds: Dataset, names: list[str], header: list[str]) -> bytes:
     try:
         table = pa.table({n: pa.array(v, type=pa.string()) for n, v in data.items()})
     except (pa.ArrowException, UnicodeEncodeError):
-        from .rules import _UNDECODABLE
+        from workbench.data.rules import _UNDECODABLE
         bad = [Problem(ds.path, r, n, "contains bytes that are not valid UTF-8; Parquet holds UTF-8 only "
                        "(fix the text, or save as CSV or JSON, which keep the bytes)", None, "error", "undecodable")
                for n, vals in data.items() for r, v in zip(ds.rows, vals) if isinstance(v, str) and _UNDECODABLE.search(v)]

@@ -11,8 +11,8 @@ import io
 import os
 from collections import Counter
 
-from .atomic import atomic_open
-from .pairs import LEVELS, Problem
+from workbench.data.atomic import atomic_open
+from workbench.data.pairs import LEVELS, Problem
 
 PROBLEMS_FILE = "data_problems.csv"
 CSV_COLUMNS = ("file", "row", "line", "field", "level", "kind", "message")

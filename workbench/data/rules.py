@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .pairs import Dataset, DialoguePair, Problem
+from workbench.data.pairs import Dataset, DialoguePair, Problem
 
 TEXT_FIELDS = ("question", "answer")
 # C0 and C1 control characters except tab, newline and carriage return, which are ordinary text.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .pairs import DataError, Dataset, Problem
+from workbench.data.pairs import DataError, Dataset, Problem
 
 AUTO_GROUP_COLUMNS = ("group", "document")   # looked for, in this order, when split.group_column is "auto"
 

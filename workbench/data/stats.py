@@ -6,7 +6,7 @@ from collections import Counter
 
 import numpy as np
 
-from .pairs import Dataset, Problem
+from workbench.data.pairs import Dataset, Problem
 
 
 def _mean_std(values) -> dict[str, float]:

@@ -25,7 +25,7 @@ def preload_heavy_modules() -> threading.Thread:
 
 def save_edits_on_quit(app, win) -> None:
     """Unsaved edits reach the recovery file on every way out: quit, SIGTERM/SIGINT/SIGHUP (exit 128+signal)."""
-    from .quit_signals import QuitOnSignal
+    from workbench.gui.quit_signals import QuitOnSignal
     app.aboutToQuit.connect(win.autosaver.flush)
     QuitOnSignal(lambda signum: win.quit_now(128 + signum), win)
 
@@ -48,10 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from workbench.gui.main_window import MainWindow
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Lattice Workbench")
-    from .welcome import startup_dataset
+    from workbench.gui.welcome import startup_dataset
     path, welcome = startup_dataset(args.data, screenshot=bool(args.screenshot))
     win = MainWindow()
     win.window_layout.persist = not args.screenshot   # a screenshot run leaves the saved layout and last file alone
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if welcome:
         QTimer.singleShot(0, win.show_welcome)
     if args.screenshot:
-        from .screenshot import run_and_capture
+        from workbench.gui.screenshot import run_and_capture
         QTimer.singleShot(0, lambda: run_and_capture(win, args.screenshot, args.epochs))
     else:
         def start_preload():

@@ -16,25 +16,25 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
 
-from ..train.config import RunConfig, from_preset
-from .autosave import AutosaveController
-from .charts import ChartsPanel
-from .dataset_model import DatasetModel
-from .dataset_panel import DatasetPanel
-from .document import FILTERS, DatasetDocument  # noqa: F401  (FILTERS: kept importable from here)
-from .lattice_view import LatticeView
-from .menus import build_menus
-from .panels import AskPanel, ReportPanel
-from .paths import user_dir  # noqa: F401  (kept importable from here)
-from .row_inspector import RowInspector
-from .run_library import RunLibrary
-from .run_controller import RunController
-from .table_checks import rules_from_config
-from .theme import Theme
-from .tips import apply_tips
-from .training_panel import TrainingPanel
-from .welcome import remember_last
-from .window_layout import WindowLayout
+from workbench.train.config import RunConfig, from_preset
+from workbench.gui.dataset.autosave import AutosaveController
+from workbench.gui.charts.panel import ChartsPanel
+from workbench.gui.dataset.model import DatasetModel
+from workbench.gui.dataset.panel import DatasetPanel
+from workbench.gui.dataset.document import FILTERS, DatasetDocument  # noqa: F401  (FILTERS: kept importable from here)
+from workbench.gui.inspect.cube import LatticeView
+from workbench.gui.menus import build_menus
+from workbench.gui.inspect.ask import AskPanel, ReportPanel
+from workbench.gui.common.paths import user_dir  # noqa: F401  (kept importable from here)
+from workbench.gui.inspect.row_inspector import RowInspector
+from workbench.gui.charts.library import RunLibrary
+from workbench.gui.training.controller import RunController
+from workbench.gui.dataset.checks import rules_from_config
+from workbench.gui.common.theme import Theme
+from workbench.gui.common.tips import apply_tips
+from workbench.gui.training.panel import TrainingPanel
+from workbench.gui.welcome import remember_last
+from workbench.gui.window_layout import WindowLayout
 
 
 class MainWindow(QMainWindow):
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         return QFileDialog.getOpenFileName(self, title, start, filters)[0]
 
     def show_welcome(self):
-        from .welcome import WelcomeDialog
+        from workbench.gui.welcome import WelcomeDialog
         self.welcome = WelcomeDialog(self)
         self.welcome.open()
         return self.welcome

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QToolBar
 
-from ..train.config import load_config, save_config
-from . import help as help_pages
+from workbench.train.config import load_config, save_config
+from workbench.gui import help as help_pages
 
 
 def _act(win, menu, text, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:

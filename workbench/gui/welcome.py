@@ -6,8 +6,8 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout
 
-from .paths import SAMPLE
-from .settings import app_settings
+from workbench.gui.common.paths import SAMPLE
+from workbench.gui.common.settings import app_settings
 
 STEPS = """<h2>Welcome to Lattice Workbench</h2>
 <p>Train a 3D cellular lattice to turn a question's embedding into its answer's, in three steps:</p>

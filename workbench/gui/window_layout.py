@@ -14,7 +14,7 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QDockWidget, QFrame, QScrollArea, QSplitter, QTabWidget
 
-from .settings import app_settings
+from workbench.gui.common.settings import app_settings
 
 MIN_SIZE = QSize(960, 600)      # well within 1280×720: room for the window frame and a taskbar
 WIDE = 1500                     # from this available width on, Dataset | charts+cube | Training side by side

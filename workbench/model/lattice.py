@@ -28,8 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
-from .reshaper import Reshaper
+from workbench.model.lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
+from workbench.model.reshaper import Reshaper
 
 __all__ = ["CellLattice", "LatticeConfig", "check_config", "neighbour_index", "neighbour_offsets"]
 

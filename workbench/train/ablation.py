@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from . import metrics as M
+from workbench.train import metrics as M
 
 EVAL_ROWS = 256
 

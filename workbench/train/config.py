@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config_meta import FieldMeta, check_value, field_meta, nested_fields, setting
-from ..data.atomic import atomic_write_text
-from ..model.lattice_config import LatticeConfig
-from ..teacher.encoder import TeacherConfig
+from workbench.config_meta import FieldMeta, check_value, field_meta, nested_fields, setting
+from workbench.data.atomic import atomic_write_text
+from workbench.model.lattice_config import LatticeConfig
+from workbench.teacher.encoder import TeacherConfig
 
 
 @dataclass

@@ -200,7 +200,7 @@ def share_data(ddp: Ddp, data) -> None:
 
 def receive_data(ddp: Ddp):
     """Ranks > 0: the TrainData rank 0 prepared, or None when rank 0 stopped before training."""
-    from .state import TrainData
+    from workbench.train.state import TrainData
     box = [None]
     dist.broadcast_object_list(box, src=0, group=ddp.data_group)
     header = box[0]

@@ -34,10 +34,10 @@ import time
 
 import torch
 
-from .config import ConfigError, RunConfig
-from .eval_pass import TRAIN_SCORE_ROWS
-from .events import RunEstimate
-from ..model.lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
+from workbench.train.config import ConfigError, RunConfig
+from workbench.train.eval_pass import TRAIN_SCORE_ROWS
+from workbench.train.events import RunEstimate
+from workbench.model.lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
 
 log = logging.getLogger(__name__)
 FLOAT = 4                   # bytes per float32
@@ -154,8 +154,8 @@ def _flops(k: int, c: int, h: int) -> int:
 def _probe_direct(cfg: RunConfig, dim: int, b: int, e: int, device: str) -> tuple[float, float, float]:
     """Time this very lattice: a real update (forward, loss, backward, clip, optimizer step) on b random rows,
     and an evaluation chunk of e rows. Returns (seconds per batch, 0, seconds per evaluated sample)."""
-    from . import metrics as M
-    from .state import build_lattice, build_optimizer
+    from workbench.train import metrics as M
+    from workbench.train.state import build_lattice, build_optimizer
     model = build_lattice(dim, cfg.lattice, 0).to(device)
     opt, _ = build_optimizer(model, cfg)
     q, a = torch.randn(b, dim, device=device), torch.randn(b, dim, device=device)
@@ -178,7 +178,7 @@ def _probe_direct(cfg: RunConfig, dim: int, b: int, e: int, device: str) -> tupl
 def _probe_scaled(lat: LatticeConfig, b: int, device: str) -> tuple[float, float, float]:
     """Two tiny lattices (3³ and 6³ cells, 2 steps) with this rule capped at 16×64 (probe_speed scales by FLOPs):
     (seconds of overhead per batch, seconds per cell·step·sample training, … evaluating)."""
-    from ..model.lattice import CellLattice
+    from workbench.model.lattice import CellLattice
     c, h = min(lat.channels, PROBE_C), min(lat.hidden, PROBE_H)
     b = min(b, 16)
     points = []
@@ -237,7 +237,7 @@ def estimate_run(cfg: RunConfig, n_train: int, dim: int, n_val: int = 0, device:
     if errs:
         raise ConfigError("; ".join(errs))
     if device is None:
-        from ..teacher.encoder import pick_device
+        from workbench.teacher.encoder import pick_device
         device = pick_device(cfg.device)
     lat = cfg.lattice
     shape = tuple(int(s) for s in grid_shape(lat, dim))

@@ -25,9 +25,9 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from . import metrics as M
-from .ablation import ablation_figures
-from .events import EvalProgress
+from workbench.train import metrics as M
+from workbench.train.ablation import ablation_figures
+from workbench.train.events import EvalProgress
 
 TRAIN_SCORE_ROWS = 4096   # training pairs scored per epoch: SE of the mean cosine ≈ 0.002 (module docstring)
 CHUNK_ROWS = 1024         # pairs per progress event and Stop check: ~1 s of a large lattice on a CPU

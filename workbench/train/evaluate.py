@@ -20,14 +20,14 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import metrics as M
-from .pipeline import validation_rules
-from .probe import load_model
-from .state import BEST
-from ..data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
-from ..data.problem_report import problem_headline
-from ..teacher.encoder import Teacher, pick_device
-from ..teacher.progress import EmbedProgress
+from workbench.train import metrics as M
+from workbench.train.pipeline import validation_rules
+from workbench.train.probe import load_model
+from workbench.train.state import BEST
+from workbench.data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
+from workbench.data.problem_report import problem_headline
+from workbench.teacher.encoder import Teacher, pick_device
+from workbench.teacher.progress import EmbedProgress
 
 JSON_KEYS = ("n", "cosine", "top1", "mrr", "identity_cosine", "identity_top1", "identity_mrr",
              "ridge_cosine", "ridge_top1", "ridge_mrr")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..teacher.progress import EmbedProgress  # noqa: F401  (re-exported: the views' one import)
+from workbench.teacher.progress import EmbedProgress  # noqa: F401  (re-exported: the views' one import)
 
 # per-epoch metric names, in the column order of history.csv
 EPOCH_KEYS = ("loss", "loss_mse", "loss_cosine", "loss_l1", "loss_infonce", "val_loss", "train_cosine",

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.atomic import atomic_write_bytes
-from .config import LossConfig
+from workbench.data.atomic import atomic_write_bytes
+from workbench.train.config import LossConfig
 
 
 def unit(x: torch.Tensor) -> torch.Tensor:

@@ -12,16 +12,16 @@ from typing import Callable
 
 import numpy as np
 
-from .config import RunConfig
-from ..data.dataset import DataError, Dataset, Problem, ValidationRules, apply_rules, load_dataset, norm, validate
-from ..data.problem_report import count_problems
-from ..data.split import group_column, split_dataset, split_indices  # noqa: F401  (split_indices: re-exported)
-from ..data.stats import dataset_stats, quality_filter
-from ..teacher.encoder import Teacher
-from ..teacher.progress import EmbedProgress
-from .batching import group_codes
-from .resume_check import split_fingerprint
-from .trainer import TrainData
+from workbench.train.config import RunConfig
+from workbench.data.dataset import DataError, Dataset, Problem, ValidationRules, apply_rules, load_dataset, norm, validate
+from workbench.data.problem_report import count_problems
+from workbench.data.split import group_column, split_dataset, split_indices  # noqa: F401  (split_indices: re-exported)
+from workbench.data.stats import dataset_stats, quality_filter
+from workbench.teacher.encoder import Teacher
+from workbench.teacher.progress import EmbedProgress
+from workbench.train.batching import group_codes
+from workbench.train.resume_check import split_fingerprint
+from workbench.train.trainer import TrainData
 
 
 @dataclass

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .checkpoint import CheckpointError, load_checkpoint
-from .config import ConfigError, RunConfig, from_dict
-from .state import build_lattice
-from ..model.lattice import CellLattice
+from workbench.train.record.checkpoint import CheckpointError, load_checkpoint
+from workbench.train.config import ConfigError, RunConfig, from_dict
+from workbench.train.state import build_lattice
+from workbench.model.lattice import CellLattice
 
 
 @dataclass

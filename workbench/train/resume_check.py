@@ -19,9 +19,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .checkpoint import CheckpointError, read_state
-from .config import ConfigError, RunConfig
-from .state import MODEL_KEYS, config_differences
+from workbench.train.record.checkpoint import CheckpointError, read_state
+from workbench.train.config import ConfigError, RunConfig
+from workbench.train.state import MODEL_KEYS, config_differences
 
 SPLIT_KEYS = ("seed", "split.", "data.")
 RESUME_KEYS = MODEL_KEYS + SPLIT_KEYS

@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from .config import OptimConfig
+from workbench.train.config import OptimConfig
 
 
 class WarmupCosine:

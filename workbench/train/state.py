@@ -18,15 +18,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .batching import n_batches
-from .checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from .config import RunConfig, flat_dict, from_dict, to_dict
-from .estimate import check_fits, estimate_run
-from .schedule import build_scheduler
-from .events import RunEstimate
-from ..model.lattice import CellLattice
-from ..model.lattice_config import LatticeConfig
-from ..teacher.encoder import pick_device
+from workbench.train.batching import n_batches
+from workbench.train.record.checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from workbench.train.config import RunConfig, flat_dict, from_dict, to_dict
+from workbench.train.estimate import check_fits, estimate_run
+from workbench.train.schedule import build_scheduler
+from workbench.train.events import RunEstimate
+from workbench.model.lattice import CellLattice
+from workbench.model.lattice_config import LatticeConfig
+from workbench.teacher.encoder import pick_device
 
 log = logging.getLogger(__name__)
 LAST, BEST = "last.safetensors", "best.safetensors"
@@ -121,7 +121,7 @@ class TrainingState:
     def resume_from(self, path: str | Path) -> list[str]:
         """Continue from a checkpoint of a run with the same model and split (resume_check.py); differing keys
         are named, not tracebacked. Returns warnings for the user (an old checkpoint without a split fingerprint)."""
-        from .resume_check import check_split, differences, refuse   # resume_check builds on this module
+        from workbench.train.resume_check import check_split, differences, refuse   # resume_check builds on this module
         ck = load_checkpoint(path)
         refuse(path, differences(ck["config"], self.config, self.model.dim, ck.get("embedding_dim"), path))
         notes = check_split(ck, self.data.split_fingerprint, path)    # the same train/validation pairs

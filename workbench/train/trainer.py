@@ -24,13 +24,13 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from . import batching, eval_pass, schedule
-from . import metrics as M
-from .estimate import describe, slow_warning
-from .events import (BatchProgress, EpochMetrics, EvalProgress, Finished, LatticeSnapshot, RunEstimate, RunStarted,
+from workbench.train import batching, eval_pass, schedule
+from workbench.train import metrics as M
+from workbench.train.estimate import describe, slow_warning
+from workbench.train.events import (BatchProgress, EpochMetrics, EvalProgress, Finished, LatticeSnapshot, RunEstimate, RunStarted,
                      TrainWarning)
-from .pace import ActiveClock, Throughput
-from .state import BEST, LAST, TrainData, TrainingState, build_lattice  # noqa: F401  (re-exported)
+from workbench.train.pace import ActiveClock, Throughput
+from workbench.train.state import BEST, LAST, TrainData, TrainingState, build_lattice  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2

@@ -1,0 +1,1 @@
+"""Run-folder writers: config/history/metrics/report, the live progress log, checkpoints, TensorBoard, the folder itself."""
