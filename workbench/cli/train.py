@@ -2,7 +2,7 @@
 
     workbench-train DATA [--val VAL_DATA] [--preset NAME] [--config FILE] [--set key=value ...]
                     [--teacher MODEL] [--epochs N] [--seed N] [--columns question=Q,answer=A] --out RUN_DIR
-                    [--resume CKPT | --overwrite] [-v]
+                    [--resume CKPT | --overwrite] [--init-from RUN_DIR] [-v]
     workbench-train --list-keys
 
 Exit codes: 0 done, 1 training failed (diverged), 2 bad input (data, config, checkpoint, run folder,
@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder for config.json, history.csv, checkpoints, report.md, run.log "
                    "(required; an existing run there is refused unless --resume or --overwrite)")
     p.add_argument("--resume", help="checkpoint (e.g. RUN_DIR/last.safetensors) to continue from")
+    p.add_argument("--init-from", metavar="RUN_DIR",
+                   help="fine-tune: start from that run's best weights with a fresh optimizer and schedule "
+                        "(its lattice and teacher settings must match; config key init_from)")
     p.add_argument("--overwrite", action="store_true",
                    help="--out holds an earlier run: move it aside to OUT.old-<date-time> and start afresh")
     p.add_argument("--drop-invalid", action="store_true",
@@ -87,6 +90,8 @@ def make_config(args):
         set_value(cfg, "seed", args.seed)
     if args.cache_dir:
         cfg.teacher.cache_dir = args.cache_dir
+    if args.init_from:      # absolute: config.json must still name the parent when read from elsewhere
+        set_value(cfg, "init_from", os.path.abspath(args.init_from))
     return cfg
 
 
@@ -230,12 +235,15 @@ def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, shar
     from workbench.train.record.sinks import run_folder_sinks
     from workbench.train.resume_check import check_resume_config
     from workbench.train.record.folder import prepare_run_folder, run_log
+    from workbench.train.state import check_init_from
     from workbench.train.trainer import TrainingState, train
     teacher = Teacher(cfg.teacher)
     # size check before embedding anything: a lattice that cannot fit is refused in seconds, not after minutes
     check_fits(estimate_run(cfg, 0, teacher.dim, timed=False), cfg)
     if args.resume:       # the checkpoint's keys from its header, before anything is embedded (minutes at 100k pairs)
         check_resume_config(args.resume, cfg, teacher.dim)
+    if cfg.init_from:     # the same early check for the run it starts from
+        check_init_from(cfg, teacher.dim)
     folder_notes, args.resume = prepare_run_folder(args.out, args.resume, args.overwrite)
     with run_log(args.out, args.verbose):
         log.info("workbench-train %s", " ".join(sys.argv[1:] if argv is None else argv))

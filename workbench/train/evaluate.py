@@ -85,7 +85,7 @@ def find_checkpoint(run_dir: str | Path) -> Path:
     raise EvalError(f"{run}: no checkpoint ({' or '.join(CHECKPOINT_NAMES)}); did the run finish an epoch?")
 
 
-def _recorded_teacher(run: Path) -> str:
+def recorded_teacher(run: Path) -> str:
     try:
         return str(json.loads((run / "metrics.json").read_text(encoding="utf-8")).get("teacher") or "")
     except (OSError, ValueError, AttributeError):
@@ -141,7 +141,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
     if teacher is None:
         tcfg = dataclasses.replace(cfg.teacher, cache_dir=cache_dir) if cache_dir else cfg.teacher
         teacher = Teacher(tcfg)
-    recorded = _recorded_teacher(run)
+    recorded = recorded_teacher(run)
     if recorded and recorded != teacher.identity:
         raise EvalError(f"{run}: trained with teacher {recorded}, but {teacher.identity} loads now "
                         "(different weights give different embeddings)")

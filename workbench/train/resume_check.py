@@ -20,8 +20,8 @@ import hashlib
 from pathlib import Path
 
 from workbench.train.record.checkpoint import CheckpointError, read_state
-from workbench.train.config import ConfigError, RunConfig
-from workbench.train.state import MODEL_KEYS, config_differences
+from workbench.train.config import RunConfig
+from workbench.train.state import MODEL_KEYS, key_differences
 
 SPLIT_KEYS = ("seed", "split.", "data.")
 RESUME_KEYS = MODEL_KEYS + SPLIT_KEYS
@@ -40,15 +40,7 @@ def split_fingerprint(train, val) -> str:
 
 def differences(saved: dict, cfg: RunConfig, dim: int | None, saved_dim, path) -> list[str]:
     """Every key that differs between the checkpoint's run and this one, named with both values."""
-    if not isinstance(saved, dict):
-        raise CheckpointError(f"{path}: checkpoint config is not a config")
-    try:
-        diffs = config_differences(saved, cfg, RESUME_KEYS)
-    except ConfigError as exc:
-        raise CheckpointError(f"{path}: checkpoint config is unusable ({exc})") from None
-    if dim is not None and saved_dim is not None and saved_dim != dim:
-        diffs.insert(0, f"embedding size (checkpoint {saved_dim}, this run {dim}: another teacher)")
-    return diffs
+    return key_differences(saved, cfg, dim, saved_dim, path, RESUME_KEYS)
 
 
 def refuse(path, diffs: list[str]) -> None:

@@ -19,8 +19,9 @@ import numpy as np
 import torch
 
 from workbench.train.batching import n_batches
-from workbench.train.record.checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from workbench.train.config import RunConfig, flat_dict, from_dict, to_dict
+from workbench.train.record.checkpoint import (CheckpointError, capture_rng, load_checkpoint, read_state, restore_rng,
+                                              save_checkpoint)
+from workbench.train.config import ConfigError, RunConfig, flat_dict, from_dict, to_dict
 from workbench.train.estimate import check_fits, estimate_run
 from workbench.train.schedule import build_scheduler
 from workbench.train.events import RunEstimate
@@ -34,6 +35,8 @@ LAST, BEST = "last.safetensors", "best.safetensors"
 # Config keys a checkpoint's weights and optimizer state depend on; the rest (epochs, lr, patience…) may change.
 MODEL_KEYS = ("lattice.", "teacher.model", "teacher.pooling", "teacher.max_length", "teacher.normalize",
               "optim.optimizer", "optim.scheduler")
+# The keys the weights alone depend on: a run started from another run's weights (init_from) brings a fresh optimizer.
+WEIGHT_KEYS = tuple(k for k in MODEL_KEYS if not k.startswith("optim."))
 
 
 @dataclass
@@ -76,6 +79,60 @@ def config_differences(saved: dict, current: RunConfig, keys=MODEL_KEYS) -> list
             for k in new if k.startswith(keys) and old.get(k) != new.get(k)]
 
 
+def init_checkpoint(config: RunConfig) -> Path:
+    """The checkpoint config.init_from names: a run folder's best.safetensors (or a checkpoint file itself)."""
+    path = Path(config.init_from)
+    if path.is_dir():
+        path = path / BEST
+    if not path.is_file():
+        raise CheckpointError(f"{config.init_from}: init_from needs a trained run folder holding {BEST} "
+                              "(or a checkpoint file); none found")
+    return path
+
+
+def check_init_from(config: RunConfig, dim: int | None) -> Path:
+    """From the checkpoint's header alone (seconds, before any embedding): the weight-defining keys must match."""
+    path = init_checkpoint(config)
+    state = read_state(path)
+    _refuse_init(path, key_differences(state.get("config"), config, dim, state.get("embedding_dim"), path))
+    return path
+
+
+def key_differences(saved, config: RunConfig, dim, saved_dim, path, keys=WEIGHT_KEYS) -> list[str]:
+    """Every `keys` config key that differs between a checkpoint's run and this one, named with both values,
+    and the embedding size (--resume compares more keys: resume_check.RESUME_KEYS)."""
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{path}: checkpoint config is not a config")
+    try:
+        diffs = config_differences(saved, config, keys)
+    except ConfigError as exc:
+        raise CheckpointError(f"{path}: checkpoint config is unusable ({exc})") from None
+    if dim is not None and saved_dim is not None and saved_dim != dim:
+        diffs.insert(0, f"embedding size (checkpoint {saved_dim}, this run {dim}: another teacher)")
+    return diffs
+
+
+def _refuse_init(path, diffs: list[str]) -> None:
+    if diffs:
+        raise CheckpointError(f"{path}: cannot start from this run, its model differs in " + "; ".join(diffs)
+                              + ". Use that run's lattice and teacher settings (--config RUN/config.json).")
+
+
+def init_weights(config: RunConfig, model: CellLattice) -> dict:
+    """The parent run's best weights for `model`; every differing config key or weight (name, shape) is named."""
+    path = init_checkpoint(config)
+    ck = load_checkpoint(path)
+    diffs = key_differences(ck["config"], config, model.dim, ck.get("embedding_dim"), path)
+    own, theirs = model.state_dict(), ck["model"] if isinstance(ck["model"], dict) else {}
+    diffs += [f"weight {k} (missing in the checkpoint)" for k in own if k not in theirs]
+    diffs += [f"weight {k} (only in the checkpoint)" for k in theirs if k not in own]
+    diffs += [f"weight {k} (checkpoint shape {tuple(theirs[k].shape)}, this run {tuple(v.shape)})"
+              for k, v in own.items() if k in theirs and tuple(theirs[k].shape) != tuple(v.shape)]
+    _refuse_init(path, diffs)
+    log.info("starting from the weights of %s (epoch %s)", path, ck.get("epoch"))
+    return theirs
+
+
 @dataclass
 class TrainingState:
     config: RunConfig
@@ -112,6 +169,8 @@ class TrainingState:
         steps = n_batches(len(data.q_train), max(1, config.optim.batch_size), config.optim.drop_last)
         opt, sched = build_optimizer(model, config, steps)
         gen = torch.Generator().manual_seed(config.seed)
+        if config.init_from:           # fine-tuning: the parent's best weights; optimizer and schedule stay fresh
+            model.load_state_dict(init_weights(config, model))
         return cls(config, data, model, opt, sched, device, gen, Path(out_dir) if out_dir else None,
                    estimate=estimate, is_writer=ddp is None or ddp.is_main, ddp=ddp)
 
