@@ -2,7 +2,7 @@
 
     bank = load_bank(run, "answers.csv")                 # the column 'answer', embedded through the cache
     answered = ask(run, bank, ["What causes anemia?"], k=5)
-    as_json(answered)       # [{"question", "answers": [{"row", "answer", "score", "rows"}], "identity": {"row", "score"}}]
+    as_json(answered)       # [{"question", "answers": [{"row", "answer", "score", "rows"}], "identity": {"row", "score", "rows"}}]
 
 workbench-ask prints and writes these; the app's Ask tab shows them. `row` is the answer's 0-based data row in
 its file; `rows` lists every row holding exactly that answer text (identical answers are one entry,
@@ -76,7 +76,8 @@ def ask(run: LoadedRun, bank: Bank, questions: Sequence[str], k: int = 5) -> lis
 def as_json(answered: list[Answered]) -> list[dict]:
     return [{"question": a.question,
              "answers": [{"row": h.row, "answer": h.answer, "score": h.score, "rows": h.rows} for h in a.answers],
-             "identity": None if a.identity is None else {"row": a.identity.row, "score": a.identity.score}}
+             "identity": None if a.identity is None else {"row": a.identity.row, "score": a.identity.score,
+                                                          "rows": a.identity.rows}}
             for a in answered]
 
 
