@@ -3,9 +3,9 @@
     bank = AnswerBank.build(texts, rows, run.embed)      # distinct texts embedded once, each with the rows holding it
     hits = bank.search(run.predict(questions), k=5)     # per question: [Hit(row, answer, score, rows), ...]
 
-Exact: every bank vector is compared with every query, no index or approximation. The bank is scanned
-BANK_ROWS vectors at a time and each chunk's top-k is merged into a running top-k, so memory stays at
-(queries × BANK_ROWS) similarities however large the bank is (100k answers: `benchmarks/ask_speed.py`).
+Exact: every bank vector is compared with every query, no index or approximation. The bank is scanned in
+chunks and each chunk's top-k is merged into a running top-k, so at most SIM_FLOATS similarities (64 MB) are
+held however large the bank is (100k answers: `benchmarks/ask_speed.py`).
 
 Identical answer texts (exactly the same string) are one entry: they have the same embedding, so they would
 tie and fill several of the top places with one answer. A hit carries every row holding its text. Ties
@@ -25,8 +25,10 @@ import torch
 
 from workbench.train.metrics import unit
 
-BANK_ROWS = 16384          # bank vectors per chunk
-QUERY_ROWS = 1024          # queries per block: a block's similarities are QUERY_ROWS × BANK_ROWS floats (64 MB)
+SIM_FLOATS = 1 << 24       # similarities held at once: 64 MB, whatever the number of questions and answers
+QUERY_ROWS = 1024          # queries per block
+BANK_ROWS = SIM_FLOATS // QUERY_ROWS   # bank vectors per chunk for a full block (16,384); fewer queries, larger
+                                       # chunks: one question scans 100k answers in one product, not seven calls
 
 
 @dataclass
@@ -37,20 +39,24 @@ class Hit:
     rows: list[int]            # every row holding exactly this answer text (row first)
 
 
-def top_k(queries: np.ndarray, bank: np.ndarray, k: int, bank_rows: int = BANK_ROWS,
-          query_rows: int = QUERY_ROWS) -> tuple[np.ndarray, np.ndarray]:
+def top_k(queries: np.ndarray, bank: np.ndarray | torch.Tensor, k: int, bank_rows: int | None = None,
+          query_rows: int = QUERY_ROWS, bank_is_unit: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(scores (n, k'), indices (n, k')) of the k' = min(k, N) nearest bank rows by cosine, best first.
-    queries (n, D), bank (N, D). Exact; equal scores are listed lower index first."""
+    queries (n, D), bank (N, D); bank_is_unit: the bank is already metrics.unit(bank) (AnswerBank keeps it so,
+    which saves normalising N rows per question). Exact; equal scores are listed lower index first."""
     q_all = unit(torch.as_tensor(np.asarray(queries, np.float32)))
-    b = torch.as_tensor(np.asarray(bank, np.float32))
+    b = torch.as_tensor(bank, dtype=torch.float32)
     n, kk = len(q_all), min(k, len(b))
+    if bank_rows is None:      # each call has a fixed cost (threads wake up): as few chunks as the budget allows
+        bank_rows = max(BANK_ROWS, SIM_FLOATS // max(1, min(n, query_rows)))
     scores, index = np.zeros((n, kk), np.float32), np.zeros((n, kk), np.int64)
     for i in range(0, n, query_rows):
         q = q_all[i:i + query_rows]
         best_s = torch.full((len(q), 0), -torch.inf)
         best_i = torch.zeros((len(q), 0), dtype=torch.int64)
         for j in range(0, len(b), bank_rows):
-            sims = q @ unit(b[j:j + bank_rows]).T                          # (r, chunk)
+            chunk = b[j:j + bank_rows]
+            sims = q @ (chunk if bank_is_unit else unit(chunk)).T          # (r, chunk)
             s, ix = torch.topk(sims, min(kk, sims.shape[1]), dim=1)
             best_s, best_i = _merge(torch.cat([best_s, s], 1), torch.cat([best_i, ix + j], 1), kk)
         scores[i:i + len(q)], index[i:i + len(q)] = best_s.numpy(), best_i.numpy()
@@ -71,6 +77,7 @@ class AnswerBank:
 
     def __init__(self, texts: list[str], rows: list[list[int]], vectors: np.ndarray):
         self.texts, self.rows, self.vectors = texts, rows, vectors
+        self.unit = unit(torch.as_tensor(vectors, dtype=torch.float32))     # (N, D), normalised once per bank
 
     @classmethod
     def build(cls, texts: Sequence[str], rows: Sequence[int], embed: Callable[[list[str]], np.ndarray]) -> "AnswerBank":
@@ -95,6 +102,6 @@ class AnswerBank:
 
     def search(self, predictions: np.ndarray, k: int = 5) -> list[list[Hit]]:
         """The k nearest distinct answers to each prediction (n, D), best first."""
-        scores, index = top_k(predictions, self.vectors, k)
+        scores, index = top_k(predictions, self.unit, k, bank_is_unit=True)
         return [[Hit(self.rows[j][0], self.texts[j], float(s), list(self.rows[j])) for s, j in zip(sr, ir)]
                 for sr, ir in zip(scores, index)]
