@@ -29,10 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _export(args) -> int:
-    from workbench.use.export import check_onnx
+    from workbench.use.export import check_onnx, export_onnx
     from workbench.use.run import load_run
     run = load_run(args.run_dir)
-    path = run.export_onnx(args.onnx)
+    path = export_onnx(run, args.onnx)
     print(f"wrote {path}: question_embedding (n, {run.dim}) → answer_embedding (n, {run.dim}), "
           f"teacher {run.teacher.identity}")
     if args.check:

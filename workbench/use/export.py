@@ -1,6 +1,6 @@
 """The run's map as an ONNX model: question_embedding (n, D) float32 → answer_embedding (n, D), any n.
 
-    run.export_onnx("lattice.onnx")            # or: workbench-export RUN_DIR --onnx lattice.onnx
+    export_onnx(run, "lattice.onnx")           # run = workbench.load_run(RUN_DIR); or: workbench-export RUN_DIR --onnx …
 
 The model's metadata names what produced its input: the run's teacher (model, weights fingerprint, pooling,
 max_length, normalisation), so a service embeds questions exactly as training did. Needs the optional

@@ -6,6 +6,7 @@
     p = run.map(q)                                     # (n, D) the lattice's predicted answer embeddings
     p = run.predict(["What causes anemia?"])           # the same: run.map(run.embed(questions))
     res = run.evaluate("held_out.csv")                 # workbench-eval's figures; res.as_json() has its keys
+    export_onnx(run, "map.onnx")                       # workbench.use.export: the map for a service
 
 GUI-free. Rows are mapped in chunks (`MAP_ROWS`) and the teacher batches by token budget, so 100k rows fit
 in memory. Nothing is unpickled: the checkpoint is safetensors, read by the trainer's own loader.
@@ -13,7 +14,6 @@ in memory. Nothing is unpickled: the checkpoint is safetensors, read by the trai
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -23,7 +23,7 @@ import numpy as np
 from workbench.model.lattice import CellLattice
 from workbench.teacher.encoder import Teacher, pick_device
 from workbench.train.config import RunConfig
-from workbench.train.evaluate import EvalError, EvalResult, evaluate_run, find_checkpoint, predict, recorded_teacher
+from workbench.train.evaluate import EvalError, EvalResult, evaluate_run, find_checkpoint, predict, run_teacher
 from workbench.train.probe import load_model
 from workbench.train.record.pairs_record import RunPairs, read_run_pairs
 
@@ -77,11 +77,6 @@ class LoadedRun:
             self._pairs = read_run_pairs(self.run_dir)
         return self._pairs
 
-    def export_onnx(self, path: str | Path) -> Path:
-        """The map as ONNX (question_embedding (n, D) → answer_embedding (n, D)); needs the `onnx` extra."""
-        from workbench.use.export import export_onnx
-        return export_onnx(self, path)
-
 
 def load_run(run_dir: str | Path, cache_dir: str | None = None, device: str = "auto",
              checkpoint: str | Path | None = None) -> LoadedRun:
@@ -93,15 +88,6 @@ def load_run(run_dir: str | Path, cache_dir: str | None = None, device: str = "a
         raise RunError(f"{run}: run folder not found")
     ckpt = Path(checkpoint) if checkpoint else find_checkpoint(run)
     loaded = load_model(str(ckpt))             # CheckpointError names the file (pickles, versions, damage)
-    cfg = loaded.config
-    tcfg = dataclasses.replace(cfg.teacher, cache_dir=cache_dir) if cache_dir else cfg.teacher
-    teacher = Teacher(tcfg)
-    recorded = recorded_teacher(run)
-    if recorded and recorded != teacher.identity:
-        raise RunError(f"{run}: trained with teacher {recorded}, but {teacher.identity} loads now "
-                       "(different weights give different embeddings)")
-    if teacher.dim != loaded.trained.dim:
-        raise RunError(f"{ckpt}: the lattice takes {loaded.trained.dim}-d embeddings, "
-                       f"teacher {teacher.identity} gives {teacher.dim}-d")
+    teacher = run_teacher(run, ckpt, loaded.config, loaded.trained.dim, cache_dir)   # EvalError: another teacher
     dev = pick_device(device)
-    return LoadedRun(run, ckpt, cfg, loaded.trained.to(dev).eval(), loaded.untrained, teacher, dev)
+    return LoadedRun(run, ckpt, loaded.config, loaded.trained.to(dev).eval(), loaded.untrained, teacher, dev)

@@ -6,6 +6,11 @@ from pathlib import Path
 from typing import Callable
 
 
+def _export(run, path: str):
+    from workbench.use.export import export_onnx      # torch and the exporter load on first use, not at app start
+    return export_onnx(run, path)
+
+
 def pick_and_export(win) -> bool:
     """Ask where, then export; False when there is no run to export or the dialog was cancelled."""
     ckpt = win.ask_panel.checkpoint
@@ -34,5 +39,5 @@ def export_to(win, path: str, on_done: Callable | None = None) -> bool:
         if on_done is not None:
             on_done(res)
     win.statusBar().showMessage(f"exporting the run's map to {path}…")
-    ask.tasks.submit(lambda: session.load(ckpt).export_onnx(path), done)
+    ask.tasks.submit(lambda: _export(session.load(ckpt), path), done)
     return True
