@@ -1,4 +1,4 @@
-"""workbench-ask's exact answer search (workbench.use.search.top_k) over 100k answers, against one matmul.
+"""workbench-ask's exact answer search (workbench.train.metrics.top_k) over 100k answers, against one matmul.
 
 The bank is random unit vectors (the search does not care what they mean). Timed, interleaved in each repeat
 (the machine may be shared):
@@ -22,8 +22,7 @@ import time
 import numpy as np
 import torch
 
-from workbench.train.metrics import unit
-from workbench.use.search import SIM_FLOATS, top_k
+from workbench.train.metrics import SIM_FLOATS, top_k, unit
 
 
 def cpu_model() -> str:

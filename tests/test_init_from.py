@@ -15,7 +15,7 @@ import torch
 from helpers import SAMPLE_45, SAMPLE_160
 from workbench.cli import train as cli_train
 from workbench.train.pipeline import prepare
-from workbench.train.probe import load_model
+from workbench.train.predict import load_model
 from workbench.train.record.checkpoint import CheckpointError
 from workbench.train.state import TrainingState
 

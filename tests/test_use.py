@@ -21,7 +21,7 @@ from shared_data import shared_data
 from workbench.cli import ask as cli_ask
 from workbench.cli import eval as cli_eval
 from workbench.cli import train as cli_train
-from workbench.train.probe import load_model
+from workbench.train.predict import load_model
 from workbench.use.search import AnswerBank, top_k
 
 FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=2",

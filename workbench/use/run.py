@@ -23,8 +23,8 @@ import numpy as np
 from workbench.model.lattice import CellLattice
 from workbench.teacher.encoder import Teacher, pick_device
 from workbench.train.config import RunConfig
-from workbench.train.evaluate import EvalError, EvalResult, evaluate_run, find_checkpoint, predict, run_teacher
-from workbench.train.probe import load_model
+from workbench.train.evaluate import EvalError, EvalResult, evaluate_run, find_checkpoint, run_teacher
+from workbench.train.predict import load_model, predict
 from workbench.train.record.pairs_record import RunPairs, read_run_pairs
 
 MAP_ROWS = 4096     # rows per lattice call inside map(): ~6 MB in and out at 384-d, whatever n is
@@ -60,7 +60,7 @@ class LoadedRun:
         q = np.asarray(question_embeddings, dtype=np.float32)
         if q.ndim != 2 or q.shape[1] != self.dim:
             raise RunError(f"map() takes an (n, {self.dim}) array of question embeddings, got shape {q.shape}")
-        return predict(self.model, np.ascontiguousarray(q), self.device, MAP_ROWS)
+        return predict(self.model, q, chunk=MAP_ROWS)       # the one predictor, on the model's device
 
     def predict(self, questions: Sequence[str], progress: Callable | None = None) -> np.ndarray:
         """run.map(run.embed(questions))."""

@@ -98,7 +98,7 @@ class ProbeSession:
 
     def trace(self, checkpoint: str, question: str, answer: str | None = None) -> Trace:
         """The question through both lattices; with `answer`, the pair's place in the run (by content)."""
-        from workbench.train.probe import trace
+        from workbench.train.predict import trace
         run = self.load(checkpoint)
         q = run.embed([question])[0]
         face = "z=0" if run.config.lattice.io == "face" else "volume"
