@@ -235,3 +235,19 @@ def test_onnx_export_matches_the_map(run_dir, run, tmp_path, capsys):
     meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
     assert meta["teacher"] == run.config.teacher.model and meta["teacher_identity"] == run.teacher.identity
     assert meta["teacher_pooling"] == run.config.teacher.pooling and meta["embedding_dim"] == str(run.dim)
+
+
+def test_readme_api_example_runs(run_dir, tmp_path, monkeypatch, capsys):
+    """The README's API example, as printed there, on a copy of a real run (its path put for runs/demo)."""
+    if not os.environ.get("LATTICE_WORKBENCH_CI"):
+        pytest.importorskip("onnxscript", reason="the example exports ONNX: the 'onnx' extra is not installed")
+    import shutil
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("<!-- api-example", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    demo = tmp_path / "demo"
+    shutil.copytree(run_dir, demo)
+    monkeypatch.chdir(ROOT)                        # the example's sample_data/ paths are relative to the repo
+    exec(compile(block.replace("runs/demo", str(demo)), "README.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "LATTICE" in out and "What does dropout do?" in out and "identity:" in out
+    assert (demo / "lattice.onnx").stat().st_size > 1000
