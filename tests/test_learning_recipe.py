@@ -11,7 +11,7 @@ import torch
 
 from helpers import SAMPLE_45
 from shared_data import medquad_rows, write_rows_csv
-from workbench.cli.train import choose_preset
+from workbench.cli.run_flags import choose_preset
 from workbench.train import batching
 from workbench.train.ablation import predict as ablation_predict
 from workbench.train.config import LARGE_DATA_MIN_PAIRS, from_preset, suggested_preset, validate_config
@@ -143,7 +143,7 @@ def test_large_data_preset_loads_validates_and_builds():
     assert validate_config(cfg) == []
     assert (cfg.optim.batching, cfg.optim.scheduler, cfg.optim.batch_size, cfg.loss.infonce) == ("group", "cosine", 128, 0.03)
     assert cfg.loss.mse == 0 and cfg.loss.cosine == 1 and cfg.optim.early_stop_patience == 0
-    from workbench.train.state import build_lattice
+    from workbench.model.lattice import build_lattice
     model = build_lattice(384, cfg.lattice, 0)
     assert model.shape == (8, 8, 8) and cfg.lattice.steps == 4
     assert suggested_preset(LARGE_DATA_MIN_PAIRS) == "large-data"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.config_meta import FieldMeta, check_value, field_meta, nested_fields, setting
+from workbench.config_meta import FieldMeta, UserError, check_value, field_meta, nested_fields, setting
 from workbench.data.atomic import atomic_write_text
 from workbench.model.lattice_config import LatticeConfig
 from workbench.teacher.encoder import TeacherConfig
@@ -108,7 +108,7 @@ RANGES: dict[str, tuple[float, float]] = {k: m.range for k, m in field_metas().i
 CHOICES: dict[str, tuple[str, ...]] = {k: m.choices for k, m in field_metas().items() if m.choices}
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config value or file that cannot be used; the message names the key."""
 
 

@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from workbench.config_meta import UserError
 from workbench.train import metrics as M
 from workbench.train.pipeline import validation_rules
 from workbench.train.probe import load_model
@@ -34,7 +35,7 @@ JSON_KEYS = ("n", "cosine", "top1", "mrr", "identity_cosine", "identity_top1", "
 CHECKPOINT_NAMES = (BEST,)   # the trainer's best-epoch checkpoint (safetensors: never unpickled)
 
 
-class EvalError(Exception):
+class EvalError(UserError):
     """A run folder or file that cannot be evaluated; the message is one line naming it."""
 
 

@@ -13,7 +13,7 @@ import torch
 
 from workbench.train.record.checkpoint import CheckpointError, load_checkpoint
 from workbench.train.config import ConfigError, RunConfig, from_dict
-from workbench.train.state import build_lattice
+from workbench.model.lattice import build_lattice
 from workbench.model.lattice import CellLattice
 
 

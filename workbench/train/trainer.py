@@ -30,7 +30,7 @@ from workbench.train.estimate import describe, slow_warning
 from workbench.train.events import (BatchProgress, EpochMetrics, EvalProgress, Finished, LatticeSnapshot, RunEstimate, RunStarted,
                      TrainWarning)
 from workbench.train.pace import ActiveClock, Throughput
-from workbench.train.state import BEST, LAST, TrainData, TrainingState, build_lattice  # noqa: F401  (re-exported)
+from workbench.train.state import BEST, LAST, TrainData, TrainingState  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2
