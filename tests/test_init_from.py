@@ -68,7 +68,7 @@ def test_a_parent_with_another_lattice_is_refused_naming_each_key(parent, tmp_pa
 
 def test_differing_weights_are_named(parent, make_config, monkeypatch):
     """Weights that do not fit (a model class changed between versions) are named, each with its shapes."""
-    from workbench.train import state as st
+    from workbench.train import resume_check as st
     cfg = make_config(**{"lattice.channels": 4, "lattice.hidden": 8, "lattice.steps": 2, "init_from": str(parent)})
     real = st.load_checkpoint
 

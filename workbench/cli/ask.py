@@ -4,7 +4,7 @@
                   [--cache-dir DIR] [--answer-column NAME] [--question-column NAME]
 
 The search is exact (every answer compared) and chunked (workbench.use.search). Bad input exits 2 with
-one line and no traceback.
+one line and no traceback (cli/guard.py).
 """
 
 from __future__ import annotations
@@ -13,16 +13,9 @@ import argparse
 import json
 import sys
 
+from workbench.cli.guard import guarded
 from workbench.cli.progress import Printer
-from workbench.cli.train import fail, os_error_text
 from workbench.data.atomic import atomic_write_text
-from workbench.data.dataset import DataError
-from workbench.teacher.encoder import TeacherError
-from workbench.train.config import ConfigError
-from workbench.train.evaluate import EvalError
-from workbench.train.record.checkpoint import CheckpointError
-
-USER_ERRORS = (EvalError, CheckpointError, ConfigError, TeacherError)   # bad input: one line, exit 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,17 +61,7 @@ def run(argv: list[str] | None = None) -> int:
     args = parser.parse_intermixed_args(argv)       # questions may come before or after the options
     if not args.questions and not args.questions_file:
         parser.error("give QUESTION arguments or --questions FILE")      # exits 2 with the usage line
-    try:
-        return _ask(args, Printer(args.quiet))
-    except DataError as exc:       # a questions or answers file that cannot be read: its one line
-        return fail(str(exc))
-    except USER_ERRORS as exc:
-        return fail(str(exc))
-    except OSError as exc:
-        return fail(os_error_text(exc))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return guarded(lambda: _ask(args, Printer(args.quiet)))
 
 
 def main() -> None:

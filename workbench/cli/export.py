@@ -12,8 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from workbench.cli.ask import USER_ERRORS
-from workbench.cli.train import fail, os_error_text
+from workbench.cli.guard import guarded
 
 CHECK_ROWS = 64       # random unit vectors compared between onnxruntime and run.map by --check
 
@@ -43,12 +42,7 @@ def _export(args) -> int:
 
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return _export(args)
-    except USER_ERRORS as exc:
-        return fail(str(exc))
-    except OSError as exc:
-        return fail(os_error_text(exc))
+    return guarded(lambda: _export(args))
 
 
 def main() -> None:

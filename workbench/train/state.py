@@ -19,23 +19,18 @@ import numpy as np
 import torch
 
 from workbench.train.batching import n_batches
-from workbench.train.record.checkpoint import (CheckpointError, capture_rng, load_checkpoint, read_state, restore_rng,
-                                              save_checkpoint)
-from workbench.train.config import ConfigError, RunConfig, flat_dict, from_dict, to_dict
+from workbench.train.record.checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
+from workbench.train.config import RunConfig, to_dict
 from workbench.train.estimate import check_fits, estimate_run
-from workbench.train.schedule import build_scheduler
+from workbench.train.resume_check import BEST, check_split, differences, init_weights, refuse  # noqa: F401 (BEST)
+from workbench.train.schedule import build_optimizer
 from workbench.train.events import RunEstimate
 from workbench.model.lattice import CellLattice, build_lattice
 from workbench.teacher.encoder import pick_device
 
 log = logging.getLogger(__name__)
-LAST, BEST = "last.safetensors", "best.safetensors"
+LAST = "last.safetensors"
 
-# Config keys a checkpoint's weights and optimizer state depend on; the rest (epochs, lr, patience…) may change.
-MODEL_KEYS = ("lattice.", "teacher.model", "teacher.pooling", "teacher.max_length", "teacher.normalize",
-              "optim.optimizer", "optim.scheduler")
-# The keys the weights alone depend on: a run started from another run's weights (init_from) brings a fresh optimizer.
-WEIGHT_KEYS = tuple(k for k in MODEL_KEYS if not k.startswith("optim."))
 
 
 @dataclass
@@ -49,80 +44,6 @@ class TrainData:
     teacher: str = ""
     train_groups: np.ndarray | None = None   # (n_train,) int64 group id per training row, for optim.batching="group"
     split_fingerprint: str = ""     # resume_check.split_fingerprint of the pairs; "" when not built by prepare()
-
-
-def build_optimizer(model: torch.nn.Module, cfg: RunConfig, steps_per_epoch: int = 1):
-    """The optimizer and the scheduler optim.scheduler names (schedule.py); steps_per_epoch sizes the cosine curve."""
-    o = cfg.optim
-    params = model.parameters()
-    if o.optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
-    elif o.optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
-    else:
-        opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
-    return opt, build_scheduler(opt, o, steps_per_epoch)
-
-
-def config_differences(saved: dict, current: RunConfig, keys=MODEL_KEYS) -> list[str]:
-    """'key (checkpoint X, this run Y)' for each model-defining key that differs."""
-    old, new = flat_dict(from_dict(saved)), flat_dict(current)
-    return [f"{k} (checkpoint {old.get(k)!r}, this run {new.get(k)!r})"
-            for k in new if k.startswith(keys) and old.get(k) != new.get(k)]
-
-
-def init_checkpoint(config: RunConfig) -> Path:
-    """The checkpoint config.init_from names: a run folder's best.safetensors (or a checkpoint file itself)."""
-    path = Path(config.init_from)
-    if path.is_dir():
-        path = path / BEST
-    if not path.is_file():
-        raise CheckpointError(f"{config.init_from}: init_from needs a trained run folder holding {BEST} "
-                              "(or a checkpoint file); none found")
-    return path
-
-
-def check_init_from(config: RunConfig, dim: int | None) -> Path:
-    """From the checkpoint's header alone (seconds, before any embedding): the weight-defining keys must match."""
-    path = init_checkpoint(config)
-    state = read_state(path)
-    _refuse_init(path, key_differences(state.get("config"), config, dim, state.get("embedding_dim"), path))
-    return path
-
-
-def key_differences(saved, config: RunConfig, dim, saved_dim, path, keys=WEIGHT_KEYS) -> list[str]:
-    """Every `keys` config key that differs between a checkpoint's run and this one, named with both values,
-    and the embedding size (--resume compares more keys: resume_check.RESUME_KEYS)."""
-    if not isinstance(saved, dict):
-        raise CheckpointError(f"{path}: checkpoint config is not a config")
-    try:
-        diffs = config_differences(saved, config, keys)
-    except ConfigError as exc:
-        raise CheckpointError(f"{path}: checkpoint config is unusable ({exc})") from None
-    if dim is not None and saved_dim is not None and saved_dim != dim:
-        diffs.insert(0, f"embedding size (checkpoint {saved_dim}, this run {dim}: another teacher)")
-    return diffs
-
-
-def _refuse_init(path, diffs: list[str]) -> None:
-    if diffs:
-        raise CheckpointError(f"{path}: cannot start from this run, its model differs in " + "; ".join(diffs)
-                              + ". Use that run's lattice and teacher settings (--config RUN/config.json).")
-
-
-def init_weights(config: RunConfig, model: CellLattice) -> dict:
-    """The parent run's best weights for `model`; every differing config key or weight (name, shape) is named."""
-    path = init_checkpoint(config)
-    ck = load_checkpoint(path)
-    diffs = key_differences(ck["config"], config, model.dim, ck.get("embedding_dim"), path)
-    own, theirs = model.state_dict(), ck["model"] if isinstance(ck["model"], dict) else {}
-    diffs += [f"weight {k} (missing in the checkpoint)" for k in own if k not in theirs]
-    diffs += [f"weight {k} (only in the checkpoint)" for k in theirs if k not in own]
-    diffs += [f"weight {k} (checkpoint shape {tuple(theirs[k].shape)}, this run {tuple(v.shape)})"
-              for k, v in own.items() if k in theirs and tuple(theirs[k].shape) != tuple(v.shape)]
-    _refuse_init(path, diffs)
-    log.info("starting from the weights of %s (epoch %s)", path, ck.get("epoch"))
-    return theirs
 
 
 @dataclass
@@ -172,7 +93,6 @@ class TrainingState:
     def resume_from(self, path: str | Path) -> list[str]:
         """Continue from a checkpoint of a run with the same model and split (resume_check.py); differing keys
         are named, not tracebacked. Returns warnings for the user (an old checkpoint without a split fingerprint)."""
-        from workbench.train.resume_check import check_split, differences, refuse   # resume_check builds on this module
         ck = load_checkpoint(path)
         refuse(path, differences(ck["config"], self.config, self.model.dim, ck.get("embedding_dim"), path))
         notes = check_split(ck, self.data.split_fingerprint, path)    # the same train/validation pairs
