@@ -80,6 +80,8 @@ def export_onnx(run: LoadedRun, path: str | Path) -> Path:
     _require("onnxscript")
     onnx = _require("onnx")
     path = Path(path)
+    if not path.parent.is_dir():
+        raise RunError(f"{path.parent}: folder not found (for {path.name})")
     model = _Map(run.model.to("cpu")).eval()
     example = torch.zeros(2, run.dim)          # (n, D); n is exported as a dynamic dimension
     batch = torch.export.Dim("batch", min=1)
