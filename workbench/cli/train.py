@@ -24,6 +24,7 @@ from workbench.cli.progress import Printer
 from workbench.cli.run_flags import choose_preset, make_config, run_flags
 from workbench.train import distributed
 from workbench.train.pipeline import prepare, run_training
+from workbench.train.record.compare import format_table, rows_from_metrics
 
 log = logging.getLogger("workbench.cli")
 
@@ -43,19 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="log to stderr too (-v info, -vv debug; rank 0 only under torchrun); run.log gets debug lines with -v")
     p.add_argument("--list-keys", action="store_true", help="list every config key with its range, unit and reason")
     return p
-
-
-def final_table(metrics: dict) -> str:
-    rows = [("identity", "baseline_identity_"), ("mean answer", "baseline_mean_answer_"), ("ridge", "baseline_ridge_")]
-    if metrics.get("ablation_lattice_off_val_cosine") is not None:   # the same model with the lattice knocked out
-        rows.append(("lattice off", "ablation_lattice_off_"))
-    if metrics.get("val_cosine") is not None:
-        rows.append(("LATTICE", ""))
-    out = [f"{'predictor':<14}{'val cos':>9}{'top-1':>8}{'top-5':>8}{'MRR':>8}{'train cos':>11}"]
-    for name, pre in rows:
-        out.append(f"{name:<14}{metrics[pre + 'val_cosine']:>9.3f}{metrics[pre + 'val_top1']:>8.3f}"
-                   f"{metrics[pre + 'val_top5']:>8.3f}{metrics[pre + 'val_mrr']:>8.3f}{metrics[pre + 'train_cosine']:>11.3f}")
-    return "\n".join(out)
 
 
 def _console_logging(verbose: int) -> logging.Handler | None:
@@ -138,7 +126,7 @@ def _train_main(args, argv: list[str] | None, ddp, share: Rank0Share) -> int:
         except Exception as exc:
             log.error("%s: %s", type(exc).__name__, exc.report() if hasattr(exc, "report") else exc)
             raise
-    print(final_table(outcome.metrics))
+    print(format_table(rows_from_metrics(outcome.metrics)))   # every baseline, the ablation, the lattice
     print(f"run folder: {os.path.abspath(args.out)} (report.md, metrics.json, history.csv, run.log, best.safetensors)")
     return EXIT_TRAINING_FAILED if outcome.failed else EXIT_OK
 

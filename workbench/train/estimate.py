@@ -36,12 +36,13 @@ import torch
 
 from workbench.train.config import ConfigError, RunConfig
 from workbench.train.eval_pass import TRAIN_SCORE_ROWS
+from workbench.train.predict import MODEL_ROWS
 from workbench.train.events import RunEstimate
 from workbench.model.lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
 
 log = logging.getLogger(__name__)
 FLOAT = 4                   # bytes per float32
-EVAL_CHUNK = 256            # trainer._evaluate's chunk
+EVAL_CHUNK = MODEL_ROWS     # rows per model call of an evaluation pass (predict.predict_chunks)
 SLOW_EPOCH_S = 3600.0       # warn (and the GUI asks) when one epoch would take longer than this
 PROBE_C, PROBE_H = 16, 64   # widest rule probed as is; wider ones are scaled by FLOPs
 
