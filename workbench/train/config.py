@@ -17,6 +17,7 @@ from typing import Any
 
 from workbench.config_meta import FieldMeta, check_value, field_meta, nested_fields, setting
 from workbench.data.atomic import atomic_write_text
+from workbench.data.rules import ValidationRules
 from workbench.model.lattice_config import LatticeConfig
 from workbench.teacher.encoder import TeacherConfig
 
@@ -96,6 +97,12 @@ class RunConfig:
                                        range=(0, 1))
     device: str = setting("auto", "\"auto\" = CUDA when available, else CPU", choices=("auto", "cpu", "cuda"))
     snapshot_sample: int = setting(0, "which validation pair the lattice snapshots show", range=(0, 1000000))
+
+
+def validation_rules(cfg: RunConfig) -> ValidationRules:
+    """The run's data rules. The app's table uses them too (without importing the trainer, so without torch),
+    so it flags what a run would do."""
+    return ValidationRules(cfg.data.min_chars, cfg.data.max_chars)
 
 
 def field_metas(cls=RunConfig) -> dict[str, FieldMeta]:
