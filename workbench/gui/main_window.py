@@ -77,6 +77,12 @@ class MainWindow(QMainWindow):
             self._shown = True
             self.window_layout.fit_to_screen()
 
+    def dragEnterEvent(self, event):
+        self.library.drop(event, open_folders=False)
+
+    def dropEvent(self, event):
+        self.library.drop(event, open_folders=True)
+
     # ---------------------------------------------------------------- dialogs (replaceable in tests)
     def ask(self, title: str, text: str, buttons, default):
         return QMessageBox.question(self, title, text, buttons, default)

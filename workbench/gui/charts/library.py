@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QFileSystemWatcher, QObject, QTimer, Signal
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from workbench.train.record.follow import RunFolderReader, is_run_folder, read_json, setup_note
 from workbench.train.record.progress_log import PROGRESS_FILE
@@ -102,10 +102,16 @@ class RunFollower(QObject):
     def poll(self) -> None:
         was_finished = self.finished
         events = self.reader.read_new()
+        if events and self.waiting_note:
+            self._show_waiting("")       # before the events' own labels, which must not be replaced
         for ev in events:
             self.views(ev)
         self._watch()
-        self._show_waiting()
+        if self.started is None and self.reader.state() == "setting up":
+            last = setup_note(self.folder)
+            self._show_waiting(f"{self.folder.name}: waiting for the run to start: the folder holds only run.log so "
+                               f"far (the run is setting up, e.g. the teacher is embedding)"
+                               + (f"; its log says: {last}" if last else ""))
         if events:
             self.updated.emit()
         self._trace_checkpoint()
@@ -115,14 +121,8 @@ class RunFollower(QObject):
         elif not self.finished and not self.timer.isActive():
             self.timer.start()      # a stopped run resumed into the same folder
 
-    def _show_waiting(self) -> None:
+    def _show_waiting(self, note: str) -> None:
         """A folder the run is still setting up (no first line yet) is waited for, saying so."""
-        note = ""
-        if self.started is None and self.reader.state() == "setting up":
-            last = setup_note(self.folder)
-            note = (f"{self.folder.name}: waiting for the run to start: the folder holds only run.log so far "
-                    f"(the run is setting up, e.g. the teacher is embedding)" + (f"; its log says: {last}" if last
-                                                                                    else ""))
         if note == self.waiting_note or not self.shown:
             return
         self.waiting_note = note
@@ -181,8 +181,7 @@ class RunLibrary(QObject):
         super().__init__(win)
         self.win = win
         self.followers: list[RunFollower] = []
-        win.setAcceptDrops(True)
-        win.installEventFilter(self)
+        win.setAcceptDrops(True)     # a run folder dropped on the window is followed (MainWindow.dropEvent)
         QTimer.singleShot(0, self.load_past)     # after the window is up: reading folders never delays it
 
     def past_folders(self) -> list[Path]:
@@ -259,20 +258,19 @@ class RunLibrary(QObject):
         self.followed.emit(follower)
         return follower
 
-    def eventFilter(self, obj, event) -> bool:
-        """A folder dropped on the window is opened as Run ▸ Open run folder… opens it."""
-        if event.type() in (QEvent.DragEnter, QEvent.Drop):
-            folders = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()] \
-                if event.mimeData().hasUrls() else []
-            folders = [f for f in folders if Path(f).is_dir()]
-            if not folders:
-                return False
-            event.acceptProposedAction()
-            if event.type() == QEvent.Drop:
-                for f in folders:
-                    self.open(f)
-            return True
-        return False
+    def drop(self, event, open_folders: bool) -> None:
+        """A folder dragged over (or dropped on) the window is opened as Run ▸ Open run folder… opens it;
+        anything else is left alone."""
+        mime = event.mimeData()
+        folders = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        folders = [f for f in folders if Path(f).is_dir()]
+        if not folders:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        if open_folders:
+            for f in folders:
+                self.open(f)
 
     def _remember(self, folder: Path) -> None:
         s = app_settings()

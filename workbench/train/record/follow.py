@@ -93,13 +93,13 @@ def legacy_events(folder: Path) -> list:
         n_batches = max((b[1] for b in mine), default=0)
         out += [BatchProgress(epoch, batch, n_batches, loss, 0.0, n_epochs, seen) for _, batch, seen, loss in mine]
         if epoch in by_epoch:
-            out.append(EpochMetrics(epoch, {k: v for k, v in by_epoch[epoch].items() if k != "epoch"}, False))
+            out.append(EpochMetrics(epoch, dict(by_epoch[epoch]), False))
     if metrics:
         best = int(metrics.get("best_epoch") or 0)
         ck = folder / "best.safetensors"
         out.append(Finished(str(metrics.get("finish_reason") or "completed"), best,
                             int(metrics.get("epochs_run") or n_epochs),
-                            {k: v for k, v in by_epoch.get(best, {}).items() if k != "epoch"},
+                            dict(by_epoch.get(best, {})),
                             _num(metrics.get("seconds")), checkpoint=str(ck) if ck.is_file() else ""))
     return out
 

@@ -75,6 +75,7 @@ class ProgressDecoder:
 
     def _epoch(self, line: dict) -> EpochMetrics:
         epoch, metrics = int(line["epoch"]), _metrics(line["metrics"])
+        metrics["epoch"] = epoch       # as the trainer's rows hold it: an int, also when the line left it out
         self.epochs[epoch] = metrics
         return EpochMetrics(epoch=epoch, metrics=metrics, is_best=bool(line.get("is_best")))
 
