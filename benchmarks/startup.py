@@ -53,7 +53,7 @@ sys.exit(app_module.main([sys.argv[1]]))
 def time_window(data: Path, env: dict) -> tuple[float, list]:
     t0 = time.monotonic()
     out = subprocess.run([sys.executable, "-c", PROBE, str(data)], env=env, capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, cwd=ROOT)     # `python -c` puts the working folder first on sys.path
     line = next((x for x in out.stdout.splitlines() if x.startswith("MAPPED")), None)
     if line is None:
         raise SystemExit(f"the app did not map a window:\n{out.stdout}\n{out.stderr}")
@@ -63,7 +63,7 @@ def time_window(data: Path, env: dict) -> tuple[float, list]:
 
 def time_torch(env: dict) -> float:
     t0 = time.monotonic()
-    subprocess.run([sys.executable, "-c", "import torch"], env=env, check=True)
+    subprocess.run([sys.executable, "-c", "import torch"], env=env, check=True, cwd=ROOT)
     return time.monotonic() - t0
 
 
