@@ -79,7 +79,7 @@ class RunSeries(EventSink):
 
     def __init__(self, name: str, alpha: float = 0.9):
         self.name = name
-        self.baselines: dict[str, dict[str, float]] = {}
+        self.baselines: dict = {}             # name → Figures (record/compare.py), from the run's RunStarted
         self.n_train = 0
         self.history: list[dict] = []        # EpochMetrics.metrics rows, plus "samples_seen"
         self.batch_loss = Growable(4096)     # (samples seen, loss of that batch)

@@ -20,6 +20,7 @@ import math
 from pathlib import Path
 
 from workbench.train.events import BatchProgress, EpochMetrics, Finished, RunStarted
+from workbench.train.record.compare import rows_from_metrics
 from workbench.train.record.progress_log import PROGRESS_FILE, ProgressTail
 
 LEGACY_BATCHES = "batches.csv"   # per-batch log of folders written before progress.jsonl (read, never written)
@@ -85,7 +86,8 @@ def legacy_events(folder: Path) -> list:
     out: list = [RunStarted(n_train=int(metrics.get("n_train") or 0), n_val=int(metrics.get("n_val") or 0),
                             embedding_dim=0, lattice_shape=tuple(metrics.get("lattice_shape") or (0, 0, 0)),
                             n_params=int(metrics.get("n_params") or 0), device=str(metrics.get("device") or ""),
-                            baselines=baselines_of(metrics), start={})]
+                            baselines={r.name: r.figures for r in rows_from_metrics(metrics)
+                                       if r.kind == "baseline"}, start={})]
     epochs = sorted({b[0] for b in batches} | {int(r["epoch"]) for r in rows})
     by_epoch = {int(r["epoch"]): r for r in rows}
     for epoch in epochs:
@@ -102,17 +104,6 @@ def legacy_events(folder: Path) -> list:
                             dict(by_epoch.get(best, {})),
                             _num(metrics.get("seconds")), checkpoint=str(ck) if ck.is_file() else ""))
     return out
-
-
-def baselines_of(metrics: dict) -> dict[str, dict[str, float]]:
-    """metrics.json's `baseline_<name>_val_<metric>` figures as {name: {val_<metric>: value}}."""
-    base: dict[str, dict[str, float]] = {}
-    for k, v in metrics.items():
-        if k.startswith("baseline_") and isinstance(v, (int, float)):
-            name, _, metric = k[len("baseline_"):].partition("_val_")
-            if metric:
-                base.setdefault(name, {})["val_" + metric] = float(v)
-    return base
 
 
 def _legacy_batches(path: Path) -> list[tuple[int, int, int, float]]:

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 
 from workbench.train.events import BatchProgress, EpochMetrics, Finished, RunStarted, TrainWarning
+from workbench.train.record.compare import Figures
 
 
 def _float(v) -> float:
@@ -59,7 +60,7 @@ class ProgressDecoder:
         self.n_epochs = int(line.get("n_epochs") or self.n_epochs)
         t = _float(line.get("t"))
         self.t0 = t if math.isfinite(t) else None
-        baselines = {str(name): _metrics(vals) for name, vals in (line.get("baselines") or {}).items()
+        baselines = {str(name): Figures.of(vals) for name, vals in (line.get("baselines") or {}).items()
                      if isinstance(vals, dict)}
         shape = tuple(int(v) for v in line.get("lattice_shape") or (0, 0, 0))
         return RunStarted(n_train=int(line["n_train"]), n_val=int(line.get("n_val") or 0), embedding_dim=0,
