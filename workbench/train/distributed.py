@@ -7,8 +7,9 @@ into one process group: gloo on CPU, NCCL on CUDA with one GPU per process (cuda
 
 How one step stays the step of a single process (so 2 processes follow 1 process's trajectory up to float
 reduction order):
-- every rank draws the same seeded permutation and the same context noise: the global batch is the
-  config's `optim.batch_size`, identical on all ranks;
+- every rank draws the same seeded permutation, the same context noise and, with lattice.fire_rate < 1, the
+  same update masks for the whole global batch (from the run's generator): the global batch is the config's
+  `optim.batch_size`, identical on all ranks, and row i's noise and masks never depend on the split;
 - rank r runs the lattice forward and backward on its contiguous slice of that batch only (the costly
   part, `torch.tensor_split` sizes), then all-gathers the predictions (without gradient) and puts its own
   slice, with gradient, back in place; every rank computes the loss over the whole global batch, so
@@ -86,10 +87,12 @@ class Ddp:
         dist.all_gather(parts, padded.contiguous())
         return torch.cat([p[:s] for p, s in zip(parts, sizes)])
 
-    def forward_shard(self, model: torch.nn.Module, q: torch.Tensor) -> torch.Tensor:
-        """(B, D) predictions of the global batch q: this rank's slice carries gradient, the others are gathered."""
+    def forward_shard(self, model: torch.nn.Module, q: torch.Tensor, fire: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, D) predictions of the global batch q: this rank's slice carries gradient, the others are gathered.
+        fire: the global batch's (B, T, X, Y, Z) update masks (or None); each rank uses its own rows' masks."""
         sizes, local_q = self.own_rows(q)
-        local = model(local_q) if len(local_q) else q.new_zeros((0, q.shape[1]))
+        local_fire = None if fire is None else self.own_rows(fire)[1]
+        local = model(local_q, fire=local_fire) if len(local_q) else q.new_zeros((0, q.shape[1]))
         parts = list(torch.split(self.gather_rows(local.detach(), sizes), sizes))
         parts[self.rank] = local
         return torch.cat(parts)
