@@ -27,7 +27,7 @@ import sys
 from workbench.data.dataset import DataError
 from workbench.teacher.encoder import TeacherError
 from workbench.train.config import DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError
-from workbench.train.events import EpochMetrics, Finished
+from workbench.train.events import EpochMetrics, Finished, TrainWarning
 from workbench.cli.progress import DEFAULT_INTERVAL_S, Printer
 from workbench.cli.train import EXIT_BAD_INPUT, choose_preset, fail, make_config, os_error_text, report_data_problems
 
@@ -75,6 +75,8 @@ class TrialPrinter:
             m = ev.metrics
             self.printer.line(f"trial {number} epoch {ev.epoch}: val cos {m['val_cosine']:.4f}, loss {m['loss']:.4f}"
                               f"{'  *best' if ev.is_best else ''}")
+        elif isinstance(ev, TrainWarning) and ev.code == "trial-taken-over":
+            print(ev.message, file=sys.stderr)
         elif isinstance(ev, Finished):
             best = f"best val cos {ev.best['val_cosine']:.4f} at epoch {ev.best_epoch}" if ev.best else "no epoch completed"
             self.printer.line(f"trial {number} {ev.reason}: {best} ({ev.epochs_run} epochs) → "
@@ -119,7 +121,8 @@ def _sweep(args, printer: Printer) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     url, name = storage_url(out, args.storage), study_name(out, args.study_name)
-    study = open_study(url, name, sweep_settings(base, space, args.data), pruning=not args.no_prune)
+    settings = sweep_settings(base, space, args.data, val=args.val, columns=args.columns, drop_invalid=args.drop_invalid)
+    study = open_study(url, name, settings, pruning=not args.no_prune)
     if not study.trials and any(out.glob("trial-*")):
         raise SweepError(f"{out} holds trial folders of another sweep but its study '{name}' is empty; "
                          "use a new --out folder (nothing there is overwritten)")
