@@ -156,3 +156,50 @@ def test_a_stop_on_one_rank_stops_every_rank_at_the_same_batch(tmp_path):
     assert r0 == r1                                  # same batches seen, same end, same step count
     assert r0["reason"] == "stopped" and r0["epochs"] == 1 and r0["partial"] == 2
     assert r0["batches"][-1] == [2, 2]
+
+
+def sample_texts() -> list[str]:
+    import csv
+    from helpers import SAMPLE_45
+    rows = list(csv.DictReader(SAMPLE_45.open(encoding="utf-8")))
+    return [r["question"] for r in rows] + [r["answer"] for r in rows]
+
+
+def _embed_rank(rank: int, world: int, store: str, cache: str, out: str) -> None:
+    """Rank 0 embeds the sample's texts into an empty cache with every rank's help; rank 1 only helps."""
+    import logging
+    from workbench.teacher.encoder import Teacher, TeacherConfig
+    logging.basicConfig(filename=str(Path(out, f"embed{rank}.log")), level=logging.INFO)
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
+    try:
+        ddp = distributed.Ddp(rank, world, rank, "gloo", "cpu", dist.new_group(backend="gloo"))
+        if rank == 0:
+            teacher = Teacher(TeacherConfig(cache_dir=cache))
+            distributed.spread_embedding(ddp, teacher)
+            vecs = teacher.encode(sample_texts())
+            distributed.share_data(ddp, None)         # as a rank 0 that stops before training: the others end
+            np.save(Path(out, "vecs.npy"), vecs)
+        else:
+            assert distributed.receive_data(ddp) is None
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_texts_missing_from_the_cache_are_embedded_by_every_rank(tmp_path, teacher):
+    """Two ranks embed half of the cold texts each; rank 0 writes them all to the cache; the vectors are the
+    single process's (the batches pad differently, so equal to float precision)."""
+    cache = tmp_path / "cold-cache"
+    mp.start_processes(_embed_rank, args=(2, str(tmp_path / "store"), str(cache), str(tmp_path)), nprocs=2,
+                       join=True, start_method="spawn")
+    texts = sample_texts()
+    n = len(set(texts))
+    for rank, share in ((0, (n + 1) // 2), (1, n // 2)):
+        log = (tmp_path / f"embed{rank}.log").read_text()
+        assert f"embedded {share} of {n} texts missing from the cache on rank {rank} of 2" in log
+    two, one = np.load(tmp_path / "vecs.npy"), teacher.encode(texts)
+    cos = (two * one).sum(1) / np.linalg.norm(two, axis=1) / np.linalg.norm(one, axis=1)
+    assert two.shape == one.shape and cos.min() > 0.99999
+    from workbench.teacher.encoder import Teacher, TeacherConfig
+    warm = Teacher(TeacherConfig(cache_dir=str(cache)))       # rank 0 wrote every vector: no model call now
+    assert np.allclose(warm.encode(texts), two, atol=1e-6) and warm.model_calls == 0
