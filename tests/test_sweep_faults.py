@@ -201,7 +201,7 @@ def test_a_killed_sweep_worker_costs_nothing_after_a_rerun(tmp_path, space, cach
     """SIGKILL one of two workers mid-trial; a re-run of the same command completes the study with exactly
     --trials counted trials, none run twice, and no traceback from any worker."""
     out, logs = tmp_path / "s", [tmp_path / "w0.log", tmp_path / "w1.log"]
-    cmd = sweep_cmd(out, space, cache_dir, 3, "--epochs", "6")
+    cmd = sweep_cmd(out, space, cache_dir, 3, "--epochs", "3")
     hb = env(WORKBENCH_SWEEP_HEARTBEAT="1")          # a killed worker's trial is stale after 6 s, not 30 s
     procs = [subprocess.Popen(cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, text=True, env=hb) for log in logs]
     try:
@@ -227,7 +227,7 @@ def test_a_killed_sweep_worker_costs_nothing_after_a_rerun(tmp_path, space, cach
     assert len(killed) == 1 and not killed[0].user_attrs.get("surplus")
     for t in counted:                                 # each counted trial ran once, to its end, in its own folder
         metrics = json.loads((out / f"trial-{t.number:04d}" / "metrics.json").read_text())
-        assert metrics["epochs_run"] == 6
+        assert metrics["epochs_run"] == 3
         started = (out / f"trial-{t.number:04d}" / "progress.jsonl").read_text().count('"kind":"started"')
         assert started == 1
     assert not math.isnan(study.best_value)
