@@ -14,6 +14,7 @@ import os
 import time
 from pathlib import Path
 
+from workbench.config_meta import UserError
 from workbench.train.config import RunConfig, flat_dict
 from workbench.sweep.space import Param, space_json
 
@@ -31,7 +32,7 @@ MACHINE_KEYS = {"teacher.cache_dir", "teacher.device", "teacher.threads", "teach
                 "teacher.batch_tokens", "device"}
 
 
-class SweepError(Exception):
+class SweepError(UserError):
     """The study cannot be opened or was started with other settings; the message says what to do."""
 
 

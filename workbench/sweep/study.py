@@ -27,19 +27,18 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from workbench.data.atomic import atomic_write_text
 from workbench.train.config import ConfigError, RunConfig
-from workbench.train.events import EpochMetrics, Finished, TrainWarning
-from workbench.train.record.sinks import run_folder_sinks
-from workbench.train.record.folder import open_run_folder, run_log
 from workbench.sweep.space import Param, apply_params
 from workbench.sweep.storage import (STUDY_FILE, SweepError, quiet_experimental, open_study, redact,  # noqa: F401
                                      storage_url, study_name, sweep_settings)
-from workbench.train.trainer import TrainingState, train
+from workbench.train.events import EpochMetrics, TrainWarning
+from workbench.train.pipeline import StopRequest, run_training
+from workbench.train.record.folder import open_run_folder, run_log
 
 TRIAL_FILE = "trial.json"            # in each trial folder: number, params, state, value
 
@@ -114,28 +113,28 @@ class TrialRunner:
     def _run(self, trial, cfg: RunConfig, params: dict, folder: Path) -> float:
         import optuna
         s = self.setup
+        stop, pruned_at, lost = StopRequest(), [], []
+
+        def prune(ev) -> None:
+            """Each epoch's validation cosine goes to the pruner; a pruned trial stops through the trainer's own stop.
+            A report the study refuses (another worker failed this trial) stops it too, with one line."""
+            if isinstance(ev, EpochMetrics) and not lost:
+                if not _report(trial, float(ev.metrics["val_cosine"]), ev.epoch):
+                    lost.append(ev.epoch)
+                    stop()
+                    s.on_event(trial.number, TrainWarning("trial-taken-over", taken_over_line(trial.number)))
+                elif not pruned_at and trial.should_prune():
+                    pruned_at.append(ev.epoch)
+                    stop("pruned")          # ends cleanly before the next batch; Finished says "pruned"
+            s.on_event(trial.number, ev)
+
         prepared = s.prepare(cfg)
         try:
-            state = TrainingState.create(cfg, prepared.data, out_dir=folder)
+            outcome = run_training(cfg, prepared, folder, tensorboard=s.tensorboard, views=[prune], stop=stop)
         except ConfigError as exc:        # too large for this machine, or a combination the lattice cannot build
             self._record(trial, folder, params, "pruned", None, 0, 0, "refused", str(exc))
             raise optuna.TrialPruned(f"config refused: {exc}") from None
-        record = run_folder_sinks(folder, cfg, prepared, tensorboard=s.tensorboard)   # as every run writes it
-        pruned_at = lost = 0
-        finished: Finished | None = None
-        for ev in train(state):
-            if isinstance(ev, EpochMetrics) and not lost:
-                if not _report(trial, float(ev.metrics["val_cosine"]), ev.epoch):
-                    lost = ev.epoch
-                    state.request_stop()
-                    s.on_event(trial.number, TrainWarning("trial-taken-over", taken_over_line(trial.number)))
-                elif not pruned_at and trial.should_prune():
-                    pruned_at = ev.epoch
-                    state.request_stop()          # the trainer's own stop: ends cleanly before the next batch
-            if isinstance(ev, Finished):
-                finished = ev = replace(ev, reason="pruned") if pruned_at and ev.reason == "stopped" else ev
-            record(ev)
-            s.on_event(trial.number, ev)
+        state, finished = outcome.state, outcome.finished
         best = state.best_value if state.best_epoch else None
         reason, error = (finished.reason, finished.error) if finished else ("none", "")
         if lost:         # the study holds this trial as FAIL already: optuna's tell of it will raise (run_worker)
@@ -147,7 +146,7 @@ class TrialRunner:
         self._record(trial, folder, params, "pruned" if pruned_at or best is None else "complete", best,
                      state.best_epoch, state.epoch, reason, error)
         if pruned_at:
-            raise optuna.TrialPruned(f"validation cosine below the median of earlier trials at epoch {pruned_at}")
+            raise optuna.TrialPruned(f"validation cosine below the median of earlier trials at epoch {pruned_at[0]}")
         if best is None:         # no epoch completed (diverged in the first epoch): a result, but not a score
             raise optuna.TrialPruned(error or "no epoch completed")
         return best
