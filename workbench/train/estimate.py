@@ -109,17 +109,13 @@ def memory(cfg: RunConfig, n_train: int, n_val: int, dim: int) -> dict[str, int]
 
 def local_processes() -> int:
     """Processes of this job on this node: torchrun's LOCAL_WORLD_SIZE (1 for a plain run)."""
-    try:
-        return max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
-    except ValueError:
-        return 1
+    value = os.environ.get("LOCAL_WORLD_SIZE", "1")
+    return max(1, int(value)) if value.isdigit() else 1
 
 
 def free_memory(device: str) -> int:
-    """Bytes free on the device now for this process (0 = unknown: nothing is refused then).
-
-    On the CPU the node's available memory is shared by every process torchrun started on it, so each
-    gets its share; a CUDA rank has a GPU of its own (cuda:LOCAL_RANK) and its free memory."""
+    """Bytes free on the device now for this process (0 = unknown: nothing is refused then). On the CPU every
+    process torchrun started on the node gets its share; a CUDA rank has a GPU of its own (cuda:LOCAL_RANK)."""
     if device.startswith("cuda"):
         try:
             return int(torch.cuda.mem_get_info(torch.device(device))[0])
@@ -285,8 +281,8 @@ def check_fits(est: RunEstimate, cfg: RunConfig) -> None:
     if est.fits:
         return
     lat, x = cfg.lattice, est.lattice_shape
-    share = (f" for each of the {local_processes()} processes on this node" if local_processes() > 1
-             and not est.device.startswith("cuda") else "")
+    n = 1 if est.device.startswith("cuda") else local_processes()
+    share = f" for each of the {n} processes on this node" if n > 1 else ""
     raise RunTooLarge(
         f"this run needs about {gib(est.peak_bytes)} of memory but {est.device} has {gib(est.free_bytes)} free{share}: "
         f"lattice {x[0]}×{x[1]}×{x[2]} ({math.prod(x):,} cells), {lat.channels} channels, {lat.hidden} hidden, "
