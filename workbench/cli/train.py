@@ -108,6 +108,7 @@ def _train_main(args, argv: list[str] | None, ddp, share: Rank0Share) -> int:
         from workbench.train.record.tensorboard import require_tensorboard
         require_tensorboard()
     teacher = Teacher(cfg.teacher)
+    distributed.spread_embedding(ddp, teacher)     # under torchrun: every rank embeds its share of the misses
     # size check before embedding anything: a lattice that cannot fit is refused in seconds, not after minutes
     check_fits(estimate_run(cfg, 0, teacher.dim, timed=False), cfg)
     if args.resume:       # the checkpoint's keys from its header, before anything is embedded (minutes at 100k pairs)

@@ -2,8 +2,8 @@
 
 `TrainingState.create` estimates the run first (estimate.py) and refuses one that cannot fit
 before the lattice is allocated. A checkpoint holds the model, optimizer, scheduler, the
-batch generator and the global RNG states (torch, CUDA, numpy, Python: `fire_rate < 1` draws
-from torch's global stream), the history and the metrics before the first update, so a resumed
+batch generator (the batch order, context noise and `fire_rate < 1` update masks draw from it) and the global
+RNG states (torch, CUDA, numpy, Python), the history and the metrics before the first update, so a resumed
 run continues bit for bit and reports the original run's starting point.
 """
 
@@ -77,7 +77,7 @@ class TrainingState:
         device = ddp.device if ddp is not None else pick_device(config.device)
         estimate = estimate_run(config, len(data.q_train), dim, len(data.q_val), device)
         check_fits(estimate, config)
-        torch.manual_seed(config.seed)   # the global stream: fire_rate < 1 masks draw from it
+        torch.manual_seed(config.seed)   # the global stream: anything outside the run's generator starts seeded
         model = build_lattice(dim, config.lattice, config.seed).to(device)
         steps = n_batches(len(data.q_train), max(1, config.optim.batch_size), config.optim.drop_last)
         opt, sched = build_optimizer(model, config, steps)
