@@ -47,7 +47,7 @@ class MainWindow(QMainWindow):
         self.charts = ChartsPanel()
         self.lattice = LatticeView()
         self.report = ReportPanel()
-        self.ask_panel = AskPanel(lambda: self.model.dataset.answers())
+        self.ask_panel = AskPanel(lambda: self.model.dataset.pairs)
         self.window_layout = WindowLayout(self)
         self.autosaver = AutosaveController(self)
         self.document = DatasetDocument(self, self.autosaver)

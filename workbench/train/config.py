@@ -96,6 +96,8 @@ class RunConfig:
                                        range=(0, 1))
     device: str = setting("auto", "\"auto\" = CUDA when available, else CPU", choices=("auto", "cpu", "cuda"))
     snapshot_sample: int = setting(0, "which validation pair the lattice snapshots show", range=(0, 1000000))
+    init_from: str = setting("", "start from this trained run's best weights (a run folder): fine-tuning; the optimizer "
+                             "and the schedule start afresh, and the lattice settings must match the run's", hint="path")
 
 
 def validation_rules(cfg: RunConfig) -> ValidationRules:
