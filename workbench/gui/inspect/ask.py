@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPu
 
 from workbench.gui.common.background import TaskRunner
 from workbench.gui.inspect.probe_session import ProbeSession
-from workbench.gui.inspect.report import ReportPanel  # noqa: F401  (kept importable from here)
 
 
 class AskPanel(QWidget):
