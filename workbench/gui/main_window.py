@@ -21,11 +21,11 @@ from workbench.gui.dataset.autosave import AutosaveController
 from workbench.gui.charts.panel import ChartsPanel
 from workbench.gui.dataset.model import DatasetModel
 from workbench.gui.dataset.panel import DatasetPanel
-from workbench.gui.dataset.document import FILTERS, DatasetDocument  # noqa: F401  (FILTERS: kept importable from here)
+from workbench.gui.dataset.document import DatasetDocument
 from workbench.gui.inspect.cube import LatticeView
 from workbench.gui.menus import build_menus
-from workbench.gui.inspect.ask import AskPanel, ReportPanel
-from workbench.gui.common.paths import user_dir  # noqa: F401  (kept importable from here)
+from workbench.gui.inspect.ask import AskPanel
+from workbench.gui.inspect.report import ReportPanel
 from workbench.gui.inspect.row_inspector import RowInspector
 from workbench.gui.charts.library import RunLibrary
 from workbench.gui.training.controller import RunController

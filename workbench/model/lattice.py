@@ -31,7 +31,7 @@ from torch import nn
 from workbench.model.lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
 from workbench.model.reshaper import Reshaper
 
-__all__ = ["CellLattice", "LatticeConfig", "check_config", "neighbour_index", "neighbour_offsets"]
+__all__ = ["CellLattice", "build_lattice", "neighbour_index", "neighbour_offsets"]
 
 PAD_MODES = {"periodic": "circular", "reflect": "replicate"}   # "reflect" mirrors the cell at the face: replicate
 

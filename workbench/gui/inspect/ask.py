@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLin
 
 from workbench.gui.common.background import TaskRunner
 from workbench.gui.inspect.probe_session import FILE, RUN_VAL, TABLE, BankChoice, ProbeSession
-from workbench.gui.inspect.report import ReportPanel  # noqa: F401  (kept importable from here)
 
 BANKS = ((TABLE, "the open table"), (RUN_VAL, "this run's validation answers"), (FILE, "an answer file…"))
 WARN_STYLE = "color: #b36b00;"
