@@ -22,14 +22,14 @@ from workbench.train.batching import n_batches
 from workbench.train.record.checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from workbench.train.config import RunConfig, to_dict
 from workbench.train.estimate import check_fits, estimate_run
-from workbench.train.resume_check import check_split, differences, refuse
+from workbench.train.resume_check import BEST, check_split, differences, init_weights, refuse  # noqa: F401 (BEST)
 from workbench.train.schedule import build_optimizer
 from workbench.train.events import RunEstimate
 from workbench.model.lattice import CellLattice, build_lattice
 from workbench.teacher.encoder import pick_device
 
 log = logging.getLogger(__name__)
-LAST, BEST = "last.safetensors", "best.safetensors"
+LAST = "last.safetensors"
 
 
 
@@ -82,6 +82,8 @@ class TrainingState:
         steps = n_batches(len(data.q_train), max(1, config.optim.batch_size), config.optim.drop_last)
         opt, sched = build_optimizer(model, config, steps)
         gen = torch.Generator().manual_seed(config.seed)
+        if config.init_from:           # fine-tuning: the parent's best weights; optimizer and schedule stay fresh
+            model.load_state_dict(init_weights(config, model))
         return cls(config, data, model, opt, sched, device, gen, Path(out_dir) if out_dir else None,
                    estimate=estimate, is_writer=ddp is None or ddp.is_main, ddp=ddp)
 
