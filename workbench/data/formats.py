@@ -91,13 +91,10 @@ def _load_parquet(path: str, columns: dict[str, str], progress=None, limit: int 
             over = _over_limit(table, limit)         # {row in the group: (column, length)}
             cols = [table.column(j).to_pylist() for j in range(table.num_columns)]
             del table
-            for i, cells in enumerate(zip(*cols)):
-                row += 1
-                if i in over:
-                    j, n = over[i]
-                    sink.problems.append(skipped(path, row, None, names[j], n, n, limit))
-                else:
-                    sink.add(row, None, list(cells))
+            for i, (j, n) in sorted(over.items()):
+                sink.problems.append(skipped(path, row + i + 1, None, names[j], n, n, limit))
+            sink.extend((row + i + 1, None, cells) for i, cells in enumerate(zip(*cols)) if i not in over)
+            row += md.row_group(g).num_rows
             if progress is not None:
                 progress(g + 1, md.num_row_groups)
     except (pa.ArrowException, OSError, ValueError, TypeError, MemoryError) as exc:

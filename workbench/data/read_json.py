@@ -177,6 +177,9 @@ class _Buffer:
         while True:
             try:
                 obj, end = _DECODER.raw_decode(self.buf, self.pos)
+                if end - self.pos > self.limit:      # within one buffer, so held briefly; over the limit all the same
+                    key, length, self.pos = cut_key(self.buf[self.pos:self.pos + self.limit]), end - self.pos, end
+                    return None, (key, length)
                 if end < len(self.buf) or self.eof:
                     self.pos = end
                     return obj, None

@@ -40,24 +40,30 @@ class RowSink:
         self.ds = Dataset(path=path, columns=[n for n, _ in self.ext])
 
     def add(self, row: int, line: int | None, cells: list) -> None:
-        path, problems, names = self.path, self.problems, self.names
-        if len(cells) < len(names) or None in cells:
-            for c, j in (("question", self.qi), ("answer", self.ai)):
-                if j >= len(cells) or cells[j] is None:
-                    problems.append(Problem(path, row, c, f"missing value: the row has no '{c}'", line,
-                                            "error", "missing_value"))
-            cells = list(cells) + [None] * (len(names) - len(cells))
-        q, a = cells[self.qi], cells[self.ai]       # text already in CSV; other formats may hold other types
-        if q.__class__ is not str:
-            q = _text(q, "question", path, row, line, problems)
-        if a.__class__ is not str:
-            a = _text(a, "answer", path, row, line, problems)
-        ci = self.ci
-        cat = _text(cells[ci], "category", path, row, line, problems).strip() if ci is not None else ""
-        extra = {n: _text(cells[j], n, path, row, line, problems) for n, j in self.ext} if self.ext else {}
-        self.ds.pairs.append(DialoguePair(q, a, cat, extra))
-        self.ds.lines.append(line)
-        self.ds.rows.append(row)
+        self.extend(((row, line, cells),))
+
+    def extend(self, records) -> None:
+        """records: (row, line, cells); one loop for many, the per-row cost of a large file."""
+        path, problems, names, ext = self.path, self.problems, self.names, self.ext
+        qi, ai, ci = self.qi, self.ai, self.ci
+        pairs, lines, rows = self.ds.pairs, self.ds.lines, self.ds.rows
+        for row, line, cells in records:
+            if len(cells) < len(names) or None in cells:
+                for c, j in (("question", qi), ("answer", ai)):
+                    if j >= len(cells) or cells[j] is None:
+                        problems.append(Problem(path, row, c, f"missing value: the row has no '{c}'", line,
+                                                "error", "missing_value"))
+                cells = list(cells) + [None] * (len(names) - len(cells))
+            q, a = cells[qi], cells[ai]             # text already in CSV; other formats may hold other types
+            if q.__class__ is not str:
+                q = _text(q, "question", path, row, line, problems)
+            if a.__class__ is not str:
+                a = _text(a, "answer", path, row, line, problems)
+            cat = _text(cells[ci], "category", path, row, line, problems).strip() if ci is not None else ""
+            extra = {n: _text(cells[j], n, path, row, line, problems) for n, j in ext} if ext else {}
+            pairs.append(DialoguePair(q, a, cat, extra))
+            lines.append(line)
+            rows.append(row)
 
     def done(self, n_records: int) -> Dataset:
         self.ds.load_problems, self.ds.n_records = self.problems, n_records
@@ -72,14 +78,17 @@ def from_objects(objs: list[tuple[int, int | None, object]], path: str, columns:
     # No object at all: nothing to name; every record is reported below as not an object.
     names = resolve(keys, columns, path) if keys else list(REQUIRED)
     sink, pad = RowSink(names, path, problems), [None] * (len(names) - len(keys))
-    objs.reverse()
-    while objs:
-        row, line, obj = objs.pop()
-        if not isinstance(obj, dict):
-            problems.append(Problem(path, row, None, f"expected an object with 'question' and 'answer', got "
-                                    f"{type(obj).__name__}; not loaded", line, "error", "bad_record"))
-            continue
-        sink.add(row, line, [obj.get(k) for k in keys] + pad)
+
+    def records():
+        objs.reverse()
+        while objs:
+            row, line, obj = objs.pop()
+            if isinstance(obj, dict):
+                yield row, line, [obj.get(k) for k in keys] + pad
+            else:
+                problems.append(Problem(path, row, None, f"expected an object with 'question' and 'answer', got "
+                                        f"{type(obj).__name__}; not loaded", line, "error", "bad_record"))
+    sink.extend(records())
     ds = sink.done(n_records)
     ds.load_problems.sort(key=lambda p: p.row or 0)
     return ds

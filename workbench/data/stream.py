@@ -208,10 +208,10 @@ class Lines:
     def _readline(self, room: int) -> str:
         if self.pending is not None:
             line = self.pending.readline(room)
-            if line and line[-1] in "\r\n":
+            if (line and line[-1] in "\r\n") or len(line) >= room:
                 return line
-            self.pending = None
-            return line + self.fh.readline(room - len(line)) if len(line) < room else line
+            self.pending = None                      # used up: the line goes on in the file
+            return line + self.fh.readline(room - len(line))
         return self.fh.readline(room)
 
     def __next__(self) -> str:
@@ -257,7 +257,7 @@ class Lines:
             scan.eof()
             breaks += last not in ("\r", "\n")          # the file's last line has no line break
         skipped = RecordSkipped(self.first, chars, scan)
-        self.line += breaks
+        self.line = self.first - 1 + breaks          # the lines of the record, kept ones included
         self.end_record()
         return skipped
 
