@@ -1,8 +1,9 @@
 """Bounded input (issue 21): no data file can take the machine's memory.
 
-The big cases run in a child process that reports its own peak resident memory
-(resource.getrusage of the child, RUSAGE_SELF there) and how long the read took; the parent
-only waits, with a timeout, so a reader whose cap failed cannot hang CI.
+The big cases run in a child process that reports its own peak resident memory (VmHWM, see
+stream.peak_resident_memory: resource.getrusage's ru_maxrss of a child starts at the size of the
+pytest process that forked it) and how long the read took; the parent only waits, with a
+timeout, so a reader whose cap failed cannot hang CI.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from workbench.data.dataset import DataError, load_dataset, validate
 ROOT = Path(__file__).resolve().parents[1]
 GB = 1 << 30
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from workbench.data.dataset import DataError, load_dataset
+from workbench.data.stream import peak_resident_memory
 t = time.perf_counter()
 try:
     ds = load_dataset(sys.argv[1])
@@ -34,7 +36,7 @@ try:
 except DataError as exc:
     out = {"error": str(exc), "lines": str(exc).splitlines()}
 out["seconds"] = time.perf_counter() - t
-out["peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+out["peak"] = peak_resident_memory()
 print(json.dumps(out))
 """
 

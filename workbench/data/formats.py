@@ -88,7 +88,10 @@ def _load_parquet(path: str, columns: dict[str, str], progress=None, limit: int 
         sink, row = RowSink(names, path, []), 0
         for g in range(md.num_row_groups):
             table = pf.read_row_group(g)
-            over = _over_limit(table, limit)         # {row in the group: (column, length)}
+            rg = md.row_group(g)
+            # {row in the group: (column, length)}; none can be over when every column chunk is smaller than that
+            small = all(rg.column(j).total_uncompressed_size <= limit for j in range(rg.num_columns))
+            over = {} if small else _over_limit(table, limit)
             cols = [table.column(j).to_pylist() for j in range(table.num_columns)]
             del table
             for i, (j, n) in sorted(over.items()):

@@ -29,9 +29,10 @@ READ_CHUNK = 1 << 20               # bytes per read; progress and the memory bou
 MAX_RECORD_CHARS = 16_000_000      # one record (all its fields) at most: 160x the data.max_chars paste guard
 SIZELESS_BYTES = 256 << 20         # a pipe or device is read this far at most
 SIZELESS_MEMORY = 512 << 20        # ... and may hold this much in rows
-# Resident memory per byte of input while loading (peak, measured by benchmarks/data_load.py on
-# medquad_dev.csv: CSV 3.9, JSONL 4.1, JSON 4.3, Parquet 6.5 per MB of its own size), rounded up.
-EXPANSION = {"csv": 5, "jsonl": 5, "json": 5, "parquet": 8}
+# Resident memory per byte of input while loading (peak above the interpreter's, benchmarks/data_memory.py on
+# medquad_dev.csv: CSV 1.5, JSONL 1.6, JSON 1.8, Parquet 17 per MB of the file, which is compressed), with room
+# for corpora of short rows, whose per-row overhead weighs more. The bound while reading is what holds.
+EXPANSION = {"csv": 3, "jsonl": 3, "json": 3, "parquet": 20}
 MB = 1 << 20
 
 
@@ -72,6 +73,20 @@ def resident_memory() -> int:
     except (OSError, ValueError, IndexError):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak if sys.platform == "darwin" else peak * 1024
+
+
+def peak_resident_memory() -> int:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: on Linux a child's ru_maxrss starts at its
+    parent's resident size at fork (the old address space's high-water mark is kept across exec)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def _mb(n: int) -> str:
