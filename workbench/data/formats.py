@@ -6,7 +6,10 @@ app's import). Mapped columns take our names; every other column is kept as an e
 (`DialoguePair.extra`, `Dataset.columns`), shown by the app and written back on save.
 
 Only a file that cannot be read as a table raises DataError (unknown type, unreadable, no
-header, a missing question/answer column, broken JSON or Parquet). A record that does not parse
+header, a missing question/answer column, broken JSON or Parquet), or one that cannot fit in memory
+(stream.py: checked before reading, bounded while reading). Reading is streamed (read_csv.py,
+read_json.py; Parquet by row group here): a record over the record-size limit is skipped without
+being held and reported (over_limit) like any other record that cannot be used. A record that does not parse
 or holds a value of the wrong type is kept out of `pairs`, or kept with its value blanked, and
 reported in `Dataset.load_problems` (level "error"), so `rules.validate` lists it with the rest.
 Rows are numbered from 1 over the data records (the CSV header is not a row); for CSV and JSONL
