@@ -80,6 +80,16 @@ def test_an_endless_file_is_refused_within_seconds_with_one_line(tmp_path, suffi
         assert "a file without a size (a pipe, a device or a link to one)" in out["error"]
 
 
+def test_the_cli_refuses_an_endless_file_with_exit_2_and_no_traceback(tmp_path):
+    zero = tmp_path / "zero.jsonl"
+    os.symlink("/dev/zero", zero)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    res = subprocess.run([sys.executable, "-m", "workbench.cli.train", str(zero), "--out", str(tmp_path / "run")],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"{zero}: read 256 MB of a file without a size" in res.stderr
+
+
 def test_an_endless_pipe_of_valid_records_is_refused_before_it_fills_memory(tmp_path):
     fifo = tmp_path / "endless.jsonl"
     os.mkfifo(fifo)

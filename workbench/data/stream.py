@@ -143,7 +143,8 @@ class ByteSource(io.RawIOBase):
             self.fh = open(path, "rb", buffering=0)
         except OSError as exc:
             raise DataError([Problem(path, None, None, f"cannot read file: {exc.strerror or exc}")]) from None
-        self.size = st.st_size if stat.S_ISREG(st.st_mode) else None
+        # A size of 0 is no size either: /proc and /sys files report 0 and may not end.
+        self.size = st.st_size if stat.S_ISREG(st.st_mode) and st.st_size else None
         free = available_memory()
         if self.size is not None:
             try:
