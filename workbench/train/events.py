@@ -73,6 +73,7 @@ class BatchProgress:
     running_loss: float = 0.0   # mean loss over this epoch's batches so far
     samples_per_s: float = 0.0  # training throughput over the last ~50 batches
     eta_s: float = 0.0          # estimated active seconds to the last epoch's end, evaluation included
+    lr: float = 0.0             # the learning rate after this batch's update (per batch under a warm-up)
 
 
 @dataclass

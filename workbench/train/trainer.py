@@ -229,7 +229,7 @@ def _train_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
         left = (len(run.q_tr) - ep.seen) + (o.epochs - ep.number) * len(run.q_tr)
         yield BatchProgress(ep.number, ep.batches, run.n_batches, loss, now, o.epochs, run.samples,
                             ep.sums["total"] / max(1, ep.seen), rate,
-                            run.speed.eta(rate, left, o.epochs - ep.number + 1))
+                            run.speed.eta(rate, left, o.epochs - ep.number + 1), state.optimizer.param_groups[0]["lr"])
     if state.step < GRAD_CHECK_STEPS and ep.number == o.epochs:
         yield from _gradient_path_warnings(state, run)
 

@@ -18,6 +18,7 @@ from workbench.train.record.progress_log import PROGRESS_FILE, ProgressTail
 
 LEGACY_BATCHES = "batches.csv"   # per-batch log of folders written before progress.jsonl (read, never written)
 LOG_KEYS = ("lr", "grad_norm", "update_ratio")   # drawn on log axes: zero or negative points are left out
+LR_STEP = 0.01                                  # relative change of the per-batch lr that makes a new point
 
 
 class Growable:
@@ -86,16 +87,21 @@ class RunSeries:
         self.batch_loss = Growable(4096)     # (samples seen, loss of that batch)
         self.batch_ema = Ema(alpha)
         self.last_samples = 0                # samples seen at the latest batch
+        self.batch_lr = Growable(256)        # (samples seen, lr) where the per-batch rate moved by > LR_STEP
         self.folder: str | None = None
         self._tail: ProgressTail | None = None  # the folder's progress.jsonl, read as it grows
         self._batch_offset = 0               # bytes read of an older folder's batches.csv (no progress.jsonl)
         self._epoch_end: dict[int, int] = {}  # epoch → samples seen at its last batch (from the live log)
 
     # ---------------------------------------------------------------- from events
-    def add_batch(self, samples_seen: int, loss: float) -> None:
+    def add_batch(self, samples_seen: int, loss: float, lr: float = 0.0) -> None:
         self.last_samples = samples_seen
         self.batch_loss.append(samples_seen, loss)
         self.batch_ema.push(samples_seen, loss)
+        # a warm-up moves the rate every batch; a point only where it moved by > LR_STEP keeps the lr chart's
+        # repaints rare (a constant rate is one point per run; a cosine curve a few hundred)
+        if lr > 0 and (self.batch_lr.n == 0 or abs(lr / self.batch_lr.y[-1] - 1) > LR_STEP):
+            self.batch_lr.append(samples_seen, lr)
 
     def add_epoch(self, metrics: dict) -> dict:
         row = dict(metrics)
@@ -179,7 +185,7 @@ class RunSeries:
                     epoch, seen, loss = int(line["epoch"]), int(line["samples_seen"]), _num(line["loss"])
                 except (KeyError, TypeError, ValueError):
                     continue
-                self.add_batch(seen, loss)
+                self.add_batch(seen, loss, _num(line.get("lr", 0.0)))
                 self._epoch_end[epoch] = seen
                 changed = True
             elif kind == "started" and not (folder / "metrics.json").exists():

@@ -39,7 +39,7 @@ class RunViews(EventSink):
     def on_batch_progress(self, ev: BatchProgress) -> None:
         if not self.ctl.stopping:        # events already queued when Stop was pressed keep "stopping…" up
             self.win.training.show_batch(ev)
-        self.win.charts.add_batch(ev.samples_seen, ev.loss, ev.n_epochs)
+        self.win.charts.add_batch(ev.samples_seen, ev.loss, ev.n_epochs, ev.lr)
 
     def on_eval_progress(self, ev: EvalProgress) -> None:
         if not self.ctl.stopping:
