@@ -172,7 +172,8 @@ def test_start_without_a_file_welcomes_first_then_reopens_the_last_dataset(windo
     from workbench.gui.welcome import startup_dataset
     assert startup_dataset(None) == (None, True)                      # first start: the welcome offers the sample
     assert startup_dataset(None, screenshot=True) == (str(SAMPLE), False)
-    assert startup_dataset(str(data_copy)) == (str(data_copy), True)
+    assert startup_dataset(str(data_copy)) == (str(data_copy), False)   # a file given: no welcome over it (issue 19)
+    assert startup_dataset(None) == (None, True)                      # … it waits for a start without a file
     dlg = window.show_welcome()
     dlg.close()                                                       # closed without choosing: not shown again
     assert startup_dataset(None) == (str(data_copy.resolve()), False)   # the window had opened data_copy

@@ -7,6 +7,8 @@ on one Qt signal; RunController hands each to `RunViews(ev)` in the GUI thread, 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from workbench.train.events import (BatchProgress, EmbedProgress, EpochMetrics, EvalProgress, EventSink, Finished,
                             LatticeSnapshot, RunEstimate, RunStarted, TrainWarning)
 from workbench.gui.training.worker import Failed, Prepared
@@ -32,6 +34,7 @@ class RunViews(EventSink):
 
     def on_run_started(self, ev: RunStarted) -> None:
         self.ctl.started = ev
+        self.win.training.form.set_embedding_dim(ev.embedding_dim)
         run = self.win.charts.start_run(self.ctl.run_name, ev.baselines, self.ctl.run_config.target_similarity,
                                         ev.n_train)
         run.folder = self.ctl.out_dir     # so the next launch lists it once, not twice
@@ -68,4 +71,11 @@ class RunViews(EventSink):
         win.report.show_run(ctl.out_dir)
         if ev.checkpoint:
             win.ask_panel.set_checkpoint(ev.checkpoint)
-        win.training.show_status(f"{ev.reason}: best epoch {ev.best_epoch} of {ev.epochs_run}")
+        win.training.show_status(f"{ev.reason}: best epoch {ev.best_epoch} of {ev.epochs_run}"
+                                 + (f" + {ev.partial_batches} batches of epoch {ev.epochs_run + 1}" if ev.kept else ""))
+        resumable = ev.reason == "stopped" and bool(ev.kept or ev.epochs_run) and bool(ctl.out_dir)
+        notice = ev.stop_notice("Resume with the button here, or Run ▸ Resume… at any later time." if resumable
+                                else "")
+        if notice:
+            ctl.resumable = str(Path(ctl.out_dir) / "last.safetensors") if resumable else ""
+            win.training.show_notice(notice, resumable)

@@ -57,8 +57,9 @@ class TrainingWorker(QObject):
     done = Signal()          # always last: the thread may quit
 
     def __init__(self, config: RunConfig, dataset: Dataset, out_dir: str, val_path: str | None = None,
-                 tensorboard: bool = False):
+                 tensorboard: bool = False, resume: str | None = None):
         super().__init__()
+        self.resume_path = resume        # a checkpoint to go on from (a stopped run: with its next batch)
         self.config, self.dataset, self.out_dir = config, dataset, out_dir
         self.tensorboard = tensorboard   # also write OUT/tensorboard/ (the training panel's toggle)
         # one decision, passed to prepare() explicitly, so the labels below match what the pipeline did
@@ -122,6 +123,7 @@ class TrainingWorker(QObject):
         from workbench.data.stats import pair_cosines
         from workbench.train.pipeline import prepare
         from workbench.train.record.sinks import run_folder_sinks
+        from workbench.train.events import TrainWarning
         from workbench.train.trainer import TrainingState, train
 
         prep = prepare(self.config, self.dataset, self.val_source, progress=self._embed_progress)
@@ -129,10 +131,14 @@ class TrainingWorker(QObject):
             return
         self.event.emit(self._prepared(prep, pair_cosines))
         self.state = state = TrainingState.create(self.config, prep.data, out_dir=self.out_dir)
+        if self.resume_path:
+            for note in state.resume_from(self.resume_path):
+                self.event.emit(TrainWarning("resume", note))
         if self._stop:
             state.request_stop()
         # the same run folder as the CLI and a sweep trial write: record, progress.jsonl, TensorBoard if asked
-        folder = run_folder_sinks(self.out_dir, self.config, prep, tensorboard=self.tensorboard)
+        folder = run_folder_sinks(self.out_dir, self.config, prep, tensorboard=self.tensorboard,
+                                  history=state.history)
         for ev in train(state):
             self._resume.wait()
             folder(ev)          # the run folder is written first: a view reading it after Finished finds it
