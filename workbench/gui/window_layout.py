@@ -57,7 +57,8 @@ class WindowLayout:
         for w, name, tip in ((win.charts, "Charts", "live training curves against the baselines"),
                              (win.report, "Report", "the report of the latest finished run"),
                              (win.ask_panel, "Ask", "ask the trained lattice a question")):
-            win.tabs.setTabToolTip(win.tabs.addTab(w, name), tip)
+            # scrolled: at the window's minimum size a chart keeps a readable size and the tab scrolls (issue 19)
+            win.tabs.setTabToolTip(win.tabs.addTab(scrolled(w), name), tip)
         self.center = QSplitter(Qt.Vertical)   # curves and cube visible together while training
         self.center.setObjectName("center_splitter")
         self.center.addWidget(win.tabs)
@@ -78,6 +79,12 @@ class WindowLayout:
         dock.setWidget(scrolled(widget))
         self.win.addDockWidget(area, dock)
         return dock
+
+    def show_tab(self, panel) -> None:
+        """Bring a centre panel (charts, report, ask) to the front; each sits in a scroll area in its tab."""
+        for i in range(self.win.tabs.count()):
+            if self.win.tabs.widget(i).widget() is panel:
+                self.win.tabs.setCurrentIndex(i)
 
     def docks(self) -> list[QDockWidget]:
         return [self.dataset_dock, self.training_dock]
