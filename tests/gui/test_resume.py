@@ -62,3 +62,15 @@ def test_app_stop_in_mid_epoch_then_resume_ends_where_an_uninterrupted_run_ends(
     assert seen[0] == (2, 4) and len(seen) == 6 + 9                   # the next batch: epoch 2 is not redone
     assert history_of(folder) == straight
     assert not win.training.notice.isVisible()
+
+
+def test_another_run_shown_clears_the_last_runs_banner_and_notice(window, qtbot):
+    """Issue 19: a stopped run's banner and notice went on showing after another run was opened."""
+    from workbench.gui.charts.data import RunSeries
+    win = window
+    win.training.show_warning("LATTICE NOT IN GRADIENT PATH: …")
+    win.training.show_notice("Stopped in epoch 2 after 3 batches; kept in …", True)
+    win.training.show_status("stopped: best epoch 0 of 0")
+    win.charts.set_current(RunSeries("another run"))
+    assert not win.training.banner.isVisible() and not win.training.notice.isVisible()
+    assert win.training.train_bar.format() == "idle"

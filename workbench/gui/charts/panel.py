@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
@@ -52,6 +52,8 @@ def _swatch(colour: str, dash: bool = False, dot: bool = False) -> str:
 
 
 class ChartsPanel(QWidget):
+    shownRunChanged = Signal(object)      # set_current: another run (a followed or past one) is now the one drawn
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.runs: list[RunSeries] = []
@@ -262,12 +264,15 @@ class ChartsPanel(QWidget):
         self.request_redraw()
 
     def set_current(self, run: RunSeries) -> None:
+        changed = run is not self.current
         self.current = run
         self._new_view()
         self._follow_x(run.x_max())
         self._overlays_dirty = True
         self._update_legends()
         self.request_redraw()
+        if changed:
+            self.shownRunChanged.emit(run)
 
     def set_checked(self, run: RunSeries, on: bool) -> None:
         i = self.runs.index(run)

@@ -59,6 +59,7 @@ class RunController(QObject):
         t = win.training
         t.start_btn.clicked.connect(lambda: self.start())
         t.resume_btn.clicked.connect(lambda: self.resume(self.resumable))
+        win.charts.shownRunChanged.connect(self._shown_run_changed)
         t.pause_btn.toggled.connect(self.set_paused)
         t.stop_btn.clicked.connect(self.stop)
 
@@ -213,6 +214,13 @@ class RunController(QObject):
         if self.is_running():
             self.run.stop_and_wait(timeout_ms)
         self.gc.worker_ended()
+
+    @Slot(object)
+    def _shown_run_changed(self, _run) -> None:
+        """Another run is shown (a followed folder, a past run): the last run's banner, notice and progress go,
+        unless this app's own run is still going."""
+        if not self.is_running():
+            self.win.training.clear_run_state()
 
     # ---------------------------------------------------------------- worker signals (GUI thread)
     @Slot(object)
