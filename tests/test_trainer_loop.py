@@ -120,3 +120,17 @@ def test_a_stop_in_mid_epoch_keeps_its_position_and_the_resume_ends_where_a_stra
     assert torch.equal(torch.cat([p.flatten() for p in resumed.model.parameters()]),
                        torch.cat([p.detach().flatten() for p in straight.model.parameters()]))
     assert load_checkpoint(tmp_path / "last.safetensors")["partial"] is None           # the epoch ended: no position
+
+
+def test_an_epoch_stopped_before_its_end_is_still_evaluable(make_config, prepared, tmp_path, cache_dir):
+    """A stop in epoch 1 leaves no best epoch, only last.safetensors with the weights where it stopped:
+    workbench-eval's core scores them all the same."""
+    from workbench.train.evaluate import evaluate_run
+    cfg = make_config(**{"optim.epochs": 2, "optim.batch_size": 4})
+    state = TrainingState.create(cfg, prepared.data, out_dir=tmp_path)
+    for ev in train(state):
+        if isinstance(ev, BatchProgress) and ev.batch == 5:
+            state.request_stop()
+    assert not (tmp_path / "best.safetensors").exists() and (tmp_path / "last.safetensors").exists()
+    result = evaluate_run(tmp_path, SAMPLE_45, cache_dir=str(cache_dir))
+    assert result.n > 0 and -1.0 <= result.model["cosine"] <= 1.0 and result.checkpoint.endswith("last.safetensors")

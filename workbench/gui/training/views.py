@@ -69,8 +69,8 @@ class RunViews(EventSink):
         if ev.error:
             win.show_error("Training stopped", ev.error)
         win.report.show_run(ctl.out_dir)
-        if ev.checkpoint:
-            win.ask_panel.set_checkpoint(ev.checkpoint)
+        if ev.checkpoint or ev.kept:     # no best epoch yet: the weights where the stop came
+            win.ask_panel.set_checkpoint(ev.checkpoint or ev.kept)
         win.training.show_status(f"{ev.reason}: best epoch {ev.best_epoch} of {ev.epochs_run}"
                                  + (f" + {ev.partial_batches} batches of epoch {ev.epochs_run + 1}" if ev.kept else ""))
         resumable = ev.reason == "stopped" and bool(ev.kept or ev.epochs_run) and bool(ctl.out_dir)
