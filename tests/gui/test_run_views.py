@@ -185,8 +185,8 @@ def test_charts_take_many_batches_without_a_redraw_per_point(qtbot):
 
 def test_between_epochs_a_redraw_repaints_only_the_loss_curves(qtbot):
     """Per-batch redraws feed the two batch-loss curves only; the per-epoch plots, baselines and epoch ticks are
-    set again only when an epoch ends, and the shared x-axis holds the run's planned range from its first
-    batch (with auto-range it grew each redraw and, through the x-link, repainted every plot)."""
+    set again only when an epoch ends. The shared x-axis does not auto-range (it grew each redraw and, through the
+    x-link, repainted every plot): it grows in doublings (next test)."""
     from workbench.gui.charts.panel import PANELS, ChartsPanel
     charts = ChartsPanel()
     qtbot.addWidget(charts)
