@@ -133,4 +133,4 @@ def test_an_epoch_stopped_before_its_end_is_still_evaluable(make_config, prepare
             state.request_stop()
     assert not (tmp_path / "best.safetensors").exists() and (tmp_path / "last.safetensors").exists()
     result = evaluate_run(tmp_path, SAMPLE_45, cache_dir=str(cache_dir))
-    assert result.n > 0 and -1.0 <= result.model["cosine"] <= 1.0 and result.checkpoint.endswith("last.safetensors")
+    assert result.n > 0 and -1.0 <= result.model.cosine <= 1.0 and result.checkpoint.endswith("last.safetensors")
