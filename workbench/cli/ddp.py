@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from workbench.train import distributed
+from workbench.cli.stop_signals import signal_exit_code, stop_on_signals
 from workbench.train.events import Finished
 from workbench.cli.train import EXIT_BAD_INPUT, EXIT_TRAINING_FAILED
 
@@ -53,9 +54,12 @@ def follow(ddp: distributed.Ddp, cfg, resume: str | None) -> int:
     if resume:
         state.resume_from(resume)        # every rank reads the same checkpoint (on a shared filesystem across nodes)
     finished = None
-    for ev in train(state):
-        if isinstance(ev, Finished):
-            finished = ev
+    with stop_on_signals(state.request_stop) as received:   # torchrun passes SIGTERM/SIGINT on to every rank
+        for ev in train(state):
+            if isinstance(ev, Finished):
+                finished = ev
+    if received:
+        return signal_exit_code(received)
     return EXIT_TRAINING_FAILED if finished is None or finished.reason == "error" else EXIT_OK
 
 

@@ -26,6 +26,7 @@ from workbench.train.events import Finished
 from workbench.train.record.compare import format_table, rows_from_metrics
 from workbench.train.record.folder import RunFolderError
 from workbench.teacher.encoder import TeacherError
+from workbench.cli.stop_signals import signal_exit_code, stop_on_signals
 from workbench.cli.progress import DEFAULT_INTERVAL_S, Printer
 
 log = logging.getLogger("workbench.cli")
@@ -252,17 +253,26 @@ def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, shar
                                       tensorboard=args.tensorboard, history=state.history)
             recorder, views = folder.recorder, [printer, folder]
             finished = None
-            for ev in train(state):
-                for view in views:
-                    view(ev)
-                if isinstance(ev, Finished):
-                    finished = ev
+            with stop_on_signals(state.request_stop) as received:    # Ctrl+C, SIGTERM: stop, keep the epoch
+                for ev in train(state):
+                    for view in views:
+                        view(ev)
+                    if isinstance(ev, Finished):
+                        finished = ev
         except (DataError, ConfigError, TeacherError, CheckpointError, OSError) as exc:
             log.error("%s: %s", type(exc).__name__, exc.report() if isinstance(exc, DataError) else exc)
             raise
     print(format_table(rows_from_metrics(recorder.metrics)))   # every baseline, the ablation, the lattice
     print(f"run folder: {os.path.abspath(args.out)} (report.md, metrics.json, history.csv, run.log, best.safetensors)")
+    if finished is not None and finished.reason == "stopped":
+        printer.line(finished.stop_notice(resume_hint(args.out)))
+    if received:
+        return signal_exit_code(received)        # 130 / 143: the run did not complete, whatever it kept
     return EXIT_TRAINING_FAILED if finished is None or finished.reason == "error" else 0
+
+
+def resume_hint(out: str) -> str:
+    return f"Resume: the same command with --resume {os.path.join(out, 'last.safetensors')}"
 
 
 def main() -> None:
