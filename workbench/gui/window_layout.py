@@ -57,8 +57,7 @@ class WindowLayout:
         for w, name, tip in ((win.charts, "Charts", "live training curves against the baselines"),
                              (win.report, "Report", "the report of the latest finished run"),
                              (win.ask_panel, "Ask", "ask the trained lattice a question")):
-            # scrolled: at the window's minimum size a chart keeps a readable size and the tab scrolls (issue 19)
-            win.tabs.setTabToolTip(win.tabs.addTab(scrolled(w), name), tip)
+            win.tabs.setTabToolTip(win.tabs.addTab(w, name), tip)
         self.center = QSplitter(Qt.Vertical)   # curves and cube visible together while training
         self.center.setObjectName("center_splitter")
         self.center.addWidget(win.tabs)
@@ -81,10 +80,8 @@ class WindowLayout:
         return dock
 
     def show_tab(self, panel) -> None:
-        """Bring a centre panel (charts, report, ask) to the front; each sits in a scroll area in its tab."""
-        for i in range(self.win.tabs.count()):
-            if self.win.tabs.widget(i).widget() is panel:
-                self.win.tabs.setCurrentIndex(i)
+        """Bring a centre panel (charts, report, ask) to the front."""
+        self.win.tabs.setCurrentWidget(panel)
 
     def docks(self) -> list[QDockWidget]:
         return [self.dataset_dock, self.training_dock]

@@ -20,7 +20,7 @@ import torch
 
 from workbench.train.batching import n_batches
 from workbench.train.record.checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from workbench.train.config import RunConfig, to_dict
+from workbench.train.config import RunConfig, from_dict, to_dict
 from workbench.train.estimate import check_fits, estimate_run
 from workbench.train.resume_check import check_split, differences, refuse
 from workbench.train.schedule import build_optimizer

@@ -46,6 +46,11 @@ RUN_COLOURS = ("#e6550d", "#31a354", "#756bb1", "#636363", "#3182bd", "#d6616b",
 REDRAW_MS = 200      # ≤ 5 redraws a second, however fast batches arrive
 
 
+def _nb(text: str) -> str:
+    """A legend entry that wraps only between entries, never mid-phrase (no-break spaces inside it)."""
+    return text.replace(" ", "\u00a0")
+
+
 def _swatch(colour: str, dash: bool = False, dot: bool = False) -> str:
     mark = "• " if dot else ("╌╌ " if dash else "━━ ")
     return f"<span style='color:{colour}; font-weight:bold'>{mark}</span>"
@@ -442,21 +447,21 @@ class ChartsPanel(QWidget):
         self._legend_state = self._legend_keys()
         run = self.current
         for title, keys, _, metric in PANELS:
-            parts = [f"<b>{title}</b>"]
+            parts = [f"<b>{_nb(title)}</b>"]
             if title == "loss":
-                parts.append(_swatch(BATCH_COLOUR) + "train, per batch (EMA; raw faint)")
+                parts.append(_swatch(BATCH_COLOUR) + _nb("train, per batch (EMA; raw faint)"))
             for key, colour, name in keys:
                 has = run is not None and any(np.isfinite(v) and v != 0 for v in run.epoch_series(key)[1])
                 if has or key in ("loss", "val_loss", "train_cosine", "val_cosine", "val_top1", "val_mrr", "lr"):
-                    parts.append(_swatch(view_colour(colour, self.scheme), dot=True) + name)
+                    parts.append(_swatch(view_colour(colour, self.scheme), dot=True) + _nb(name))
             if metric and run is not None:
                 for name, colour in BASELINES:
                     v = run.baselines.get(name, {}).get(metric)
                     if v is not None:
-                        parts.append(_swatch(colour, dash=True) + f"{name.replace('_', ' ')} {v:.3f}")
+                        parts.append(_swatch(colour, dash=True) + _nb(f"{name.replace('_', ' ')} {v:.3f}"))
             if title == "Q→A cosine":
                 target = view_colour(TARGET_COLOUR, self.scheme)
-                parts.append(_swatch(target, dash=True) + f"target {self.target:.2f}")
+                parts.append(_swatch(target, dash=True) + _nb(f"target {self.target:.2f}"))
             self.legends[title].setText(" &nbsp; ".join(parts))
         checked = self._checked_runs()
         parts = ["<b>runs</b> (tick to overlay)"]
