@@ -69,7 +69,7 @@ def test_another_run_shown_clears_the_last_runs_banner_and_notice(window, qtbot)
     from workbench.gui.charts.data import RunSeries
     win = window
     win.training.show_warning("LATTICE NOT IN GRADIENT PATH: …")
-    win.training.show_notice("Stopped in epoch 2 after 3 batches; kept in …", True)
+    win.training.show_notice("Stopped in epoch 2 after 3 batches; kept in …", "RUN/last.safetensors")
     win.training.show_status("stopped: best epoch 0 of 0")
     win.charts.set_current(RunSeries("another run"))
     assert not win.training.banner.isVisible() and not win.training.notice.isVisible()

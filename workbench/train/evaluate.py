@@ -81,7 +81,24 @@ def find_checkpoint(run_dir: str | Path) -> Path:
     raise EvalError(f"{run}: no checkpoint ({' or '.join(CHECKPOINT_NAMES)}); did the run finish an epoch?")
 
 
-def _recorded_teacher(run: Path) -> str:
+def run_teacher(run: Path, ckpt: Path, cfg, dim: int, cache_dir: str | None = None) -> Teacher:
+    """The run's own teacher settings (model, pooling, max_length), checked against what the run recorded."""
+    teacher = Teacher(dataclasses.replace(cfg.teacher, cache_dir=cache_dir) if cache_dir else cfg.teacher)
+    check_teacher(run, ckpt, teacher, dim)
+    return teacher
+
+
+def check_teacher(run: Path, ckpt: Path, teacher: Teacher, dim: int) -> None:
+    """Another teacher's embeddings mean nothing to this lattice: refuse other weights or another size."""
+    recorded = recorded_teacher(run)
+    if recorded and recorded != teacher.identity:
+        raise EvalError(f"{run}: trained with teacher {recorded}, but {teacher.identity} loads now "
+                        "(different weights give different embeddings)")
+    if teacher.dim != dim:
+        raise EvalError(f"{ckpt}: lattice takes {dim}-d embeddings, teacher {teacher.identity} gives {teacher.dim}-d")
+
+
+def recorded_teacher(run: Path) -> str:
     try:
         return str(json.loads((run / "metrics.json").read_text(encoding="utf-8")).get("teacher") or "")
     except (OSError, ValueError, AttributeError):
@@ -127,14 +144,9 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
         notes.append(f"{run / M.RIDGE_FILE} not found (a run from before ridge weights were saved): no ridge figures")
     pairs = _load_pairs(data, validation_rules(cfg), drop_invalid_rows, notes, columns)
     if teacher is None:
-        tcfg = dataclasses.replace(cfg.teacher, cache_dir=cache_dir) if cache_dir else cfg.teacher
-        teacher = Teacher(tcfg)
-    recorded = _recorded_teacher(run)
-    if recorded and recorded != teacher.identity:
-        raise EvalError(f"{run}: trained with teacher {recorded}, but {teacher.identity} loads now "
-                        "(different weights give different embeddings)")
-    if teacher.dim != model.dim:
-        raise EvalError(f"{ckpt}: lattice takes {model.dim}-d embeddings, teacher {teacher.identity} gives {teacher.dim}-d")
+        teacher = run_teacher(run, ckpt, cfg, model.dim, cache_dir)
+    else:
+        check_teacher(run, ckpt, teacher, model.dim)
     emb = teacher.encode(pairs.questions() + pairs.answers(), progress=progress)
     notes += teacher.last_notes      # truncated texts, re-encoded cache entries, an unusable cache
     n = len(pairs)

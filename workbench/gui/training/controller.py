@@ -43,6 +43,7 @@ class RunController(QObject):
         self.last_finished = None      # the run's Finished event
         self.started = None            # its RunStarted
         self.prepared = None           # its worker.Prepared
+        self.series = None             # its charts.data.RunSeries, from its RunStarted on
         self.run_count = 0
         self.run_name = ""
         self.run_config = None
@@ -55,13 +56,18 @@ class RunController(QObject):
         self.closing = False
         self.ask_slow = True    # ask before going on with an hours-long epoch (off for --screenshot)
         self.slow_box = None    # that question, while it is open
-        self.resumable = ""     # the checkpoint a stopped run can go on from (its notice offers it)
         t = win.training
         t.start_btn.clicked.connect(lambda: self.start())
-        t.resume_btn.clicked.connect(lambda: self.resume(self.resumable))
+        t.resume_btn.clicked.connect(lambda: self.resume(t.resumable))
         win.charts.shownRunChanged.connect(self._shown_run_changed)
         t.pause_btn.toggled.connect(self.set_paused)
         t.stop_btn.clicked.connect(self.stop)
+
+    shown = True               # for RunViews: the app's own run always drives the training panel
+
+    @property
+    def target(self) -> float:
+        return self.run_config.target_similarity
 
     def is_running(self) -> bool:
         return self.run is not None and self.run.is_running()
@@ -90,11 +96,10 @@ class RunController(QObject):
         self.run_name = f"run {self.run_count}" + (" (resumed)" if resume else "")
         self.out_dir = (str(Path(resume).parent) if resume and Path(resume).name == LAST_CHECKPOINT else
                         str(user_dir("runs") / time.strftime(f"run-%Y%m%d-%H%M%S-{self.run_count}")))
-        self.resumable = ""
         worker = TrainingWorker(cfg, ds, self.out_dir, tensorboard=win.training.writes_tensorboard(),
                                 resume=resume or None)
         self.run_config = cfg
-        self.last_finished = self.started = self.prepared = None
+        self.last_finished = self.started = self.prepared = self.series = None
         worker.event.connect(self._on_event)
         worker.done.connect(self._on_done)
         if cfg.teacher.model == DEFAULT_TEACHER:  # its 384-d is known without loading it: pre-build the cube

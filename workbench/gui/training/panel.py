@@ -13,6 +13,7 @@ from workbench.train.config import RunConfig
 from workbench.train.pace import fmt_duration
 from workbench.train.record.tensorboard import INSTALL_HINT, TB_DIR, tensorboard_available
 from workbench.gui.training.config_form import ConfigForm
+from workbench.gui.training.init_from import InitFromRow
 from workbench.gui.training.preset_hint import PresetHint
 from workbench.gui.common.settings import app_settings
 
@@ -36,6 +37,7 @@ class TrainingPanel(QWidget):
         self.banner.hide()
         self.notice = self._notice_row()       # a stop's notice (what was kept) and its Resume button
         self.tensorboard = self._tensorboard_toggle()
+        self.init_from = InitFromRow(self.form)       # "start from a trained run" (config key init_from)
         self.preset_hint = PresetHint(self.form)      # "use large-data" for thousands of pairs; hidden otherwise
         self.embed_bar = QProgressBar()
         self.embed_bar.setFormat("teacher: %v/%m texts")
@@ -50,6 +52,7 @@ class TrainingPanel(QWidget):
         lay.addWidget(QLabel("<b>Hyperparameters</b> (hover a field for the reason behind its default)"))
         lay.addWidget(scroll, 1)
         lay.addWidget(self.tensorboard)
+        lay.addWidget(self.init_from)
         lay.addWidget(self.preset_hint)
         lay.addWidget(self.banner)
         lay.addWidget(self.notice)
@@ -72,6 +75,7 @@ class TrainingPanel(QWidget):
         self.notice_text = QLabel()
         self.notice_text.setWordWrap(True)
         self.notice_text.setStyleSheet("background: palette(alternate-base); padding: 6px;")
+        self.resumable = ""                    # the checkpoint the Resume button goes on from
         self.resume_btn = QPushButton("Resume")
         self.resume_btn.setToolTip("Continue the stopped run from its last checkpoint, with the next batch")
         h.addWidget(self.notice_text, 1)
@@ -79,9 +83,11 @@ class TrainingPanel(QWidget):
         row.hide()
         return row
 
-    def show_notice(self, text: str, can_resume: bool) -> None:
+    def show_notice(self, text: str, resumable: str = "") -> None:
+        """resumable: the checkpoint the Resume button goes on from ("" hides the button)."""
+        self.resumable = resumable
         self.notice_text.setText(text)
-        self.resume_btn.setVisible(can_resume)
+        self.resume_btn.setVisible(bool(resumable))
         self.notice.show()
 
     def clear_run_state(self) -> None:
@@ -90,6 +96,7 @@ class TrainingPanel(QWidget):
         self.banner.setText("")
         self.notice.hide()
         self.notice_text.setText("")
+        self.resumable = ""
         self._pending = None
         self.embed_bar.setValue(0)
         self.train_bar.setValue(0)
@@ -115,6 +122,7 @@ class TrainingPanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.form.set_read_only(running)
         self.tensorboard.setEnabled(not running and tensorboard_available())
+        self.init_from.setEnabled(not running)
         self.start_btn.setEnabled(not running)
         self.pause_btn.setEnabled(running)
         self.stop_btn.setEnabled(running)
