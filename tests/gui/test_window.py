@@ -49,7 +49,7 @@ def test_layout_and_geometry_come_back_next_time(window, qtbot, data_copy, cache
     window.resize(1100, 650)
     window.move(40, 30)
     window.window_layout.training_dock.hide()
-    window.window_layout.center.setSizes([300, 300])       # (the charts' minimum height may take a little more)
+    window.window_layout.center.setSizes([340, 240])       # above both panes' minimums (a chart keeps 120×70)
     qtbot.wait(50)
     size, pos, split = window.size(), window.pos(), window.window_layout.center.sizes()
     window.model.undo.setClean()
@@ -60,7 +60,7 @@ def test_layout_and_geometry_come_back_next_time(window, qtbot, data_copy, cache
     qtbot.waitExposed(again)
     assert again.size() == size and again.pos() == pos
     assert not again.window_layout.training_dock.isVisible()
-    assert all(abs(a - b) <= 2 for a, b in zip(again.window_layout.center.sizes(), split))
+    assert all(abs(a - b) <= 2 for a, b in zip(again.window_layout.center.sizes(), split)), (again.window_layout.center.sizes(), split)
     again.window_layout.apply_default()                          # View ▸ Reset layout
     assert again.window_layout.training_dock.isVisibleTo(again)
     again.close()
