@@ -79,6 +79,10 @@ class WindowLayout:
         self.win.addDockWidget(area, dock)
         return dock
 
+    def show_tab(self, panel) -> None:
+        """Bring a centre panel (charts, report, ask) to the front."""
+        self.win.tabs.setCurrentWidget(panel)
+
     def docks(self) -> list[QDockWidget]:
         return [self.dataset_dock, self.training_dock]
 

@@ -22,7 +22,7 @@ from workbench.train import metrics as M
 from workbench.train.pipeline import validation_rules
 from workbench.train.predict import load_model, predict
 from workbench.train.record.compare import EVAL_COLUMNS, ComparisonRow, Figures, format_table
-from workbench.train.state import BEST
+from workbench.train.state import BEST, LAST
 from workbench.data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
 from workbench.data.problem_report import problem_headline
 from workbench.teacher.encoder import Teacher, pick_device
@@ -30,7 +30,9 @@ from workbench.teacher.progress import EmbedProgress
 
 JSON_KEYS = ("n", "cosine", "top1", "mrr", "identity_cosine", "identity_top1", "identity_mrr",
              "ridge_cosine", "ridge_top1", "ridge_mrr")
-CHECKPOINT_NAMES = (BEST,)   # the trainer's best-epoch checkpoint (safetensors: never unpickled)
+# the trainer's best-epoch checkpoint (safetensors: never unpickled); a run stopped before it finished an epoch
+# has only last.safetensors, its weights where the stop came, evaluated on demand all the same
+CHECKPOINT_NAMES = (BEST, LAST)
 
 
 class EvalError(UserError):

@@ -16,6 +16,7 @@ from workbench.train.events import BatchProgress, EpochMetrics, EventSink, RunSt
 from workbench.train.record.follow import RunFolderReader
 
 LOG_KEYS = ("lr", "grad_norm", "update_ratio")   # drawn on log axes: zero or negative points are left out
+LR_STEP = 0.01                                  # relative change of the per-batch lr that makes a new point
 
 
 class Growable:
@@ -78,6 +79,7 @@ class RunSeries(EventSink):
         self.batch_loss = Growable(4096)     # (samples seen, loss of that batch)
         self.batch_ema = Ema(alpha)
         self.last_samples = 0                # samples seen at the latest batch
+        self.batch_lr = Growable(256)        # (samples seen, lr) where the per-batch rate moved by > LR_STEP
         self.folder: str | None = None
 
     def clear(self) -> None:
@@ -85,6 +87,7 @@ class RunSeries(EventSink):
         self.baselines, self.n_train, self.history, self.last_samples = {}, 0, [], 0
         self.batch_loss = Growable(4096)
         self.batch_ema = Ema(self.batch_ema.alpha)
+        self.batch_lr = Growable(256)
 
     # ---------------------------------------------------------------- from events
     def on_run_started(self, ev: RunStarted) -> None:
@@ -93,15 +96,19 @@ class RunSeries(EventSink):
         self.baselines = dict(ev.baselines) or self.baselines
 
     def on_batch_progress(self, ev: BatchProgress) -> None:
-        self.add_batch(ev.samples_seen, ev.loss)
+        self.add_batch(ev.samples_seen, ev.loss, ev.lr)
 
     def on_epoch_metrics(self, ev: EpochMetrics) -> None:
         self.add_epoch(ev.metrics)
 
-    def add_batch(self, samples_seen: int, loss: float) -> None:
+    def add_batch(self, samples_seen: int, loss: float, lr: float = 0.0) -> None:
         self.last_samples = samples_seen
         self.batch_loss.append(samples_seen, loss)
         self.batch_ema.push(samples_seen, loss)
+        # a warm-up moves the rate every batch; a point only where it moved by > LR_STEP keeps the lr chart's
+        # repaints rare (a constant rate is one point per run; a cosine curve a few hundred)
+        if lr > 0 and (self.batch_lr.n == 0 or abs(lr / self.batch_lr.y[-1] - 1) > LR_STEP):
+            self.batch_lr.append(samples_seen, lr)
 
     def add_epoch(self, metrics: dict) -> dict:
         row = dict(metrics)

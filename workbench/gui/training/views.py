@@ -13,6 +13,7 @@ new event type needs one method here and nothing else.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from workbench.train.events import (BatchProgress, EmbedProgress, EpochMetrics, EvalProgress, EventSink, Finished,
@@ -60,6 +61,8 @@ class RunViews(EventSink):
 
     def on_run_started(self, ev: RunStarted) -> None:
         ctl, charts = self.ctl, self.win.charts
+        if ev.embedding_dim and ctl.shown:   # the shape field's auto grid for this teacher (0: a followed folder's)
+            self.win.training.form.set_embedding_dim(ev.embedding_dim)
         ctl.started, ctl.last_finished = ev, None     # a resumed run starts again after its earlier end
         if ctl.series is None:       # this app's run: a new series, the charts' current run, the view starts afresh
             ctl.series = charts.start_run(ctl.run_name, ev.baselines, ctl.target, ev.n_train)
@@ -82,7 +85,7 @@ class RunViews(EventSink):
             series(ev)
             charts.run_changed(series)
         elif isinstance(ev, BatchProgress):
-            charts.add_batch(ev.samples_seen, ev.loss, ev.n_epochs)
+            charts.add_batch(ev.samples_seen, ev.loss, ev.n_epochs, ev.lr)
         else:
             charts.add_epoch(ev.metrics)
 
@@ -123,7 +126,18 @@ class RunViews(EventSink):
         if ev.error:
             win.show_error("Training stopped", ev.error)
         win.report.show_run(ctl.out_dir)
-        if ev.checkpoint:
-            win.ask_panel.set_checkpoint(ev.checkpoint)
+        if ev.checkpoint or ev.kept:     # no best epoch yet: the weights where the stop came
+            win.ask_panel.set_checkpoint(ev.checkpoint or ev.kept)
         win.training.eta.setText("")   # an ETA means a run is going; none after it ends
-        win.training.show_status(f"{ev.reason}: best epoch {ev.best_epoch} of {ev.epochs_run}")
+        win.training.show_status(f"{ev.reason}: best epoch {ev.best_epoch} of {ev.epochs_run}"
+                                 + (f" + {ev.partial_batches} batches of epoch {ev.epochs_run + 1}" if ev.kept else ""))
+        self._stop_notice(ev)
+
+    def _stop_notice(self, ev: Finished) -> None:
+        """A stop is a notice, not an error: what was kept, and the offer to go on from it (RunController.resume)."""
+        resumable = ev.reason == "stopped" and bool(ev.kept or ev.epochs_run) and bool(self.ctl.out_dir)
+        notice = ev.stop_notice("Resume with the button here, or Run ▸ Resume… at any later time." if resumable
+                                else "")
+        if notice:
+            self.win.training.show_notice(notice, str(Path(self.ctl.out_dir) / "last.safetensors") if resumable
+                                          else "")

@@ -72,7 +72,8 @@ class ProgressDecoder:
         return BatchProgress(epoch=int(line["epoch"]), batch=int(line["batch"]), n_batches=int(line["n_batches"]),
                              loss=_float(line["loss"]), elapsed_s=self._elapsed(line), n_epochs=self.n_epochs,
                              samples_seen=int(line["samples_seen"]), running_loss=_float(line.get("running_loss")),
-                             samples_per_s=_float(line.get("samples_per_s")), eta_s=_float(line.get("eta_s")))
+                             samples_per_s=_float(line.get("samples_per_s")), eta_s=_float(line.get("eta_s")),
+                             lr=_float(line.get("lr")))
 
     def _epoch(self, line: dict) -> EpochMetrics:
         epoch, metrics = int(line["epoch"]), _metrics(line["metrics"])

@@ -99,7 +99,7 @@ class ProgressLog(EventSink):
         self._pending.append(self._line(
             "batch", epoch=ev.epoch, batch=ev.batch, n_batches=ev.n_batches,
             step=(ev.epoch - 1) * ev.n_batches + ev.batch, samples_seen=ev.samples_seen, loss=ev.loss,
-            running_loss=ev.running_loss, samples_per_s=ev.samples_per_s, eta_s=ev.eta_s))
+            running_loss=ev.running_loss, samples_per_s=ev.samples_per_s, eta_s=ev.eta_s, lr=ev.lr))
         if ev.batch >= ev.n_batches or self.clock() - self._written >= self.interval:
             self._write()
 
