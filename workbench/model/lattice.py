@@ -170,8 +170,15 @@ class CellLattice(nn.Module):
         w2, b2 = (self.w2, self.b2) if g == 1.0 else (2 * self.w2, self.b2 - self.w2.sum(0))
         return convs, bias, w2.T.reshape(C, H, 1, 1, 1), b2
 
-    def run(self, s: torch.Tensor, steps: int | None = None, record: bool = False):
-        """Propagate T steps from s (B, N, C). Returns the final state and, if record, T+1 detached CPU states."""
+    def run(self, s: torch.Tensor, steps: int | None = None, record: bool = False, live: torch.Tensor | None = None):
+        """Propagate T steps from s (B, N, C). Returns the final state and, if record, T+1 detached CPU states.
+
+        live (B, N) or (N,), 1 = the cell updates, 0 = silenced: its update is dropped at every step, so it
+        holds the value it has in s (the injected value when s is inject's state) while its neighbours still
+        read it. Holding the injected value rather than zero is what makes silencing "the cell computes
+        nothing": every cell silenced is exactly the lattice knocked out (pred = q), whereas a zeroed cell would
+        also erase the question's value the cell was given (workbench.inspect.knockout).
+        """
         cfg = self.cfg
         B, N, C = s.shape
         X, Y, Z = self.shape
@@ -179,6 +186,7 @@ class CellLattice(nn.Module):
         relu = cfg.activation == "relu"
         trace = [s.detach().cpu()] if record else None
         x = s.reshape(B, X, Y, Z, C).permute(0, 4, 1, 2, 3)     # (B, C, X, Y, Z), channels-last: a view
+        keep = None if live is None else live.to(s.dtype).reshape(-1, 1, X, Y, Z)   # (B or 1, 1, X, Y, Z)
         for _ in range(cfg.steps if steps is None else steps):
             fire = None
             if cfg.fire_rate < 1.0:
@@ -186,18 +194,26 @@ class CellLattice(nn.Module):
                     fire = (torch.rand(B, 1, X, Y, Z, device=s.device) < cfg.fire_rate).to(s.dtype)
                 else:  # the expected update: deterministic evaluation
                     fire = cfg.fire_rate
+            if keep is not None:
+                fire = keep if fire is None else keep * fire
             x = _step(x, convs, bias, w2, b2, cfg.boundary, relu, fire)
             if record:
                 trace.append(_cells(x).detach().cpu())
         return _cells(x), trace
 
-    def forward(self, q: torch.Tensor, record: bool = False, steps: int | None = None):
+    def forward(self, q: torch.Tensor, record: bool = False, steps: int | None = None, live: torch.Tensor | None = None):
         """pred = q + readout(s_T) − readout(s_0): exactly q while the rule's last layer is zero.
-        steps overrides lattice.steps (0 = the lattice knocked out: the ablation in the run report)."""
+        steps overrides lattice.steps (0 = the lattice knocked out: the ablation in the run report);
+        live (B, N) or (N,) silences the cells where it is 0 (see run)."""
         s0 = self.inject(q)
-        sT, trace = self.run(s0, steps=steps, record=record)
-        pred = q + self.readout(sT) - self.readout(s0)
+        sT, trace = self.run(s0, steps=steps, record=record, live=live)
+        pred = self.prediction(q, s0, sT)
         return (pred, trace) if record else pred
+
+    def prediction(self, q: torch.Tensor, s0: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """The prediction (B, D) read out of a state s (B, N, C) reached from s0 = inject(q): the one formula
+        forward uses, also for a state read out before the last step (workbench.inspect.dynamics)."""
+        return q + self.readout(s) - self.readout(s0)
 
     def trace_grids(self, trace: list[torch.Tensor], sample: int = 0):
         """Recorded states of one sample as a numpy array (T+1, C, X, Y, Z) for the 3D view."""

@@ -92,7 +92,7 @@ def _recorded_teacher(run: Path) -> str:
         return ""   # a run still in progress (or killed) has no metrics.json yet
 
 
-def _load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list[str], columns=None):
+def load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list[str], columns=None):
     ds = load_dataset(path, columns=columns)
     problems = validate(ds, rules)          # the run's data rules: errors stop, warnings drop, notes are counted
     if any(p.level == "error" for p in problems) and not drop:
@@ -113,6 +113,31 @@ def predict(model: torch.nn.Module, q: np.ndarray, device: str, batch: int = 512
     return torch.cat(out).numpy()
 
 
+def open_run(run: Path):
+    """(checkpoint path, train.probe.LoadedModel) of run's best checkpoint; EvalError / CheckpointError name the file."""
+    ckpt = find_checkpoint(run)
+    try:
+        return ckpt, load_model(str(ckpt))      # CheckpointError / ConfigError name the file themselves
+    except (RuntimeError, KeyError, TypeError) as exc:   # weights that do not fit the recorded config
+        raise EvalError(f"{ckpt}: checkpoint does not match its config ({str(exc).splitlines()[0]})") from None
+
+
+def run_teacher(run: Path, ckpt: Path, loaded, cache_dir: str | None = None, teacher: Teacher | None = None) -> Teacher:
+    """The run's own teacher (its recorded settings; cache_dir overrides the cache folder), refused with EvalError
+    when it is not the one the run trained with or gives embeddings of another size."""
+    if teacher is None:
+        tcfg = loaded.config.teacher
+        teacher = Teacher(dataclasses.replace(tcfg, cache_dir=cache_dir) if cache_dir else tcfg)
+    recorded = _recorded_teacher(run)
+    if recorded and recorded != teacher.identity:
+        raise EvalError(f"{run}: trained with teacher {recorded}, but {teacher.identity} loads now "
+                        "(different weights give different embeddings)")
+    dim = loaded.trained.dim
+    if teacher.dim != dim:
+        raise EvalError(f"{ckpt}: lattice takes {dim}-d embeddings, teacher {teacher.identity} gives {teacher.dim}-d")
+    return teacher
+
+
 def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = None, drop_invalid_rows: bool = False,
                  teacher: Teacher | None = None, device: str = "auto",
                  progress: Callable[[EmbedProgress], None] | None = None,
@@ -122,11 +147,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
     Raises EvalError / CheckpointError / DataError / TeacherError with a message naming the file at fault.
     """
     run = Path(run_dir)
-    ckpt = find_checkpoint(run)
-    try:
-        loaded = load_model(str(ckpt))      # CheckpointError / ConfigError name the file themselves
-    except (RuntimeError, KeyError, TypeError) as exc:   # weights that do not fit the recorded config
-        raise EvalError(f"{ckpt}: checkpoint does not match its config ({str(exc).splitlines()[0]})") from None
+    ckpt, loaded = open_run(run)
     cfg, model = loaded.config, loaded.trained
     notes: list[str] = []
     w = None                                  # the run's ridge map (D+1, D), checked before any embedding work
@@ -137,16 +158,8 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
             raise EvalError(str(exc)) from None
     else:
         notes.append(f"{run / M.RIDGE_FILE} not found (a run from before ridge weights were saved): no ridge figures")
-    pairs = _load_pairs(data, validation_rules(cfg), drop_invalid_rows, notes, columns)
-    if teacher is None:
-        tcfg = dataclasses.replace(cfg.teacher, cache_dir=cache_dir) if cache_dir else cfg.teacher
-        teacher = Teacher(tcfg)
-    recorded = _recorded_teacher(run)
-    if recorded and recorded != teacher.identity:
-        raise EvalError(f"{run}: trained with teacher {recorded}, but {teacher.identity} loads now "
-                        "(different weights give different embeddings)")
-    if teacher.dim != model.dim:
-        raise EvalError(f"{ckpt}: lattice takes {model.dim}-d embeddings, teacher {teacher.identity} gives {teacher.dim}-d")
+    pairs = load_pairs(data, validation_rules(cfg), drop_invalid_rows, notes, columns)
+    teacher = run_teacher(run, ckpt, loaded, cache_dir, teacher)
     emb = teacher.encode(pairs.questions() + pairs.answers(), progress=progress)
     notes += teacher.last_notes      # truncated texts, re-encoded cache entries, an unusable cache
     n = len(pairs)

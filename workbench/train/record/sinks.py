@@ -9,6 +9,7 @@ The CLI (rank 0 of a torchrun job included), each sweep trial and the app's own 
 their run folders hold the same files and cannot drift apart again:
 - RunRecorder: config.json, history.csv, metrics.json, report.md, data_problems.csv, ridge weights;
 - ProgressLog: progress.jsonl, the one live log a follower reads (every batch, epochs, start and end);
+- ReplayRecorder: replay.npz, the cube of the snapshot's validation question at every epoch (replay.py);
 - TensorBoardSink, when asked: RUN/tensorboard/ (needs the optional tensorboard package).
 """
 
@@ -21,6 +22,7 @@ from workbench.train.config import RunConfig
 from workbench.train.events import EventSink
 from workbench.train.record.progress_log import ProgressLog
 from workbench.train.record.recorder import RunRecorder
+from workbench.train.record.replay import ReplayRecorder
 
 
 @dataclass
@@ -41,7 +43,7 @@ def run_folder_sinks(out: str | Path, config: RunConfig, prepared, *, world_size
     recorder = RunRecorder(out, config, prepared.stats, prepared.notes, prepared.teacher, problems=prepared.problems)
     if history:
         recorder.history = list(history)
-    sinks: list[EventSink] = [recorder, ProgressLog(out, config.optim.epochs, world_size)]
+    sinks: list[EventSink] = [recorder, ProgressLog(out, config.optim.epochs, world_size), ReplayRecorder(out)]
     if tensorboard:
         from workbench.train.record.tensorboard import TB_DIR, TensorBoardSink
         sinks.append(TensorBoardSink(Path(out) / TB_DIR, config))
