@@ -93,19 +93,19 @@ def test_step_dynamics_chart_follows_the_step_slider(qtbot, window, run_dir):
 
 def test_atlas_difference_of_two_categories_and_of_two_rows(qtbot, window, run_dir):
     panel = open_run(qtbot, window, run_dir)
-    assert panel.compute_atlas()
-    qtbot.waitUntil(lambda: panel.atlas is not None, timeout=60_000)
-    atlas, view = panel.atlas, window.lattice
-    panel.first.setCurrentIndex(0)
-    panel.second.setCurrentIndex(2)                            # index 0 is "its mean": 2 = the second category
+    assert panel.atlas_tab.compute_atlas()
+    qtbot.waitUntil(lambda: panel.atlas_tab.atlas is not None, timeout=60_000)
+    atlas, view = panel.atlas_tab.atlas, window.lattice
+    panel.atlas_tab.first.setCurrentIndex(0)
+    panel.atlas_tab.second.setCurrentIndex(2)                            # index 0 is "its mean": 2 = the second category
     assert view.source.currentText() == ATLAS
     t, c = view.step.value(), view.channel.value()
     want = atlas.states[0] - atlas.states[1]
     assert np.allclose(view.current_values(), want[t, c])
     assert atlas.names[0] in view.info.text() or atlas.names[0][:10] in view.info.toolTip()
-    panel.row_a.setValue(1)
-    panel.row_b.setValue(2)
-    assert panel.compute_row_difference()
+    panel.atlas_tab.row_a.setValue(1)
+    panel.atlas_tab.row_b.setValue(2)
+    assert panel.atlas_tab.compute_row_difference()
     qtbot.waitUntil(lambda: "row 1 − row 2" in view.shown_frame().what, timeout=60_000)
 
 

@@ -27,17 +27,11 @@ from workbench.gui.inspect import export
 from workbench.gui.inspect.cube import CubeFrame
 from workbench.gui.inspect.dynamics_chart import DynamicsChart
 from workbench.gui.inspect.inspect_jobs import InspectSession, replay_of, saved_inspection
+from workbench.gui.inspect.atlas_tab import ATLAS, AtlasTab, button  # noqa: F401  (ATLAS: the source name)
 from workbench.gui.inspect.replay_tab import ReplayTab
 
-KNOCKOUT, ATLAS, REPLAY = "knockout", "atlas", "replay"
+KNOCKOUT = "knockout"
 KNOCKOUT_UNIT = "Δ cosine when silenced"
-MEAN_ONLY = "— (its mean)"
-
-
-def _button(text: str, tip: str) -> QPushButton:
-    b = QPushButton(text)
-    b.setToolTip(tip)
-    return b
 
 
 class InspectPanel(QWidget):
@@ -49,7 +43,6 @@ class InspectPanel(QWidget):
         self.tasks = TaskRunner("lattice-inspect", self)
         self.checkpoint: str | None = None
         self.knockout_result = None
-        self.atlas = None
         self.chart = DynamicsChart()
         self.status = QLabel("train or open a run: the inspections use its best checkpoint")
         self.status.setWordWrap(True)
@@ -58,7 +51,8 @@ class InspectPanel(QWidget):
         self.replay = ReplayTab(view)
         tabs = QTabWidget()
         tabs.addTab(self._knockout_tab(), "knockout")
-        tabs.addTab(self._atlas_tab(), "atlas")
+        self.atlas_tab = AtlasTab(self)
+        tabs.addTab(self.atlas_tab, "atlas")
         tabs.addTab(self.replay, "replay")
         tabs.addTab(self._save_tab(), "save")
         lay = QVBoxLayout(self)
@@ -72,6 +66,7 @@ class InspectPanel(QWidget):
         view.cellClicked.connect(self.show_cell)
         view.rendered.connect(self._frame_shown)
         self.tasks.progressed.connect(self._progress)
+        self._compute_buttons += self.atlas_tab.buttons
         self.tasks.busyChanged.connect(lambda busy: [b.setEnabled(not busy) for b in self._compute_buttons])
         self._shown_states = None
 
@@ -82,10 +77,10 @@ class InspectPanel(QWidget):
         self.block = QSpinBox()
         self.block.setRange(1, 8)
         self.block.setToolTip("silence single cells (1) or N×N×N blocks: N³ times fewer lattice runs")
-        self.knockout_button = _button("Compute knockout", "silence each region during all steps and measure the "
+        self.knockout_button = button("Compute knockout", "silence each region during all steps and measure the "
                                        "drop in Q→A cosine over the inspected pairs (minutes on a large set)")
         self.knockout_button.clicked.connect(self.compute_knockout)
-        self.dynamics_button = _button("Compute step dynamics", "per-step cosine and update size over the pairs")
+        self.dynamics_button = button("Compute step dynamics", "per-step cosine and update size over the pairs")
         self.dynamics_button.clicked.connect(self.compute_dynamics)
         self.knockout_label = QLabel("")
         self.knockout_label.setWordWrap(True)
@@ -93,36 +88,7 @@ class InspectPanel(QWidget):
         form.addRow(self.knockout_button)
         form.addRow(self.dynamics_button)
         form.addRow(self.knockout_label)
-        return w
-
-    def _atlas_tab(self) -> QWidget:
-        w = QWidget()
-        form = QFormLayout(w)
-        self.by = QComboBox()
-        self.by.setToolTip("the column whose values group the pairs")
-        self.atlas_button = _button("Compute atlas", "mean lattice states of the pairs of each value")
-        self.atlas_button.clicked.connect(self.compute_atlas)
-        self.first, self.second = QComboBox(), QComboBox()
-        self.first.setToolTip("the category (or group value) whose mean states the cube shows")
-        self.second.setToolTip("subtract this category's mean states: which cells does one use that the other does not?")
-        for combo in (self.first, self.second):
-            combo.currentIndexChanged.connect(self.show_atlas)
-        self.row_a, self.row_b = QSpinBox(), QSpinBox()
-        self.row_a.setToolTip("table row A (its question through the trained lattice)")
-        self.row_b.setToolTip("table row B, subtracted from row A")
-        for s in (self.row_a, self.row_b):
-            s.setRange(1, 1)
-        self.rows_button = _button("Row A − row B", "the difference of two table rows' states")
-        self.rows_button.clicked.connect(self.compute_row_difference)
-        rows = QHBoxLayout()
-        for x in (self.row_a, self.row_b, self.rows_button):
-            rows.addWidget(x)
-        form.addRow("group by", self.by)
-        form.addRow(self.atlas_button)
-        form.addRow("show", self.first)
-        form.addRow("minus", self.second)
-        form.addRow("rows", rows)
-        self._compute_buttons = [self.knockout_button, self.dynamics_button, self.atlas_button, self.rows_button]
+        self._compute_buttons = [self.knockout_button, self.dynamics_button]
         return w
 
     def _save_tab(self) -> QWidget:
@@ -131,7 +97,7 @@ class InspectPanel(QWidget):
         for text, tip, fn in (("View as PNG…", "the cube as it is shown now", self.save_png),
                               ("Step replay as GIF/MP4…", "every step of the shown source", self.save_steps),
                               ("Epoch replay as GIF/MP4…", "every recorded epoch of the replay", self.save_epochs)):
-            b = _button(text, tip)
+            b = button(text, tip)
             b.clicked.connect(lambda _=False, f=fn: f())
             lay.addWidget(b)
         lay.addStretch(1)
@@ -172,7 +138,7 @@ class InspectPanel(QWidget):
         self.replay.add_snapshot(ev)
 
     # ---------------------------------------------------------------- computing
-    def _pairs(self):
+    def pairs(self):
         """(questions, answers, rows, what): the validation rows of the latest run, else every usable row."""
         model = self.win.model
         pairs = model.dataset.pairs
@@ -182,19 +148,19 @@ class InspectPanel(QWidget):
         what = f"{len(use):,} validation pairs of the latest run" if val else f"all {len(use):,} rows"
         return [pairs[i].question for i in use], [pairs[i].answer for i in use], use, what
 
-    def _ready(self) -> bool:
+    def ready(self) -> bool:
         if not self.checkpoint:
             self.status.setText("no trained model yet: train a run or open a run folder first")
             return False
-        if len(self._pairs()[2]) < 1:
+        if len(self.pairs()[2]) < 1:
             self.status.setText("the table has no pairs to inspect")
             return False
         return True
 
     def compute_knockout(self) -> bool:
-        if not self._ready():
+        if not self.ready():
             return False
-        qs, ans, _, what = self._pairs()
+        qs, ans, _, what = self.pairs()
         ck, block, session, report = self.checkpoint, self.block.value(), self.session, self.tasks.report
         self.status.setText(f"knockout over {what}: embedding, then silencing each {block}³ region…")
         self.tasks.submit(lambda: session.knockout(ck, qs, ans, block, report), lambda res: self._knocked(res, what))
@@ -219,9 +185,9 @@ class InspectPanel(QWidget):
         self.status.setText(f"knockout map of {what}")
 
     def compute_dynamics(self) -> bool:
-        if not self._ready():
+        if not self.ready():
             return False
-        qs, ans, _, what = self._pairs()
+        qs, ans, _, what = self.pairs()
         ck, session = self.checkpoint, self.session
         self.status.setText(f"step dynamics over {what}…")
         self.tasks.submit(lambda: session.dynamics(ck, qs, ans), lambda res: self._dynamics_done(res, what))
@@ -234,70 +200,9 @@ class InspectPanel(QWidget):
         self.chart.set_dynamics(res.value, what)
         self.status.setText(f"step dynamics of {what}")
 
-    def compute_atlas(self) -> bool:
-        if not self._ready():
-            return False
-        qs, ans, rows, what = self._pairs()
-        column = self.by.currentText() or "category"
-        pairs = self.win.model.dataset.pairs
-        labels = [pairs[i].category if column == "category" else pairs[i].extra.get(column, "") for i in rows]
-        ck, session = self.checkpoint, self.session
-        self.status.setText(f"atlas of {what} by {column}…")
-        self.tasks.submit(lambda: session.atlas(ck, qs, ans, labels), lambda res: self._atlas_done(res, column))
-        return True
-
-    def _atlas_done(self, res, column: str) -> None:
-        if not res.ok:
-            self.status.setText(f"atlas failed: {res.error}")
-            return
-        self.atlas, self.atlas_column = res.value, column
-        for combo, extra in ((self.first, []), (self.second, [MEAN_ONLY])):
-            combo.blockSignals(True)
-            combo.clear()
-            combo.addItems(extra + [f"{n} ({c})" for n, c in zip(self.atlas.names, self.atlas.counts)])
-            combo.blockSignals(False)
-        if len(self.atlas.names) > 1:
-            self.second.setCurrentIndex(2)
-        self.status.setText(f"atlas: {len(self.atlas.names)} values of {column}")
-        self.show_atlas()
-
-    def show_atlas(self, *_) -> None:
-        if self.atlas is None or self.first.currentIndex() < 0:
-            return
-        a = self.atlas.names[self.first.currentIndex()]
-        j = self.second.currentIndex() - 1
-        states = self.atlas.states[self.first.currentIndex()]
-        what = f"atlas · mean of {self.atlas_column} '{a}'"
-        if j >= 0:
-            states = states - self.atlas.states[j]
-            what = f"atlas · {self.atlas_column} '{a}' − '{self.atlas.names[j]}'"
-        self.view.set_extra(ATLAS, CubeFrame(states, what, "mean final states per category"), show=True)
-
-    def compute_row_difference(self) -> bool:
-        pairs = self.win.model.dataset.pairs
-        i, j = self.row_a.value() - 1, self.row_b.value() - 1
-        if not self.checkpoint or not (0 <= i < len(pairs) and 0 <= j < len(pairs)):
-            self.status.setText("needs a trained model and two table rows")
-            return False
-        ck, session, qi, qj = self.checkpoint, self.session, pairs[i].question, pairs[j].question
-        what = f"atlas · row {i + 1} − row {j + 1}"
-        self.tasks.submit(lambda: session.row_difference(ck, qi, qj), lambda res: self._rows_done(res, what, qi))
-        return True
-
-    def _rows_done(self, res, what: str, question: str) -> None:
-        if not res.ok:
-            self.status.setText(f"row difference failed: {res.error}")
-            return
-        self.view.set_extra(ATLAS, CubeFrame(res.value, what, question), show=True)
-
     def refresh_table(self) -> None:
-        """The table changed (opened a file): the group-by columns and the row range follow it."""
-        ds = self.win.model.dataset
-        self.by.clear()
-        self.by.addItems(["category", *ds.columns])
-        for s in (self.row_a, self.row_b):
-            s.setRange(1, max(1, len(ds.pairs)))
-        self.row_b.setValue(min(2, len(ds.pairs)))
+        """The table changed (a file opened): the atlas's columns and rows follow it."""
+        self.atlas_tab.refresh_table()
 
     # ---------------------------------------------------------------- feedback
     def _progress(self, ev) -> None:
