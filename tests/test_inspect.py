@@ -168,3 +168,19 @@ def test_inspect_cli_refuses_bad_input_with_one_line(run_dir, cache_dir, tmp_pat
     assert cli_inspect.run([str(run_dir), str(SAMPLE_45), "--atlas", "--by", "nope", "--cache-dir", str(cache_dir),
                             "--out", str(tmp_path / "o"), "--quiet"]) == 2
     assert "no column 'nope'" in capsys.readouterr().err
+
+
+def test_a_resumed_run_keeps_the_replay_epochs_already_recorded(tmp_path):
+    from workbench.train.events import LatticeSnapshot
+    from workbench.train.record.replay import ReplayRecorder
+    states = lambda e: np.full((2, 3, 2, 2, 1), e, np.float32)        # noqa: E731  (T+1, C, X, Y, Z)
+    first = ReplayRecorder(tmp_path)
+    for e in (0, 1, 2, 3):
+        first(LatticeSnapshot(e, 0, "q?", states(e)))
+    resumed = ReplayRecorder(tmp_path)                                 # --resume from epoch 2's checkpoint
+    resumed(LatticeSnapshot(3, 0, "q?", states(30)))
+    rep = read_replay(tmp_path)
+    assert rep.epochs.tolist() == [0, 1, 2, 3] and rep.states[-1].max() == 30 and rep.states[2].max() == 2
+    (tmp_path / "replay.npz").write_bytes(b"not an npz")
+    with pytest.raises(ValueError, match="not a readable training replay"):
+        read_replay(tmp_path)
