@@ -88,6 +88,20 @@ def shot_atlas(win, out: Path, first: str, second: str) -> None:
     grab(win.window_layout.cube_row, out / "shot_inspect_atlas.png")
 
 
+def labelled(frame, text: str):
+    """The frame at half size with `text` written in its top-left corner (Pillow, which imageio uses)."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+    img = Image.fromarray(frame).resize((frame.shape[1] // 2, frame.shape[0] // 2), Image.LANCZOS)
+    draw = ImageDraw.Draw(img)
+    try:
+        font = ImageFont.truetype("DejaVuSans-Bold.ttf", 22)
+    except OSError:
+        font = ImageFont.load_default()
+    draw.text((12, 8), text, fill=(20, 20, 20), font=font)
+    return np.asarray(img)
+
+
 def shot_replay(win, out: Path) -> None:
     import imageio.v2 as imageio
     import numpy as np
@@ -100,10 +114,11 @@ def shot_replay(win, out: Path) -> None:
     settle()
     frames = panel.replay.frames()
     keep = np.unique(np.linspace(0, len(frames) - 1, min(5, len(frames))).round().astype(int))
-    h = min(f.shape[0] for f in frames)
-    strip = np.concatenate([frames[i][:h] for i in keep], axis=1)
+    epochs = [int(panel.replay.replay.epochs[i]) for i in keep]
+    strip = np.concatenate([labelled(frames[i], f"epoch {e}" + (" (untrained)" if e == 0 else ""))
+                            for i, e in zip(keep, epochs)], axis=1)
     imageio.imwrite(out / "shot_inspect_replay.png", strip)
-    print(out / "shot_inspect_replay.png", f"epochs {[int(panel.replay.replay.epochs[i]) for i in keep]}", flush=True)
+    print(out / "shot_inspect_replay.png", f"epochs {epochs}", flush=True)
     print(panel.save_epochs(str(out / "inspect_replay.gif")), flush=True)
 
 

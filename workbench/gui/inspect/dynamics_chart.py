@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from workbench.gui.common.theme import VIEW_COLOURS
 from workbench.inspect.dynamics import StepDynamics, state_update_norms
@@ -42,11 +42,15 @@ class DynamicsChart(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.2)
             plot.setMouseEnabled(x=False, y=False)
         self.view.scene().sigMouseClicked.connect(self._clicked)
-        self.title = pg.LabelItem("step dynamics: compute them in the panel below", size="8pt")
-        self.view.addItem(self.title, row=2, col=0)
+        for plot in (self.cos_plot, self.upd_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)   # cosines read as 0.72, not 720 (×0.001)
+            plot.getAxis("left").setWidth(44)
+        self.title = QLabel("step dynamics: Compute step dynamics below (red: the pair shown)")
+        self.title.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(self.view)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(self.title)
         self.dynamics: StepDynamics | None = None
         self.pair_norms: np.ndarray | None = None
 
@@ -63,8 +67,9 @@ class DynamicsChart(QWidget):
         steps = np.arange(len(dyn.cosine))
         self.set_curve.setData(steps, dyn.cosine)
         self.set_upd.setData(steps, dyn.update_norm)
-        self.title.setText(f"{what}: cos {dyn.cosine[0]:.3f} → {dyn.cosine[-1]:.3f} "
-                           f"(step 0 = identity; blue = mean of {dyn.pairs:,} pairs, red = the pair shown)")
+        self.cos_plot.setXRange(0, len(steps) - 1, padding=0.05)
+        self.title.setText(f"{what}: Q→A cosine {dyn.cosine[0]:.3f} at step 0 (identity) → {dyn.cosine[-1]:.3f} "
+                           f"at step {len(steps) - 1}. Blue: mean of {dyn.pairs:,} pairs; red: the pair shown")
 
     def set_states(self, states: np.ndarray | None) -> None:
         """The shown pair's recorded states (T+1, C, X, Y, Z): its own update sizes (red)."""
@@ -73,6 +78,7 @@ class DynamicsChart(QWidget):
             self.pair_upd.setData([], [])
         else:
             self.pair_upd.setData(np.arange(len(self.pair_norms)), self.pair_norms)
+            self.cos_plot.setXRange(0, len(self.pair_norms) - 1, padding=0.05)
 
     def set_step(self, step: int) -> None:
         for line in self.lines:
