@@ -113,7 +113,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     from workbench.train.config import from_preset, load_config
     from workbench.train.pipeline import prepare
-    from workbench.train.probe import load_model
+    from workbench.train.predict import load_model, predict
     cfg = load_config(Path(args.run) / "config.json") if args.run else from_preset(args.preset)
     if args.cache_dir:
         cfg.teacher.cache_dir = args.cache_dir
@@ -127,10 +127,10 @@ def main() -> None:
     rows = []
 
     def add(name, pred, seconds, params, note=""):
-        m = M.evaluate(torch.as_tensor(pred, dtype=torch.float32), a_va)
-        rows.append({"model": name, "cosine": m["cosine"], "top1": m["top1"], "mrr": m["mrr"],
+        m = M.score(pred, a_va)
+        rows.append({"model": name, "cosine": m.cosine, "top1": m.top1, "mrr": m.mrr,
                      "train_s": seconds, "params": params, "note": note})
-        print(f"  {name}: cos {m['cosine']:.4f} top-1 {m['top1']:.4f} MRR {m['mrr']:.4f}", flush=True)
+        print(f"  {name}: cos {m.cosine:.4f} top-1 {m.top1:.4f} MRR {m.mrr:.4f}", flush=True)
 
     add("identity (answer := question)", q_va, 0.0, 0)
     t = time.perf_counter()
@@ -150,9 +150,7 @@ def main() -> None:
     recorded = json.loads((Path(run_dir) / "metrics.json").read_text())
     lattice_s = recorded.get("seconds", float("nan")) if not args.train else lattice_s
     model = load_model(str(Path(run_dir) / "best.safetensors")).trained
-    with torch.no_grad():
-        pred = torch.cat([model(q_va[i:i + 512]) for i in range(0, len(q_va), 512)])
-        off = torch.cat([model(q_va[i:i + 512], steps=0) for i in range(0, len(q_va), 512)])
+    pred, off = predict(model, q_va), predict(model, q_va, steps=0)
     n_params = sum(x.numel() for x in model.parameters())
     add(f"lattice, best epoch {recorded.get('best_epoch')} of {recorded.get('epochs_run')} ({run_dir})", pred,
         lattice_s, n_params)

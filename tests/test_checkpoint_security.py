@@ -49,7 +49,7 @@ def test_crafted_checkpoint_is_refused_and_runs_nothing(tmp_path):
 
 
 def test_ask_panel_loader_refuses_crafted_checkpoint(tmp_path):
-    from workbench.train.probe import load_model
+    from workbench.train.predict import load_model
     for path, marker in crafted_checkpoints(tmp_path):
         with pytest.raises(CheckpointError, match="never unpickles"):
             load_model(str(path))

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from workbench.cli import train as cli
-from workbench.train.config import ConfigError, from_preset, load_config, save_config, set_value, field_reasons, PRESETS
+from workbench.train.config import ConfigError, from_preset, load_config, save_config, set_value, field_metas, PRESETS
 from helpers import SAMPLE_45
 
 FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=2",
@@ -83,7 +83,7 @@ def test_config_round_trip_and_file_errors(tmp_path):
 
 
 def test_every_field_has_a_reason_and_presets_differ():
-    reasons = field_reasons()
+    reasons = {k: m.reason for k, m in field_metas().items()}
     assert all(reasons.values()), [k for k, v in reasons.items() if not v]
     a, b = from_preset("prototype-2.1"), from_preset("prototype-2.2")
     assert a.lattice.steps == 25 and a.optim.lr == 5e-4 and a.optim.batch_size == 4 and a.optim.epochs == 10

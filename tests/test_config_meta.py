@@ -10,10 +10,10 @@ import pytest
 
 from workbench.config_meta import field_meta, nested_fields
 from workbench.cli import train as cli
-from workbench.model.lattice_config import LatticeConfig
+from workbench.model.lattice import CellLattice
+from workbench.model.lattice_config import LatticeConfig, check_config
 from workbench.teacher.encoder import TeacherConfig
-from workbench.train.config import (CHOICES, RANGES, ConfigError, RunConfig, field_reasons, set_value,
-                                    validate_config)
+from workbench.train.config import ConfigError, RunConfig, field_metas, set_value
 
 
 def test_every_field_declares_its_facts():
@@ -25,13 +25,11 @@ def test_every_field_declares_its_facts():
                 assert m.range, f"{key} has no range"
 
 
-def test_legacy_tables_are_views_of_the_metadata():
-    metas = {k: field_meta(f) for k, f in nested_fields(RunConfig)}
-    assert RANGES == {k: m.range for k, m in metas.items() if m.range}
-    assert CHOICES == {k: m.choices for k, m in metas.items() if m.choices}
-    assert RANGES["optim.lr"] == (1e-7, 1.0) and metas["optim.lr"].hint == "log"
-    assert CHOICES["lattice.boundary"] == ("walls", "periodic", "reflect")
-    assert field_reasons()["teacher.max_length"].startswith("MiniLM was trained on 256 tokens")
+def test_the_metadata_is_read_by_dotted_key():
+    metas = field_metas()
+    assert metas["optim.lr"].range == (1e-7, 1.0) and metas["optim.lr"].hint == "log"
+    assert metas["lattice.boundary"].choices == ("walls", "periodic", "reflect")
+    assert metas["teacher.max_length"].reason.startswith("MiniLM was trained on 256 tokens")
     assert metas["lattice.steps"].unit == "steps" and metas["lattice.shape"].hint == "shape"
 
 
@@ -41,9 +39,25 @@ def test_validation_reads_the_metadata():
         set_value(cfg, "lattice.steps", 999)
     with pytest.raises(ConfigError, match="teacher.pooling: 'max' is not one of mean, cls"):
         set_value(cfg, "teacher.pooling", "max")
-    cfg.optim.lr, cfg.lattice.activation = 3.0, "gelu"        # set in code, around set_value
-    assert validate_config(cfg) == ["lattice.activation: 'gelu' is not one of tanh, relu",
-                                    "optim.lr=3.0 is out of range [1e-07, 1]"]
+
+
+
+def test_a_lattice_built_in_code_is_held_to_the_declared_ranges():
+    """check_config (which every CellLattice runs) reads the same declared ranges as set_value: it once
+    hard-coded weaker ones (fire_rate in (0, 1], channels ≥ 1), so a lattice set up in code, around set_value,
+    was built with values --set refuses."""
+    cfg = LatticeConfig(fire_rate=0.005, channels=1000, activation="gelu", cell_code=300)
+    assert check_config(cfg, 384) == ["lattice.channels=1000 is out of range [1, 256]",
+                                      "lattice.fire_rate=0.005 is out of range [0.01, 1]",
+                                      "lattice.activation: 'gelu' is not one of tanh, relu",
+                                      "lattice.cell_code=300 is out of range [0, 256] values"]
+    with pytest.raises(ValueError, match="fire_rate=0.005 is out of range"):
+        CellLattice(384, LatticeConfig(fire_rate=0.005))
+    for key, f in nested_fields(LatticeConfig):             # and every declared bound itself is accepted
+        m = field_meta(f)
+        for bound in (m.range or ()):
+            value = type(getattr(LatticeConfig(), key))(bound)
+            assert not [e for e in check_config(LatticeConfig(**{key: value}), 384) if key in e], (key, bound)
 
 
 def test_list_keys_shows_every_key_with_its_facts(capsys):

@@ -19,7 +19,7 @@ from workbench.cli import train as cli_train
 from workbench.train import metrics as M
 from workbench.train.evaluate import JSON_KEYS, evaluate_run
 from workbench.train.pipeline import prepare
-from workbench.train.probe import load_model
+from workbench.train.predict import load_model
 
 QA_DEV = ROOT.parent / "shared" / "data" / "qa_dev.csv"
 FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=2",

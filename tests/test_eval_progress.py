@@ -47,8 +47,8 @@ def test_train_cosine_is_the_subsets_and_no_full_training_retrieval_runs(make_co
     monkeypatch.setattr(eval_pass, "TRAIN_SCORE_ROWS", 20)
     n_train = len(prepared_160.data.q_train)
     sizes = []                      # rows of every retrieval and of every loss computed without gradient
-    real_retrieval, real_loss = M.retrieval, M.loss_terms
-    monkeypatch.setattr(M, "retrieval", lambda p, a, *k: (sizes.append(len(p)), real_retrieval(p, a, *k))[1])
+    real_ranks, real_loss = M.ranks, M.loss_terms
+    monkeypatch.setattr(M, "ranks", lambda p, a, *k: (sizes.append(len(p)), real_ranks(p, a, *k))[1])
     monkeypatch.setattr(M, "loss_terms", lambda p, a, c: (sizes.append(len(p)) if not torch.is_grad_enabled()
                                                           else None, real_loss(p, a, c))[1])
     cfg = make_config(**{"optim.epochs": 2, "optim.batch_size": 16})

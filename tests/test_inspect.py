@@ -20,7 +20,7 @@ from workbench.inspect.dynamics import state_update_norms, step_dynamics
 from workbench.inspect.knockout import knockout_map, live_masks, region_cells, silenced_cosine
 from workbench.inspect.source import open_source
 from workbench.train.metrics import pair_cosine
-from workbench.train.probe import load_model, trace
+from workbench.train.predict import load_model, trace
 from workbench.train.record.replay import read_replay
 
 FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=3",

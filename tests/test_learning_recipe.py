@@ -13,15 +13,16 @@ from helpers import SAMPLE_45
 from shared_data import medquad_rows, write_rows_csv
 from workbench.cli.train import choose_preset
 from workbench.train import batching
-from workbench.train.ablation import predict as ablation_predict
-from workbench.train.config import LARGE_DATA_MIN_PAIRS, from_preset, suggested_preset, validate_config
+from workbench.train.predict import predict
+from workbench.train.config import LARGE_DATA_MIN_PAIRS, from_preset, suggested_preset
 from workbench.train.events import EpochMetrics, Finished, RunStarted
 from workbench.train.pipeline import prepare
 from workbench.train.record.recorder import RunRecorder
 from workbench.train.schedule import WarmupCosine
 from workbench.train.trainer import TrainingState, _batch_indices, _Run, train
 from workbench.train.pace import ActiveClock
-from workbench.train.probe import load_model
+from workbench.train.predict import load_model
+from workbench.model.lattice_config import check_config
 
 
 def of(events, kind):
@@ -140,10 +141,10 @@ def test_cosine_schedule_in_a_run_and_exact_resume(grouped, tmp_path):
 
 def test_large_data_preset_loads_validates_and_builds():
     cfg = from_preset("large-data")
-    assert validate_config(cfg) == []
+    assert check_config(cfg.lattice, 384) == []
     assert (cfg.optim.batching, cfg.optim.scheduler, cfg.optim.batch_size, cfg.loss.infonce) == ("group", "cosine", 128, 0.03)
     assert cfg.loss.mse == 0 and cfg.loss.cosine == 1 and cfg.optim.early_stop_patience == 0
-    from workbench.train.state import build_lattice
+    from workbench.model.lattice import build_lattice
     model = build_lattice(384, cfg.lattice, 0)
     assert model.shape == (8, 8, 8) and cfg.lattice.steps == 4
     assert suggested_preset(LARGE_DATA_MIN_PAIRS) == "large-data"
@@ -181,8 +182,8 @@ def test_ablation_knocks_the_lattice_out_and_equals_identity(make_config, tmp_pa
     # the knocked-out forward pass is exactly the bypass (the question), the full one is not
     q = torch.from_numpy(p.data.q_val)
     best = load_model(str(tmp_path / "best.safetensors")).trained      # the ablation measures the best epoch
-    assert torch.allclose(ablation_predict(best, q, steps=0), q, atol=1e-6)
-    full = ablation_predict(best, q)
+    assert torch.allclose(predict(best, q, steps=0), q, atol=1e-6)
+    full = predict(best, q)
     assert not torch.allclose(full, q, atol=1e-4)
     ratio = float(((full - q).norm(dim=-1) / full.norm(dim=-1)).mean())
     assert ab["lattice_delta_ratio"] == pytest.approx(ratio, rel=1e-4) and ab["lattice_delta_ratio"] > 0

@@ -5,18 +5,23 @@ from workbench.train import metrics as M
 from workbench.train.config import LossConfig
 
 
+def retrieval(pred, answers, chunk_rows=0) -> dict:
+    f = M.score(pred, answers, chunk_rows=chunk_rows)
+    return {"top1": f.top1, "top5": f.top5, "mrr": f.mrr}
+
+
 def test_retrieval_counts_ties_against_the_model():
     answers = torch.eye(4)
-    assert M.retrieval(answers.clone(), answers) == {"top1": 1.0, "top5": 1.0, "mrr": 1.0}
+    assert retrieval(answers.clone(), answers) == {"top1": 1.0, "top5": 1.0, "mrr": 1.0}
     constant = torch.ones(4, 4)        # a flat predictor ranks every answer equal
-    r = M.retrieval(constant, answers)
+    r = retrieval(constant, answers)
     assert r["top1"] == 0.0 and r["mrr"] == 0.25
 
 
 def test_retrieval_ranks_against_all_answers():
     answers = torch.eye(3)
     pred = torch.tensor([[0.0, 1.0, 0.1], [0.0, 1.0, 0.0], [0.0, 0.2, 1.0]])  # row 0 prefers answer 1
-    r = M.retrieval(pred, answers)
+    r = retrieval(pred, answers)
     assert abs(r["top1"] - 2 / 3) < 1e-6 and abs(r["mrr"] - (1 / 3 + 1 + 1) / 3) < 1e-6
 
 
@@ -34,7 +39,7 @@ def test_baselines_identity_is_the_raw_pair_cosine():
     q, a = rng.standard_normal((10, 6)).astype(np.float32), rng.standard_normal((10, 6)).astype(np.float32)
     b = M.baselines(q[:6], a[:6], q[6:], a[6:])
     raw = float(np.mean([x @ y / np.linalg.norm(x) / np.linalg.norm(y) for x, y in zip(q[6:], a[6:])]))
-    assert abs(b["identity"]["val_cosine"] - raw) < 1e-5
+    assert abs(b["identity"].cosine - raw) < 1e-5 and b["identity"]["val_cosine"] == b["identity"].cosine
     assert set(b) == {"identity", "mean_answer", "ridge"}
 
 
@@ -55,9 +60,9 @@ def test_chunked_retrieval_equals_the_full_matrix_and_a_numpy_ranking():
     pred[5] = answers[9]                      # row 5 predicts another row's answer exactly
     answers[12] = answers[13]                 # two identical answers: a tie that counts against rows 12 and 13
     pred[12] = answers[12]
-    full = M.retrieval(pred, answers, chunk_rows=37)
+    full = retrieval(pred, answers, chunk_rows=37)
     for rows in (1, 4, 36):
-        assert M.retrieval(pred, answers, chunk_rows=rows) == full
+        assert retrieval(pred, answers, chunk_rows=rows) == full
     p = (pred / pred.norm(dim=1, keepdim=True)).numpy().astype(np.float64)
     a = (answers / answers.norm(dim=1, keepdim=True)).numpy().astype(np.float64)
     s = p @ a.T
@@ -70,5 +75,5 @@ def test_nan_predictions_rank_last():
     answers = torch.eye(4)
     pred = answers.clone()
     pred[1] = float("nan")
-    r = M.retrieval(pred, answers)
+    r = retrieval(pred, answers)
     assert r["top1"] == 0.75 and abs(r["mrr"] - (3 + 0.25) / 4) < 1e-9

@@ -46,7 +46,7 @@ def test_stop_in_mid_epoch_is_not_recorded_as_an_epoch(make_config, prepared, tm
 
 
 def test_untrained_probe_is_the_seeds_initial_lattice_whatever_ran_before(make_config, prepared, tmp_path):
-    from workbench.train.probe import load_model
+    from workbench.train.predict import load_model
     cfg = make_config(**{"optim.epochs": 1, "seed": 5})
     state = TrainingState.create(cfg, prepared.data, out_dir=tmp_path)
     initial = [p.detach().clone() for p in state.model.parameters()]

@@ -98,8 +98,8 @@ def test_a_run_per_batch_charts_cube_captions_traced_rows_report_and_evaluate(wi
     result = done.args[0]
     assert result.n == 20 and result.ridge is not None
     cells = [[rep.eval_table.item(r, c).text() for c in range(4)] for r in range(3)]
-    assert cells[0][1] == f"{result.identity['cosine']:.3f}" and cells[2][1] == f"{result.model['cosine']:.3f}"
-    assert cells[1][2] == f"{result.ridge['top1']:.3f}"
+    assert cells[0][1] == f"{result.identity.cosine:.3f}" and cells[2][1] == f"{result.model.cosine:.3f}"
+    assert cells[1][2] == f"{result.ridge.top1:.3f}"
 
 
 def test_eta_is_the_trainers_active_clock_estimate(window):

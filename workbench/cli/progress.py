@@ -129,7 +129,7 @@ class Printer(EventSink):
                   f"{'×'.join(map(str, ev.lattice_shape))}, {ev.n_params} parameters on {ev.device}"
                   + (f" × {ev.world_size} processes ({ev.backend})" if ev.world_size > 1 else ""))
         self.line("baselines (val cosine / top-1): " + ", ".join(
-            f"{k} {v['val_cosine']:.3f}/{v['val_top1']:.2f}" for k, v in b.items()))
+            f"{k} {v.cosine:.3f}/{v.top1:.2f}" for k, v in b.items()))
         self.line(f"before training: train cosine {ev.start['train_cosine_start']:.3f}, "
                   f"val cosine {ev.start['val_cosine_start']:.3f}")
 

@@ -23,6 +23,7 @@ from workbench.train.config import (DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_
                              apply_preset, load_config, set_value, suggested_preset)
 from workbench.data.dataset import DataError
 from workbench.train.events import Finished
+from workbench.train.record.compare import format_table, rows_from_metrics
 from workbench.train.record.folder import RunFolderError
 from workbench.teacher.encoder import TeacherError
 from workbench.cli.progress import DEFAULT_INTERVAL_S, Printer
@@ -119,19 +120,6 @@ def report_data_problems(say, problems, out_dir: str, rows_read: int | None = No
         say(f"full list of data problems: {path}")
     except OSError as exc:
         say(f"could not write the full list to {path}: {exc.strerror or exc}")
-
-
-def final_table(metrics: dict) -> str:
-    rows = [("identity", "baseline_identity_"), ("mean answer", "baseline_mean_answer_"), ("ridge", "baseline_ridge_")]
-    if metrics.get("ablation_lattice_off_val_cosine") is not None:   # the same model with the lattice knocked out
-        rows.append(("lattice off", "ablation_lattice_off_"))
-    if metrics.get("val_cosine") is not None:
-        rows.append(("LATTICE", ""))
-    out = [f"{'predictor':<14}{'val cos':>9}{'top-1':>8}{'top-5':>8}{'MRR':>8}{'train cos':>11}"]
-    for name, pre in rows:
-        out.append(f"{name:<14}{metrics[pre + 'val_cosine']:>9.3f}{metrics[pre + 'val_top1']:>8.3f}"
-                   f"{metrics[pre + 'val_top5']:>8.3f}{metrics[pre + 'val_mrr']:>8.3f}{metrics[pre + 'train_cosine']:>11.3f}")
-    return "\n".join(out)
 
 
 def fail(text: str) -> int:
@@ -272,7 +260,7 @@ def _train_main(args, printer: "Printer", argv: list[str] | None, cfg, ddp, shar
         except (DataError, ConfigError, TeacherError, CheckpointError, OSError) as exc:
             log.error("%s: %s", type(exc).__name__, exc.report() if isinstance(exc, DataError) else exc)
             raise
-    print(final_table(recorder.metrics))
+    print(format_table(rows_from_metrics(recorder.metrics)))   # every baseline, the ablation, the lattice
     print(f"run folder: {os.path.abspath(args.out)} (report.md, metrics.json, history.csv, run.log, best.safetensors)")
     return EXIT_TRAINING_FAILED if finished is None or finished.reason == "error" else 0
 

@@ -288,3 +288,11 @@ class _Conv3d(torch.autograd.Function):
                     torch.set_num_threads(threads)
         gb = g.sum((0, 2, 3, 4)) if ctx.has_bias and need_b else None
         return gx, gw, gb, None
+
+
+def build_lattice(dim: int, cfg: LatticeConfig, seed: int) -> CellLattice:
+    """The seed's initial lattice, the same whatever ran before: its own RNG fork, global streams untouched.
+    The trainer starts from it and predict.load_model rebuilds a run's untrained lattice with it."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return CellLattice(dim, cfg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from workbench.config_meta import field_meta, setting
+from workbench.config_meta import check_value, field_meta, setting
 
 DEFAULT_SHAPES = {384: (8, 8, 6), 768: (8, 8, 12), 512: (8, 8, 8), 1024: (8, 8, 16)}
 
@@ -58,19 +58,13 @@ class LatticeConfig:
 
 
 NEIGHBOURHOODS = {"von_neumann": 6, "moore": 26}
-CHOICES = {f.name: field_meta(f).choices for f in fields(LatticeConfig) if field_meta(f).choices}
-BOUNDARIES = CHOICES["boundary"]
 
 
 def check_config(cfg: LatticeConfig, dim: int) -> list[str]:
-    """Human-readable reasons the config cannot build a lattice for D=dim ([] when it can)."""
-    errs = [f"lattice.{name} must be one of {list(allowed)}, not '{getattr(cfg, name)}'"
-            for name, allowed in CHOICES.items() if getattr(cfg, name) not in allowed]
-    if not 0.0 < cfg.fire_rate <= 1.0:
-        errs.append(f"lattice.fire_rate must be in (0, 1], not {cfg.fire_rate}")
-    for name in ("channels", "hidden", "steps"):
-        if getattr(cfg, name) < (0 if name == "steps" else 1):
-            errs.append(f"lattice.{name} must be positive, not {getattr(cfg, name)}")
+    """Human-readable reasons the config cannot build a lattice for D=dim ([] when it can): every field against
+    its declared range or choices (the same facts set_value, --list-keys and the form read), then the grid."""
+    errs = [msg for f in fields(LatticeConfig)
+            if (msg := check_value(f"lattice.{f.name}", getattr(cfg, f.name), field_meta(f)))]
     shape = grid_shape(cfg, dim)
     if len(shape) != 3 or min(shape) < 1:
         errs.append(f"lattice.shape must be three positive sizes, not {shape}")

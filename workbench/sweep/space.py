@@ -12,8 +12,8 @@ config key that `workbench-train --set` accepts:
     }
 
 The file's entries are laid over the default space below; a top-level `"defaults": false` starts from an
-empty space instead. Ranges are checked against the config's own limits (config.RANGES / CHOICES), so a
-space cannot propose a value `workbench-train` would refuse. Every problem is a ConfigError naming the
+empty space instead. Ranges are checked against the config's own limits (each field's declared range and
+choices), so a space cannot propose a value `workbench-train` would refuse. Every problem is a ConfigError naming the
 file and the key.
 """
 

@@ -2,8 +2,7 @@
 
 Every field is declared with `setting(default, reason, range=…, choices=…, unit=…, hint=…)`
 (workbench/config_meta.py): validation here, the CLI's `--list-keys` and the GUI form all read
-those facts, so the CLI and the app cannot drift apart. `RANGES`, `CHOICES` and
-`field_reasons()` are views derived from them.
+those facts (`field_metas()`), so the CLI and the app cannot drift apart.
 """
 
 from __future__ import annotations
@@ -103,11 +102,6 @@ def field_metas(cls=RunConfig) -> dict[str, FieldMeta]:
     return {key: field_meta(f) for key, f in nested_fields(cls)}
 
 
-# Derived views kept for callers written before the metadata: the GUI form and `set_value` read these.
-RANGES: dict[str, tuple[float, float]] = {k: m.range for k, m in field_metas().items() if m.range}
-CHOICES: dict[str, tuple[str, ...]] = {k: m.choices for k, m in field_metas().items() if m.choices}
-
-
 class ConfigError(ValueError):
     """A config value or file that cannot be used; the message names the key."""
 
@@ -162,17 +156,6 @@ def suggested_preset(n_pairs: int) -> str:
 def fields_of(obj) -> list[tuple[str, dataclasses.Field]]:
     """Flattened (dotted key, field) pairs, nested dataclasses expanded, in declaration order."""
     return nested_fields(obj)
-
-
-def field_reasons(cls=RunConfig) -> dict[str, str]:
-    """Dotted key → the reason written beside its default (shown as GUI tooltips)."""
-    return {k: m.reason for k, m in field_metas(cls).items()}
-
-
-def validate_config(cfg: RunConfig) -> list[str]:
-    """One line per field whose value breaks its range or choices (a config built in code, or edited JSON)."""
-    metas = field_metas()
-    return [msg for key, _ in nested_fields(cfg) if (msg := check_value(key, get_value(cfg, key), metas[key]))]
 
 
 def _num(x: float) -> str:

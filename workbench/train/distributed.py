@@ -15,7 +15,8 @@ reduction order):
   the in-batch InfoNCE term sees every negative, and a mean over the batch weights each shard by its size;
 - the parameter gradients are summed across ranks (`sum_gradients`): rank r's gradient is the global
   loss's gradient through its own slice, so the sum is exactly the single-process gradient;
-- evaluation is sharded the same way and gathered, so every rank holds the same predictions; rank 0's
+- evaluation is sharded the same way and gathered (predict.predict_chunks with ddp), so every rank holds the
+  same predictions; rank 0's
   epoch row is then broadcast, so early stopping, the best epoch and the plateau scheduler decide on
   identical numbers everywhere; a stop request on any rank stops all ranks at the same batch.
 Only rank 0 writes anything (run folder, checkpoints, report, progress, TensorBoard) or prints.
@@ -93,14 +94,6 @@ class Ddp:
         parts = list(torch.split(self.gather_rows(local.detach(), sizes), sizes))
         parts[self.rank] = local
         return torch.cat(parts)
-
-    @torch.no_grad()
-    def predict(self, model: torch.nn.Module, q: torch.Tensor, chunk: int = 256) -> torch.Tensor:
-        """Evaluation predictions for all of q, each rank computing its slice in chunks."""
-        sizes, mine = self.own_rows(q)
-        local = (torch.cat([model(mine[i:i + chunk]) for i in range(0, len(mine), chunk)]) if len(mine)
-                 else q.new_zeros((0, q.shape[1])))
-        return self.gather_rows(local, sizes)
 
     # -- agreement -------------------------------------------------------------------------------------------
     def sum_gradients(self, params: Iterable[torch.nn.Parameter]) -> None:

@@ -36,12 +36,13 @@ import torch
 
 from workbench.train.config import ConfigError, RunConfig
 from workbench.train.eval_pass import TRAIN_SCORE_ROWS
+from workbench.train.predict import MODEL_ROWS
 from workbench.train.events import RunEstimate
 from workbench.model.lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
 
 log = logging.getLogger(__name__)
 FLOAT = 4                   # bytes per float32
-EVAL_CHUNK = 256            # trainer._evaluate's chunk
+EVAL_CHUNK = MODEL_ROWS     # rows per model call of an evaluation pass (predict.predict_chunks)
 SLOW_EPOCH_S = 3600.0       # warn (and the GUI asks) when one epoch would take longer than this
 PROBE_C, PROBE_H = 16, 64   # widest rule probed as is; wider ones are scaled by FLOPs
 
@@ -155,7 +156,8 @@ def _probe_direct(cfg: RunConfig, dim: int, b: int, e: int, device: str) -> tupl
     """Time this very lattice: a real update (forward, loss, backward, clip, optimizer step) on b random rows,
     and an evaluation chunk of e rows. Returns (seconds per batch, 0, seconds per evaluated sample)."""
     from workbench.train import metrics as M
-    from workbench.train.state import build_lattice, build_optimizer
+    from workbench.model.lattice import build_lattice
+    from workbench.train.state import build_optimizer
     model = build_lattice(dim, cfg.lattice, 0).to(device)
     opt, _ = build_optimizer(model, cfg)
     q, a = torch.randn(b, dim, device=device), torch.randn(b, dim, device=device)

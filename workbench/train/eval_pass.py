@@ -15,6 +15,14 @@ has a standard error of about std/64 ≈ 0.002 (the per-pair cosine's spread is 
 epoch-to-epoch changes it tracks. Scoring every training pair instead took about a quarter of an epoch at
 MedQuAD size, and the full retrieval and InfoNCE over them, which nothing recorded, cost ~2×2.5e12
 multiply-adds per epoch at 80k training pairs. The baselines' train cosine is taken on the same subset.
+
+The ablation: what the lattice itself adds. The model predicts pred = q + readout(s_T) − readout(s_0), so the
+question embedding is a path around the lattice. Evaluating the same trained weights with 0 lattice steps
+removes everything the cells compute and leaves that path alone (here: exactly the identity baseline); the
+difference to the trained model is the lattice's own contribution. One extra evaluation pass, no retraining
+(a stopped run skips it). Its keys in metrics.json (the app's report table shows every `ablation_*` row):
+  ablation_lattice_off_{val_cosine,val_top1,val_top5,val_mrr,train_cosine}   (train: the scored training subset)
+  lattice_delta_ratio  mean ‖pred − q‖ / ‖pred‖ on validation: how much of the prediction the lattice writes
 """
 
 from __future__ import annotations
@@ -26,12 +34,12 @@ import numpy as np
 import torch
 
 from workbench.train import metrics as M
-from workbench.train.ablation import ablation_figures
 from workbench.train.events import EvalProgress
+from workbench.train.predict import predict_chunks
+from workbench.train.record.compare import ComparisonRow, metric_keys
 
 TRAIN_SCORE_ROWS = 4096   # training pairs scored per epoch: SE of the mean cosine ≈ 0.002 (module docstring)
 CHUNK_ROWS = 1024         # pairs per progress event and Stop check: ~1 s of a large lattice on a CPU
-MODEL_ROWS = 256          # rows per model call inside a chunk (estimate.EVAL_CHUNK sizes its memory)
 
 
 @dataclass
@@ -54,23 +62,19 @@ def train_score_rows(n_train: int, seed: int, limit: int | None = None) -> np.nd
 
 def predict(ctx: EvalContext, q: torch.Tensor, phase: str, label: str,
             steps: int | None = None) -> Iterator[EvalProgress]:
-    """(N, D) predictions of q, CHUNK_ROWS at a time, as the generator's return value; None when Stop was asked.
-    Under DDP each chunk is sharded across the ranks and gathered (steps=None); a knocked-out pass runs whole."""
-    model, ddp = ctx.state.model, ctx.state.ddp
-    model.eval()
-    out = []
-    for i in range(0, len(q), CHUNK_ROWS):
-        if ctx.stopped():
+    """(N, D) predictions of q (predict.predict_chunks, sharded under DDP), CHUNK_ROWS at a time, as the
+    generator's return value, with an EvalProgress per chunk; None when Stop was asked before a chunk."""
+    chunks = predict_chunks(ctx.state.model, q, chunk=CHUNK_ROWS, steps=steps, ddp=ctx.state.ddp)
+    done = 0
+    while True:
+        if done < len(q) and ctx.stopped():
+            chunks.close()
             return None
-        chunk = q[i:i + CHUNK_ROWS]
-        with torch.no_grad():     # not held across the yield below: the consumer runs with grad mode as it was
-            if ddp is not None and steps is None:
-                out.append(ddp.predict(model, chunk))
-            else:
-                out.append(torch.cat([model(chunk[j:j + MODEL_ROWS], steps=steps)
-                                      for j in range(0, len(chunk), MODEL_ROWS)]))
-        yield EvalProgress(phase, label, min(i + CHUNK_ROWS, len(q)), len(q), ctx.clock())
-    return torch.cat(out) if out else q[:0]
+        try:
+            done = next(chunks)
+        except StopIteration as end:
+            return end.value
+        yield EvalProgress(phase, label, done, len(q), ctx.clock())
 
 
 def train_cosine(ctx: EvalContext, q: torch.Tensor, a: torch.Tensor, phase: str) -> Iterator[EvalProgress]:
@@ -82,22 +86,20 @@ def train_cosine(ctx: EvalContext, q: torch.Tensor, a: torch.Tensor, phase: str)
 
 
 def validation(ctx: EvalContext, q: torch.Tensor, a: torch.Tensor, phase: str) -> Iterator[EvalProgress]:
-    """cosine, top1, top5, mrr and loss on the validation split; None when stopped."""
+    """(Figures, loss) on the validation split; None when stopped."""
     if not len(q):
-        return {"cosine": float("nan"), "top1": 0.0, "top5": 0.0, "mrr": 0.0, "loss": float("nan")}
+        return M.score(q, a), float("nan")
     pred = yield from predict(ctx, q, phase, "validation")
     if pred is None:
         return None
     with torch.no_grad():
-        out = M.evaluate(pred, a)
-        out["loss"] = float(M.loss_terms(pred, a, ctx.state.config.loss)["total"])
-    return out
+        return M.score(pred, a), float(M.loss_terms(pred, a, ctx.state.config.loss)["total"])
 
 
 def ablation(ctx: EvalContext, q_sc: torch.Tensor, a_sc: torch.Tensor, q_va: torch.Tensor, a_va: torch.Tensor,
              weights: dict | None) -> Iterator[EvalProgress]:
-    """ablation.py's figures for `weights` (loaded for the measurement, then restored; None: the current ones);
-    {} without validation data, None when stopped."""
+    """The ablation's figures (module docstring) for `weights` (loaded for the measurement, then restored;
+    None: the current ones); {} without validation data, None when stopped."""
     if not len(q_va):
         return {}
     model = ctx.state.model
@@ -114,3 +116,12 @@ def ablation(ctx: EvalContext, q_sc: torch.Tensor, a_sc: torch.Tensor, q_va: tor
         if saved is not None:
             model.load_state_dict(saved)
     return None if off_tr is None else ablation_figures(off, full, q_va, a_va, off_tr, a_sc)
+
+
+def ablation_figures(off: torch.Tensor, full: torch.Tensor, q_va: torch.Tensor, a_va: torch.Tensor,
+                     off_tr: torch.Tensor, a_tr: torch.Tensor) -> dict[str, float]:
+    """The keys above from the predictions of the same weights with the lattice knocked out (`off`, (N_va, D);
+    `off_tr` on the training rows scored, paired with `a_tr`) and with it on (`full`, (N_va, D))."""
+    off_row = ComparisonRow("lattice_off", "ablation", M.score(off, a_va, train_pred=off_tr, train_answers=a_tr))
+    ratio = ((full - q_va).norm(dim=-1) / full.norm(dim=-1).clamp(min=1e-12)).mean()
+    return {**metric_keys([off_row]), "lattice_delta_ratio": float(ratio)}

@@ -6,7 +6,7 @@
 GUI-free: `workbench-eval` prints it and the desktop app can offer the same as "Evaluate on file…".
 The texts are embedded by the run's own teacher settings (model, pooling, max_length) through the
 normal disk cache. Retrieval ranks, for each row i, all answers of the file by cosine to the
-prediction; row i's own answer is the hit and ties count against the model (metrics.retrieval).
+prediction; row i's own answer is the hit and ties count against the model (score.py, the one scorer).
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-import torch
-
 from workbench.train import metrics as M
 from workbench.train.pipeline import validation_rules
-from workbench.train.probe import load_model
+from workbench.train.predict import load_model, predict
+from workbench.train.record.compare import EVAL_COLUMNS, ComparisonRow, Figures, format_table
 from workbench.train.state import BEST
 from workbench.data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
 from workbench.data.problem_report import problem_headline
@@ -41,38 +39,33 @@ class EvalError(Exception):
 @dataclass
 class EvalResult:
     n: int                                   # pairs scored (after any dropped rows)
-    model: dict[str, float]                  # cosine, top1, mrr of the lattice
-    identity: dict[str, float]               # answer := question
-    ridge: dict[str, float] | None           # the run's ridge map; None for runs saved before it was kept
+    model: Figures                           # the lattice's
+    identity: Figures                        # answer := question
+    ridge: Figures | None                    # the run's ridge map; None for runs saved before it was kept
     run_dir: str = ""
     data: str = ""
     checkpoint: str = ""
     teacher: str = ""
     notes: list[str] = field(default_factory=list)   # rows dropped, missing ridge weights, …
 
+    @property
+    def rows(self) -> list[ComparisonRow]:
+        """The comparison rows shown by workbench-eval and the app (ridge with no figures when not saved)."""
+        return [ComparisonRow("identity", "baseline", self.identity),
+                ComparisonRow("ridge", "baseline", self.ridge or Figures(), "ridge (the run's map)"),
+                ComparisonRow("lattice", "model", self.model, "lattice (best checkpoint)")]
+
     def as_json(self) -> dict:
         """Exactly JSON_KEYS; ridge figures are null when the run has no saved ridge map."""
         out: dict = {"n": self.n}
-        for prefix, vals in (("", self.model), ("identity_", self.identity), ("ridge_", self.ridge)):
+        for prefix, figs in (("", self.model), ("identity_", self.identity), ("ridge_", self.ridge)):
             for k in ("cosine", "top1", "mrr"):
-                out[prefix + k] = None if vals is None else vals[k]
+                out[prefix + k] = None if figs is None else getattr(figs, k)
         return out
 
     def table(self) -> str:
-        rows = [("identity", self.identity), ("ridge (run's)", self.ridge), ("LATTICE", self.model)]
-        out = [f"{self.n} pairs of {self.data}; retrieval among all {self.n} answers, ties count against the model",
-               f"{'predictor':<15}{'cosine':>8}{'top-1':>8}{'MRR':>8}"]
-        for name, v in rows:
-            cells = "".join(f"{'–' if v is None else format(v[k], '.3f'):>8}" for k in ("cosine", "top1", "mrr"))
-            out.append(f"{name:<15}{cells}")
-        return "\n".join(out)
-
-
-def score(pred: np.ndarray | torch.Tensor, answers: np.ndarray | torch.Tensor) -> dict[str, float]:
-    """cosine, top1, mrr of predictions (N, D) against answers (N, D); memory-safe at any N."""
-    p, a = torch.as_tensor(pred, dtype=torch.float32), torch.as_tensor(answers, dtype=torch.float32)
-    r = M.retrieval(p, a)
-    return {"cosine": float(M.pair_cosine(p, a).mean()), "top1": r["top1"], "mrr": r["mrr"]}
+        return (f"{self.n} pairs of {self.data}; retrieval among all {self.n} answers, ties count against the model\n"
+                + format_table(self.rows, EVAL_COLUMNS))
 
 
 def find_checkpoint(run_dir: str | Path) -> Path:
@@ -105,16 +98,8 @@ def load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list
     return ds
 
 
-@torch.no_grad()
-def predict(model: torch.nn.Module, q: np.ndarray, device: str, batch: int = 512) -> np.ndarray:
-    """(N, D) lattice predictions, `batch` rows at a time."""
-    model = model.to(device).eval()
-    out = [model(torch.from_numpy(q[i:i + batch]).to(device)).float().cpu() for i in range(0, len(q), batch)]
-    return torch.cat(out).numpy()
-
-
 def open_run(run: Path):
-    """(checkpoint path, train.probe.LoadedModel) of run's best checkpoint; EvalError / CheckpointError name the file."""
+    """(checkpoint path, train.predict.LoadedModel) of run's best checkpoint; EvalError / CheckpointError name the file."""
     ckpt = find_checkpoint(run)
     try:
         return ckpt, load_model(str(ckpt))      # CheckpointError / ConfigError name the file themselves
@@ -164,7 +149,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
     notes += teacher.last_notes      # truncated texts, re-encoded cache entries, an unusable cache
     n = len(pairs)
     q, a = emb[:n], emb[n:]
-    ridge = None if w is None else score(M.ridge_predict(w, q), a)
-    pred = predict(model, q, pick_device(device))
-    return EvalResult(n, score(pred, a), score(q, a), ridge, str(run), str(data), str(ckpt), teacher.identity, notes)
+    ridge = None if w is None else M.score(M.ridge_predict(w, q), a)
+    pred = predict(model.to(pick_device(device)), q)
+    return EvalResult(n, M.score(pred, a), M.score(q, a), ridge, str(run), str(data), str(ckpt), teacher.identity, notes)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from workbench.teacher.progress import EmbedProgress  # noqa: F401  (re-exported: the views' one import)
+from workbench.train.record.compare import Figures
 
 # per-epoch metric names, in the column order of history.csv
 EPOCH_KEYS = ("loss", "loss_mse", "loss_cosine", "loss_l1", "loss_infonce", "val_loss", "train_cosine",
@@ -52,7 +53,7 @@ class RunStarted:
     lattice_shape: tuple[int, int, int]
     n_params: int
     device: str
-    baselines: dict[str, dict[str, float]]   # name → {train_cosine, val_cosine, val_top1, val_top5, val_mrr}
+    baselines: dict[str, Figures]            # name → figures (identity, mean_answer, ridge; record/compare.py)
     start: dict[str, float]                  # metrics before the run's first update (train_cosine_start, val_…);
                                              # a resumed run reports the original run's, kept in its checkpoint
     start_epoch: int = 1                     # > 1 when resumed from a checkpoint

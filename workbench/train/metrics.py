@@ -1,9 +1,15 @@
-"""Honest metrics: Q→A cosine, retrieval over held-out answers, and the baselines shown beside the model.
+"""The one scorer (cosine, top-k, MRR), the baselines it scores beside the model, and the training loss.
 
-Retrieval ranks, for each validation question, all validation answers by cosine to the
-prediction. Ties count against the model (a constant prediction ranks every answer equal,
-so it gets rank N, not rank 1): the prototype-style trap of a flat predictor scoring well
-cannot happen here.
+    figs = score(pred, answers)                                   # Figures(cosine, top1, top5, mrr, n=N)
+    figs = score(pred, answers, train_pred=p_tr, train_answers=a_tr)   # …with train_cosine too
+    base = baselines(q_tr, a_tr, q_va, a_va)                      # {"identity"|"mean_answer"|"ridge": Figures}
+
+Every figure a run, a baseline, the ablation, workbench-eval or the app shows is computed by `score`.
+Retrieval ranks, for each question i, all given answers by cosine to its prediction; answer i is the hit.
+Ties count against the model: a question's rank counts every answer whose similarity is not below the true
+one's (the true answer included), so a constant prediction ranks every answer equal and gets rank N, not 1,
+and a NaN prediction ranks last. The prototype-style trap of a flat predictor scoring well cannot happen here.
+The figures travel as record.compare's Figures and ComparisonRow.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import torch.nn.functional as F
 
 from workbench.data.atomic import atomic_write_bytes
 from workbench.train.config import LossConfig
+from workbench.train.record.compare import Figures
 
 
 def unit(x: torch.Tensor) -> torch.Tensor:
@@ -28,32 +35,60 @@ def pair_cosine(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (unit(pred) * unit(target)).sum(-1)
 
 
-def retrieval(pred: torch.Tensor, answers: torch.Tensor, chunk_rows: int = 0) -> dict[str, float]:
-    """top-1, top-5 and MRR of the true answer (row i) among all given answers; pessimistic on ties.
+def similarities(pred: torch.Tensor, answers: torch.Tensor) -> torch.Tensor:
+    """(M, N) cosine of every prediction (M, D) to every answer (N, D)."""
+    return unit(pred) @ unit(answers).T
 
-    A question's rank counts every answer whose similarity is not below the true one's (the true
-    answer itself included), so ties and NaN predictions count against the model. Similarities are
-    computed chunk_rows questions at a time (default: ≤ 16M floats, 64 MB), never a full N×N matrix
-    when N is large: 13k MedQuAD rows would otherwise need 0.7 GB.
-    """
+
+def ranks(pred: torch.Tensor, answers: torch.Tensor, chunk_rows: int = 0) -> torch.Tensor:
+    """(N,) float64 rank of the true answer (row i) for each prediction; pessimistic on ties (module docstring).
+
+    Similarities are computed chunk_rows questions at a time (default: ≤ 16M floats, 64 MB), never a full
+    N×N matrix when N is large: 13k MedQuAD rows would otherwise need 0.7 GB."""
     p, a = unit(pred), unit(answers)
     n = p.shape[0]
     rows = chunk_rows if chunk_rows > 0 else max(1, (1 << 24) // max(1, n))
-    ranks = []
+    out = []
     for i in range(0, n, rows):
         sims = p[i:i + rows] @ a.T                             # (r, N)
         r = torch.arange(sims.shape[0], device=sims.device)
         true = sims[r, i + r].unsqueeze(1)                     # (r, 1): taken from the same product, bit-equal
-        ranks.append((~(sims < true)).sum(1))                  # 1 = the true answer is strictly the nearest
-    rank = torch.cat(ranks).double() if ranks else torch.zeros(0, dtype=torch.float64)
-    return {"top1": float((rank <= 1).double().mean()), "top5": float((rank <= 5).double().mean()),
-            "mrr": float((1.0 / rank).mean())}
+        out.append((~(sims < true)).sum(1))                    # 1 = the true answer is strictly the nearest
+    return torch.cat(out).double() if out else torch.zeros(0, dtype=torch.float64)
 
 
-def evaluate(pred: torch.Tensor, answers: torch.Tensor) -> dict[str, float]:
-    out = {"cosine": float(pair_cosine(pred, answers).mean())}
-    out.update(retrieval(pred, answers))
+def score(pred, answers, *, train_pred=None, train_answers=None, chunk_rows: int = 0) -> Figures:
+    """Figures of predictions (N, D) against their answers (N, D), numpy or torch, any N (memory-safe).
+
+    train_pred, train_answers: predictions and answers of the scored training pairs, for train_cosine.
+    An empty set scores NaN cosine and 0 retrieval."""
+    p, a = _tensor(pred), _tensor(answers, like=pred)
+    if not len(p):
+        out = Figures(float("nan"), 0.0, 0.0, 0.0)
+    else:
+        with torch.no_grad():
+            rank = ranks(p, a, chunk_rows)
+            out = Figures(float(pair_cosine(p, a).mean()), float((rank <= 1).double().mean()),
+                          float((rank <= 5).double().mean()), float((1.0 / rank).mean()), n=len(p))
+    if train_pred is not None:
+        tp, ta = _tensor(train_pred), _tensor(train_answers, like=train_pred)
+        with torch.no_grad():
+            tc = float(pair_cosine(tp, ta).mean()) if len(tp) else float("nan")
+        out = Figures(out.cosine, out.top1, out.top5, out.mrr, tc, out.n)
     return out
+
+
+def _tensor(x, like=None) -> torch.Tensor:
+    """x as a float32 tensor, on like's device when like is a tensor (numpy answers beside torch predictions)."""
+    t = x.float() if isinstance(x, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
+    return t.to(like.device) if isinstance(like, torch.Tensor) else t
+
+
+def nearest(pred, answers, k: int = 5) -> list[tuple[int, float]]:
+    """Top-k (answer index, cosine) for one prediction (D,) among answers (N, D): the Ask panel's list."""
+    sims = similarities(_tensor(pred).reshape(1, -1), _tensor(answers))[0]
+    top = torch.topk(sims, min(k, len(sims)))
+    return [(int(i), float(s)) for s, i in zip(top.values, top.indices)]
 
 
 def loss_terms(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig) -> dict[str, torch.Tensor]:
@@ -130,8 +165,9 @@ def ridge_predict(w: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 def baselines(q_tr: np.ndarray, a_tr: np.ndarray, q_va: np.ndarray, a_va: np.ndarray,
               ridge_lambda: float = 1.0, ridge_w: np.ndarray | None = None,
-              train_rows: np.ndarray | None = None) -> dict[str, dict[str, float]]:
-    """identity (answer := question), mean training answer, and a ridge linear map, on the same split.
+              train_rows: np.ndarray | None = None) -> dict[str, Figures]:
+    """identity (answer := question), mean training answer, and a ridge linear map, on the same split:
+    name → Figures on validation, with the train cosine.
 
     ridge_w: the map already fitted on (q_tr, a_tr) by ridge_fit, when the caller keeps it (the run saves it).
     train_rows: the training rows whose cosine is reported (the trainer's scored subset, so the baselines'
@@ -146,11 +182,4 @@ def baselines(q_tr: np.ndarray, a_tr: np.ndarray, q_va: np.ndarray, a_va: np.nda
         "mean_answer": (np.repeat(mean_answer, len(q_tr), 0), np.repeat(mean_answer, len(q_va), 0)),
         "ridge": (ridge_predict(w, q_tr), ridge_predict(w, q_va)),
     }
-    out = {}
-    t_atr, t_ava = torch.from_numpy(a_tr), torch.from_numpy(a_va)
-    for name, (p_tr, p_va) in preds.items():
-        val = evaluate(torch.from_numpy(np.ascontiguousarray(p_va)), t_ava)
-        out[name] = {"train_cosine": float(pair_cosine(torch.from_numpy(np.ascontiguousarray(p_tr)), t_atr).mean()),
-                     "val_cosine": val["cosine"], "val_top1": val["top1"], "val_top5": val["top5"],
-                     "val_mrr": val["mrr"]}
-    return out
+    return {name: score(p_va, a_va, train_pred=p_tr, train_answers=a_tr) for name, (p_tr, p_va) in preds.items()}

@@ -24,8 +24,7 @@ from workbench.train.config import RunConfig, flat_dict, from_dict, to_dict
 from workbench.train.estimate import check_fits, estimate_run
 from workbench.train.schedule import build_scheduler
 from workbench.train.events import RunEstimate
-from workbench.model.lattice import CellLattice
-from workbench.model.lattice_config import LatticeConfig
+from workbench.model.lattice import CellLattice, build_lattice
 from workbench.teacher.encoder import pick_device
 
 log = logging.getLogger(__name__)
@@ -47,13 +46,6 @@ class TrainData:
     teacher: str = ""
     train_groups: np.ndarray | None = None   # (n_train,) int64 group id per training row, for optim.batching="group"
     split_fingerprint: str = ""     # resume_check.split_fingerprint of the pairs; "" when not built by prepare()
-
-
-def build_lattice(dim: int, cfg: LatticeConfig, seed: int) -> CellLattice:
-    """The seed's initial lattice, the same whatever ran before: its own RNG fork, global streams untouched."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return CellLattice(dim, cfg)
 
 
 def build_optimizer(model: torch.nn.Module, cfg: RunConfig, steps_per_epoch: int = 1):

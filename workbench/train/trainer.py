@@ -30,7 +30,8 @@ from workbench.train.estimate import describe, slow_warning
 from workbench.train.events import (BatchProgress, EpochMetrics, EvalProgress, Finished, LatticeSnapshot, RunEstimate, RunStarted,
                      TrainWarning)
 from workbench.train.pace import ActiveClock, Throughput
-from workbench.train.state import BEST, LAST, TrainData, TrainingState, build_lattice  # noqa: F401  (re-exported)
+from workbench.train.record.compare import Figures
+from workbench.train.state import BEST, LAST, TrainData, TrainingState  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2
@@ -161,9 +162,9 @@ def _begin(state: TrainingState, clock: ActiveClock):
     if not state.start_metrics:      # a resumed run keeps the original run's starting point
         start = yield from _measure(state, run, "before training")
         if start is not None:
-            tr0, va0 = start
-            state.start_metrics = {"train_cosine_start": tr0, "val_cosine_start": va0["cosine"],
-                                   "val_top1_start": va0["top1"], "val_mrr_start": va0["mrr"]}
+            tr0, va0, _ = start
+            state.start_metrics = {"train_cosine_start": tr0, "val_cosine_start": va0.cosine,
+                                   "val_top1_start": va0.top1, "val_mrr_start": va0.mrr}
     if _stop_requested(state):       # asked during the baselines or the untrained model's evaluation
         run.stopped = True
         return run
@@ -267,9 +268,9 @@ def _evaluate_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
     if measured is None:
         ep.stopped = True
         return
-    tr, va = measured
+    tr, va, va_loss = measured
     run.speed.eval_s = run.clock() - t_eval
-    row = _epoch_row(state, run, ep, tr, va)
+    row = _epoch_row(state, run, ep, tr, va, va_loss)
     if state.ddp is not None:      # every rank decides best epoch, schedule and early stop on rank 0's numbers
         row = state.ddp.broadcast(row)
     state.epoch = ep.number
@@ -291,7 +292,7 @@ def _evaluate_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
                            "received a non-zero gradient; the curves are flat because nothing learns.")
 
 
-def _epoch_row(state: TrainingState, run: _Run, ep: _Epoch, tr: float, va: dict) -> dict:
+def _epoch_row(state: TrainingState, run: _Run, ep: _Epoch, tr: float, va: Figures, va_loss: float) -> dict:
     n, s = max(1, ep.seen), ep.sums
     theta1 = _flat_params(state.model)
     covered = sum(int(nz.sum()) for nz in ep.nonzero) / max(1, sum(nz.numel() for nz in ep.nonzero))
@@ -299,13 +300,13 @@ def _epoch_row(state: TrainingState, run: _Run, ep: _Epoch, tr: float, va: dict)
             "loss": s.get("total", 0.0) / n,
             "loss_mse": s.get("mse", 0.0) / n, "loss_cosine": s.get("cosine", 0.0) / n,
             "loss_l1": s.get("l1", 0.0) / n, "loss_infonce": s.get("infonce", 0.0) / n,
-            "val_loss": va["loss"], "train_cosine": tr, "val_cosine": va["cosine"],
-            "val_top1": va["top1"], "val_top5": va["top5"], "val_mrr": va["mrr"],
+            "val_loss": va_loss, "train_cosine": tr, "val_cosine": va.cosine,
+            "val_top1": va.top1, "val_top5": va.top5, "val_mrr": va.mrr,
             "lr": state.optimizer.param_groups[0]["lr"],
             "grad_norm": float(np.mean(ep.norms)) if ep.norms else 0.0,
             "update_ratio": float((theta1 - ep.theta0).norm() / ep.theta0.norm().clamp(min=1e-12)),
             "grad_coverage": float(covered),
-            "target_progress": va["cosine"] / state.config.target_similarity,
+            "target_progress": va.cosine / state.config.target_similarity,
             "seconds": state.seconds_before + run.clock()}
 
 
@@ -314,11 +315,12 @@ def _eval_context(state: TrainingState, run: _Run) -> eval_pass.EvalContext:
 
 
 def _measure(state: TrainingState, run: _Run, phase: str) -> Iterator:
-    """(train cosine on the scored subset, validation figures), yielding EvalProgress; None when Stop came."""
+    """(train cosine on the scored subset, validation Figures, validation loss), yielding EvalProgress; None when
+    Stop came."""
     ctx = _eval_context(state, run)
     tr = yield from eval_pass.train_cosine(ctx, run.q_sc, run.a_sc, phase)
     va = None if tr is None else (yield from eval_pass.validation(ctx, run.q_va, run.a_va, phase))
-    return None if va is None else (tr, va)
+    return None if va is None else (tr, *va)
 
 
 def _snapshot(state: TrainingState, q_val: torch.Tensor) -> LatticeSnapshot:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.train.record.compare import Figures, rows_from_metrics
 from workbench.train.record.progress_log import PROGRESS_FILE, ProgressTail
 
 LEGACY_BATCHES = "batches.csv"   # per-batch log of folders written before progress.jsonl (read, never written)
@@ -80,7 +81,7 @@ class RunSeries:
 
     def __init__(self, name: str, alpha: float = 0.9):
         self.name = name
-        self.baselines: dict[str, dict[str, float]] = {}
+        self.baselines: dict[str, Figures] = {}   # name → figures (record/compare.py)
         self.n_train = 0
         self.history: list[dict] = []        # EpochMetrics.metrics rows, plus "samples_seen"
         self.batch_loss = Growable(4096)     # (samples seen, loss of that batch)
@@ -143,12 +144,7 @@ class RunSeries:
             n_train = int(metrics.get("n_train") or self.n_train)
             if n_train != self.n_train:
                 self.n_train, self.history = n_train, []   # epoch x positions are recomputed below
-            base: dict[str, dict[str, float]] = {}
-            for k, v in metrics.items():
-                if k.startswith("baseline_") and isinstance(v, (int, float)):
-                    name, _, metric = k[len("baseline_"):].partition("_val_")
-                    if metric:
-                        base.setdefault(name, {})["val_" + metric] = float(v)
+            base = {r.name: r.figures for r in rows_from_metrics(metrics) if r.kind == "baseline"}
             if base != self.baselines:
                 self.baselines, changed = base, True
         changed |= self._read_live_log(folder)
@@ -186,9 +182,8 @@ class RunSeries:
                 n_train = int(line.get("n_train") or 0)
                 if n_train and n_train != self.n_train:
                     self.n_train, self.history = n_train, []   # epoch x positions are recomputed by reload
-                base = {name: {k: float(v) for k, v in vals.items() if k.startswith("val_") and
-                               isinstance(v, (int, float))}
-                        for name, vals in (line.get("baselines") or {}).items() if isinstance(vals, dict)}
+                base = {name: Figures.of(vals) for name, vals in (line.get("baselines") or {}).items()
+                        if isinstance(vals, dict)}
                 if base and base != self.baselines:
                     self.baselines = base
                 changed = True

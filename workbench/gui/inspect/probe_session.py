@@ -27,7 +27,7 @@ class ProbeSession:
     def __init__(self):
         self.path: str | None = None
         self._stamp = None       # (mtime, size) of the loaded checkpoint: a run still writing it replaces it
-        self.loaded = None       # train.probe.LoadedModel
+        self.loaded = None       # train.predict.LoadedModel
         self.teacher = None
         self._answers_key = ""
         self._answers_emb: np.ndarray | None = None
@@ -35,7 +35,7 @@ class ProbeSession:
     def load(self, checkpoint: str):
         """(LoadedModel, Teacher) of `checkpoint`; reloaded only when the path changes."""
         from workbench.teacher.encoder import Teacher
-        from workbench.train.probe import load_model
+        from workbench.train.predict import load_model
         st = Path(checkpoint).stat()
         stamp = (st.st_mtime_ns, st.st_size)
         if checkpoint != self.path or self.loaded is None or stamp != self._stamp:
@@ -54,15 +54,16 @@ class ProbeSession:
 
     def ask(self, checkpoint: str, question: str, answers: list[str], k: int) -> dict:
         """Top-k answers for the trained lattice and for identity: {"model"|"identity": [(answer, cosine)]}."""
-        from workbench.train.probe import predict, rank_answers
+        from workbench.train.predict import predict
+        from workbench.train.metrics import nearest
         loaded, teacher = self.load(checkpoint)
         a = self.answer_embeddings(answers)
         q = teacher.encode([question])
-        ranked = {"model": rank_answers(predict(loaded.trained, q)[0], a, k), "identity": rank_answers(q[0], a, k)}
+        ranked = {"model": nearest(predict(loaded.trained, q)[0], a, k), "identity": nearest(q[0], a, k)}
         return {key: [(answers[i], c) for i, c in v] for key, v in ranked.items()}
 
     def trace(self, checkpoint: str, question: str) -> Trace:
-        from workbench.train.probe import trace
+        from workbench.train.predict import trace
         loaded, teacher = self.load(checkpoint)
         q = teacher.encode([question])[0]
         face = "z=0" if loaded.config.lattice.io == "face" else "volume"

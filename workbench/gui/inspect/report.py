@@ -13,10 +13,9 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QMessageBox, QP
                                QSplitter, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget)
 
 from workbench.gui.common.background import TaskRunner
-from workbench.gui.inspect.figures import HEADERS, METRICS, figure_rows
+from workbench.train.record.compare import EVAL_COLUMNS, HEADERS, METRICS, fmt, rows_from_metrics
 
 DATA_FILTERS = "Datasets (*.csv *.jsonl *.json *.parquet);;All files (*)"
-EVAL_COLUMNS = (("cosine", "cosine"), ("top1", "top-1"), ("mrr", "MRR"))
 
 
 def _table(columns: list[str]) -> QTableWidget:
@@ -29,11 +28,12 @@ def _table(columns: list[str]) -> QTableWidget:
     return t
 
 
-def _fill(table: QTableWidget, rows: list[tuple[str, list[float | None], bool]]) -> None:
-    """rows: (name, values, bold). Missing values show as –."""
+def _fill(table: QTableWidget, rows, columns) -> None:
+    """rows: compare.ComparisonRow, the model's bold, an ablation's named as one. Missing values show as –."""
     table.setRowCount(len(rows))
-    for r, (name, values, bold) in enumerate(rows):
-        for c, text in enumerate([name] + ["–" if v is None else f"{v:.3f}" for v in values]):
+    for r, row in enumerate(rows):
+        name, bold = f"ablation: {row.title}" if row.kind == "ablation" else row.title, row.kind == "model"
+        for c, text in enumerate([name] + [fmt(row.figures[k]) for k in columns]):
             item = QTableWidgetItem(text)
             if c:
                 item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
@@ -78,7 +78,7 @@ class ReportPanel(QWidget):
         self.eval_busy.hide()
         self.eval_label = QLabel()
         self.eval_label.setWordWrap(True)
-        self.eval_table = _table(["predictor"] + [h for _, h in EVAL_COLUMNS])
+        self.eval_table = _table(["predictor"] + [HEADERS[m] for m in EVAL_COLUMNS])
         self.eval_table.setToolTip("the run's best checkpoint on the chosen file, beside identity and the ridge map "
                                    "the run fitted on its training pairs; retrieval ranks all answers of the file")
         self.eval_table.hide()
@@ -117,9 +117,8 @@ class ReportPanel(QWidget):
         self.eval_btn.setEnabled(not self.tasks.busy)
 
     def show_figures(self, metrics: dict) -> None:
-        rows = figure_rows(metrics if isinstance(metrics, dict) else {})
-        _fill(self.figures, [(f"{name}" if kind != "ablation" else f"ablation: {name}",
-                              [vals.get(m) for m in METRICS], kind == "model") for kind, name, vals in rows])
+        rows = rows_from_metrics(metrics if isinstance(metrics, dict) else {})
+        _fill(self.figures, rows, METRICS)
         self.figures.setVisible(bool(rows))
 
     def open_folder(self) -> None:
@@ -187,10 +186,7 @@ class ReportPanel(QWidget):
 
     def show_evaluation(self, r) -> None:
         self.last_eval = r
-        rows = [("identity (answer := question)", r.identity, False), ("ridge (the run's map)", r.ridge, False),
-                ("lattice (best checkpoint)", r.model, True)]
-        _fill(self.eval_table, [(name, [None if v is None else v.get(k) for k, _ in EVAL_COLUMNS], bold)
-                                for name, v, bold in rows])
+        _fill(self.eval_table, r.rows, EVAL_COLUMNS)
         self.eval_table.show()
         notes = f" · {len(r.notes)} note(s): " + "; ".join(r.notes[:3]) if r.notes else ""
         self.eval_label.setText(f"<b>{Path(r.data).name}</b>: {r.n:,} pairs; retrieval among all {r.n:,} answers, "

@@ -40,6 +40,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from workbench.train.events import BatchProgress, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
@@ -51,7 +52,7 @@ def _clean(value):
     """JSON has no NaN/inf: they become null, so every line parses in any language."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):       # dicts, and the baselines' Figures (under their metrics.json names)
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]

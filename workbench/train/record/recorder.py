@@ -16,6 +16,7 @@ from pathlib import Path
 from workbench.data.atomic import atomic_write_text
 from workbench.train.config import RunConfig, save_config, to_dict
 from workbench.train.metrics import RIDGE_FILE, save_ridge_weights
+from workbench.train.record.compare import ComparisonRow, Figures, fmt, format_table, metric_keys, rows_from_metrics
 from workbench.train.events import EPOCH_KEYS, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
 from workbench.data.problem_report import PROBLEMS_FILE, summarise_problems, write_problems_csv
 from workbench.data.stats import format_stats
@@ -62,12 +63,13 @@ class RunRecorder(EventSink):
         atomic_write_text(self.out / "history.csv", buf.getvalue())
 
     def summary(self, fin: Finished) -> dict:
-        s, b = self.started, self.started.baselines if self.started else {}
-        best = fin.best
+        """metrics.json: the lattice's best-epoch figures, each baseline's (record/compare.py names the keys),
+        the ablation's (fin.extra, eval_pass.py), and the run's facts."""
+        s, best = self.started, fin.best
+        rows = [ComparisonRow("lattice", "model", Figures.of(best))]
+        rows += [ComparisonRow(name, "baseline", figs) for name, figs in (s.baselines.items() if s else ())]
         out = {
-            "val_cosine": best.get("val_cosine"), "val_top1": best.get("val_top1"),
-            "val_top5": best.get("val_top5"), "val_mrr": best.get("val_mrr"),
-            "train_cosine": best.get("train_cosine"),
+            **metric_keys(rows[:1]),
             "train_cosine_max": max((r["train_cosine"] for r in self.history), default=None),
             "train_cosine_last": self.history[-1]["train_cosine"] if self.history else None,
             "train_cosine_start": s.start.get("train_cosine_start") if s else None,
@@ -79,16 +81,14 @@ class RunRecorder(EventSink):
             "n_train": s.n_train if s else None, "n_val": s.n_val if s else None, "device": s.device if s else None,
             "world_size": s.world_size if s else None, "backend": s.backend if s else None,
             "seconds": round(fin.seconds, 2), "warnings": self.warnings,
+            **metric_keys(rows[1:]),
         }
-        for name, vals in b.items():
-            for k, v in vals.items():
-                out[f"baseline_{name}_{k}"] = v
-        out.update(fin.extra)      # ablation_* figures and lattice_delta_ratio (ablation.py)
+        out.update(fin.extra)      # ablation_* figures and lattice_delta_ratio (eval_pass.ablation)
         return out
 
     def report(self, fin: Finished) -> str:
-        m, s = self.metrics, self.started
-        b = s.baselines if s else {}
+        m = self.metrics
+        rows = rows_from_metrics(m)
         lines = ["# Lattice Workbench run report", "",
                  f"Finished: **{fin.reason}** after {fin.epochs_run} epoch(s) in {fin.seconds:.1f} s; "
                  f"best epoch {fin.best_epoch} (by validation cosine).", ""]
@@ -97,43 +97,14 @@ class RunRecorder(EventSink):
         lines += ["## Model against baselines (held-out validation set)", "",
                   f"{m['n_train']} training pairs, {m['n_val']} validation pairs that were never trained on. "
                   "Retrieval ranks all validation answers for each validation question; ties count against the model.", "",
-                  "| predictor | val Q→A cosine | top-1 | top-5 | MRR | train cosine |",
-                  "|---|---|---|---|---|---|"]
-        rows = [("identity (answer := question)", b.get("identity", {})), ("mean training answer", b.get("mean_answer", {})),
-                ("ridge linear map", b.get("ridge", {}))]
-        for name, v in rows:
-            lines.append(f"| {name} | {_f(v.get('val_cosine'))} | {_f(v.get('val_top1'))} | {_f(v.get('val_top5'))} "
-                         f"| {_f(v.get('val_mrr'))} | {_f(v.get('train_cosine'))} |")
-        lines.append(f"| **lattice (best epoch)** | **{_f(m['val_cosine'])}** | **{_f(m['val_top1'])}** | "
-                     f"**{_f(m['val_top5'])}** | **{_f(m['val_mrr'])}** | **{_f(m['train_cosine'])}** |")
-        lines += ["", "### Improvement over the identity baseline", "",
-                  "| metric | identity | lattice | absolute | relative | factor |", "|---|---|---|---|---|---|"]
-        for key in ("val_cosine", "val_top1", "val_mrr"):
-            base, mine = b.get("identity", {}).get(key), m.get(key)
-            if base is None or mine is None:
-                continue
-            rel = f"{(mine - base) / base * 100:+.1f}%" if base else "n/a"
-            fac = f"{mine / base:.3f}×" if base else "n/a"
-            lines.append(f"| {key} | {base:.3f} | {mine:.3f} | {mine - base:+.3f} | {rel} | {fac} |")
-        lines += ablation_section(m, b)
+                  format_table([r for r in rows if r.kind != "ablation"], markdown=True)]
+        lines += improvement_section(m, _row(rows, "identity"))
+        lines += ablation_section(m, rows)
         tgt = self.config.target_similarity
         if m["val_cosine"] is not None:
             lines += ["", f"Progress toward the target similarity {tgt:.2f}: {m['val_cosine'] / tgt * 100:.1f}% "
                       f"(validation cosine {m['val_cosine']:.3f})."]
-        lines += ["", "## Training dynamics", ""]
-        if self.history:
-            h0, hb, hl = self.history[0], fin.best or self.history[-1], self.history[-1]
-            lines += [f"- train cosine before the first update: {_f(m['train_cosine_start'])}; at the best epoch: "
-                      f"{_f(m['train_cosine'])} ({_d(m['train_cosine'], m['train_cosine_start'])}); highest in the run: "
-                      f"{_f(m['train_cosine_max'])} ({_d(m['train_cosine_max'], m['train_cosine_start'])})",
-                      f"- training loss: epoch 1 {h0['loss']:.4f} → last {hl['loss']:.4f}",
-                      f"- fraction of parameters with a non-zero gradient: {_f(hb.get('grad_coverage'))} (best epoch)",
-                      f"- relative update ‖Δθ‖/‖θ‖: epoch 1 {h0['update_ratio']:.2e}, last {hl['update_ratio']:.2e}",
-                      f"- mean gradient norm: epoch 1 {h0['grad_norm']:.3g}, last {hl['grad_norm']:.3g}",
-                      f"- learning rate: {h0['lr']:.2e} → {hl['lr']:.2e}"]
-        else:
-            lines.append("- no epoch completed.")
-        lines += ["", "## Dataset", ""]
+        lines += ["", "## Training dynamics", ""] + self._dynamics(fin) + ["", "## Dataset", ""]
         for part in ("all", "train", "val"):
             if part in self.stats:
                 lines += [f"**{part}**", "", "```", format_stats(self.stats[part]), "```", ""]
@@ -149,37 +120,59 @@ class RunRecorder(EventSink):
                   "", "```json", json.dumps(to_dict(self.config), indent=1), "```", ""]
         return "\n".join(lines)
 
+    def _dynamics(self, fin: Finished) -> list[str]:
+        m = self.metrics
+        if not self.history:
+            return ["- no epoch completed."]
+        h0, hb, hl = self.history[0], fin.best or self.history[-1], self.history[-1]
+        return [f"- train cosine before the first update: {fmt(m['train_cosine_start'])}; at the best epoch: "
+                f"{fmt(m['train_cosine'])} ({_d(m['train_cosine'], m['train_cosine_start'])}); highest in the run: "
+                f"{fmt(m['train_cosine_max'])} ({_d(m['train_cosine_max'], m['train_cosine_start'])})",
+                f"- training loss: epoch 1 {h0['loss']:.4f} → last {hl['loss']:.4f}",
+                f"- fraction of parameters with a non-zero gradient: {fmt(hb.get('grad_coverage'))} (best epoch)",
+                f"- relative update ‖Δθ‖/‖θ‖: epoch 1 {h0['update_ratio']:.2e}, last {hl['update_ratio']:.2e}",
+                f"- mean gradient norm: epoch 1 {h0['grad_norm']:.3g}, last {hl['grad_norm']:.3g}",
+                f"- learning rate: {h0['lr']:.2e} → {hl['lr']:.2e}"]
 
-def ablation_section(m: dict, b: dict) -> list[str]:
+
+def _row(rows: list[ComparisonRow], name: str) -> ComparisonRow | None:
+    return next((r for r in rows if r.name == name and r.kind != "model"), None)
+
+
+def improvement_section(m: dict, identity: ComparisonRow | None) -> list[str]:
+    lines = ["", "### Improvement over the identity baseline", "",
+             "| metric | identity | lattice | absolute | relative | factor |", "|---|---|---|---|---|---|"]
+    for key in ("val_cosine", "val_top1", "val_mrr"):
+        base, mine = identity.figures[key] if identity else None, m.get(key)
+        if base is None or mine is None:
+            continue
+        rel = f"{(mine - base) / base * 100:+.1f}%" if base else "n/a"
+        fac = f"{mine / base:.3f}×" if base else "n/a"
+        lines.append(f"| {key} | {base:.3f} | {mine:.3f} | {mine - base:+.3f} | {rel} | {fac} |")
+    return lines
+
+
+def ablation_section(m: dict, rows: list[ComparisonRow]) -> list[str]:
     """What the lattice adds: the trained model, the same model with the lattice knocked out, identity and ridge."""
-    if m.get("ablation_lattice_off_val_cosine") is None or m.get("val_cosine") is None:
+    off, model = _row(rows, "lattice_off"), next((r for r in rows if r.kind == "model"), None)
+    if off is None or model is None or m.get("val_cosine") is None:
         return []
     keys = ("val_cosine", "val_top1", "val_mrr")
-    off = {k: m[f"ablation_lattice_off_{k}"] for k in keys}
+    shown = [model, off] + [r for r in (_row(rows, "identity"), _row(rows, "ridge")) if r is not None]
     lines = ["", "## What the lattice adds (ablation)", "",
              "The model predicts q + readout(s_T) − readout(s_0): the question embedding q is a path around the "
              f"lattice. Knocking the lattice out (0 steps at evaluation, same trained weights of the "
              f"{m.get('ablation_weights', 'best epoch')}) leaves that path alone; the difference is what the 3D cells "
-             "contribute.", "",
-             "| predictor | val Q→A cosine | top-1 | MRR |", "|---|---|---|---|",
-             f"| trained model | {_f(m['val_cosine'])} | {_f(m['val_top1'])} | {_f(m['val_mrr'])} |",
-             f"| same model, lattice knocked out | {_f(off['val_cosine'])} | {_f(off['val_top1'])} | {_f(off['val_mrr'])} |"]
-    for name, label in (("identity", "identity baseline"), ("ridge", "ridge linear map")):
-        v = b.get(name, {})
-        lines.append(f"| {label} | {_f(v.get('val_cosine'))} | {_f(v.get('val_top1'))} | {_f(v.get('val_mrr'))} |")
+             "contribute.", "", format_table(shown, keys, markdown=True)]
     lines += ["", "Lattice's own contribution (trained − knocked out): "
-              + ", ".join(f"{k.removeprefix('val_')} {m[k] - off[k]:+.3f}" for k in keys)
+              + ", ".join(f"{k.removeprefix('val_')} {m[k] - off.figures[k]:+.3f}" for k in keys)
               + f". On average the lattice writes {m.get('lattice_delta_ratio', float('nan')):.1%} of the prediction's "
               "length (‖pred − q‖ / ‖pred‖)."]
-    ridge = b.get("ridge", {})
-    if ridge.get("val_cosine") is not None:
+    ridge = _row(rows, "ridge")
+    if ridge is not None and ridge.figures.cosine is not None:
         lines.append("Against the ridge linear map: " + ", ".join(
-            f"{k.removeprefix('val_')} {m[k] - ridge[k]:+.3f}" for k in keys) + ".")
+            f"{k.removeprefix('val_')} {m[k] - ridge.figures[k]:+.3f}" for k in keys) + ".")
     return lines
-
-
-def _f(v) -> str:
-    return "–" if v is None else f"{v:.3f}"
 
 
 def _d(a, b) -> str:

@@ -80,8 +80,8 @@ class TensorBoardSink(EventSink):
         fw.add_summary(exp)
         fw.add_summary(ssi)
         self._session_open = True
-        self._baselines = {f"baseline/{name}": v["val_cosine"] for name, v in ev.baselines.items()
-                           if v.get("val_cosine") is not None}
+        self._baselines = {f"baseline/{name}": figs.cosine for name, figs in ev.baselines.items()
+                           if figs.cosine is not None}
         self.writer.add_custom_scalars({"validation": {
             "val cosine: lattice vs baselines": ["Multiline", ["epoch/val_cosine", "best/val_cosine", r"baseline/.*"]],
             "retrieval": ["Multiline", ["epoch/val_top1", "epoch/val_top5", "epoch/val_mrr"]]}})
