@@ -40,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     printer = Printer(args.quiet)
-    try:
+
+    def score() -> None:
         result = evaluate_run(args.run_dir, args.data, cache_dir=args.cache_dir, drop_invalid_rows=args.drop_invalid,
                               columns=args.columns, progress=printer)
         for note in result.notes:
@@ -48,10 +49,17 @@ def run(argv: list[str] | None = None) -> int:
         print(result.table())
         if args.json_out:
             atomic_write_text(args.json_out, json.dumps(result.as_json(), indent=2) + "\n")
+    return run_on_a_run(score, "score")
+
+
+def run_on_a_run(job, verb: str) -> int:
+    """job() on a run and a data file (workbench-eval, workbench-inspect); bad input → one line, exit code 2."""
+    try:
+        job()
     except DataError as exc:
         from workbench.data.problem_report import summarise_problems
         print(f"error: invalid data ({sum(p.level == 'error' for p in exc.problems):,} error(s)); "
-              "pass --drop-invalid to score without those rows", file=sys.stderr)
+              f"pass --drop-invalid to {verb} without those rows", file=sys.stderr)
         print(summarise_problems(exc.problems), file=sys.stderr)
         return EXIT_BAD_INPUT
     # only the errors our loaders raise for bad user input; a ValueError elsewhere is a bug and keeps its traceback

@@ -16,18 +16,14 @@ import sys
 import time
 from pathlib import Path
 
-from workbench.data.dataset import DataError
-from workbench.teacher.encoder import TeacherError
-from workbench.train.config import ConfigError
 from workbench.train.evaluate import EvalError
-from workbench.train.record.checkpoint import CheckpointError
 from workbench.inspect import files
 from workbench.inspect.atlas import category_atlas
 from workbench.inspect.dynamics import step_dynamics
 from workbench.inspect.knockout import knockout_map
 from workbench.inspect.source import SPLITS, open_source
+from workbench.cli.eval import run_on_a_run
 from workbench.cli.progress import Printer
-from workbench.cli.train import EXIT_BAD_INPUT, fail, os_error_text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,22 +88,7 @@ def inspect(args, printer: Printer) -> dict:
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     printer = Printer(args.quiet)
-    try:
-        inspect(args, printer)
-    except DataError as exc:
-        from workbench.data.problem_report import summarise_problems
-        print(f"error: invalid data ({sum(p.level == 'error' for p in exc.problems):,} error(s)); "
-              "pass --drop-invalid to inspect without those rows", file=sys.stderr)
-        print(summarise_problems(exc.problems), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (EvalError, CheckpointError, ConfigError, TeacherError) as exc:   # user input; other errors are bugs
-        return fail(str(exc))
-    except OSError as exc:
-        return fail(os_error_text(exc))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0
+    return run_on_a_run(lambda: inspect(args, printer), "inspect")
 
 
 def main() -> None:
