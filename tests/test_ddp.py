@@ -109,3 +109,76 @@ def test_bad_data_under_torchrun_stops_every_rank(tmp_path):
     assert "bad.csv" in (tmp_path / "r" / "data_problems.csv").read_text() or "bad.csv" in out
     assert "error: invalid data" in out and "rank 1: rank 0 stopped before training" in out
     assert "exitcode  : 2" in out
+
+
+def torchrun_wrapped(tmp_path: Path, prelude: str, *args: str) -> subprocess.CompletedProcess:
+    """torchrun with 2 processes running workbench-train behind `prelude` (Python run first in every rank:
+    an audit hook, or a fault injected into one rank). The prelude only observes or breaks; what runs is the
+    shipped workbench-train."""
+    script = tmp_path / "rank_main.py"
+    script.write_text(prelude + "\nfrom workbench.cli.train import main\nmain()\n")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", str(script), *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, timeout=300)
+
+
+# every file a rank opens, one path a line, in OPENED.<rank> (Python's "open" audit event: io.open and os.open)
+TRACE_OPENS = """
+import os, sys
+_log = open(os.environ["OPENED"] + "." + os.environ["RANK"], "w")
+def _hook(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        _log.write(os.path.realpath(os.fsdecode(args[0])) + "\\n")
+        _log.flush()
+sys.addaudithook(_hook)
+"""
+
+
+@pytest.mark.slow
+def test_other_ranks_open_neither_the_data_nor_the_config_file_and_do_not_log(tmp_path, cache_dir, monkeypatch):
+    data, config = tmp_path / "pairs.csv", tmp_path / "run_config.json"
+    data.write_bytes(SAMPLE_45.read_bytes())
+    config.write_text(json.dumps({"optim": {"epochs": 1}}))
+    monkeypatch.setenv("OPENED", str(tmp_path / "opened"))
+    # no --preset: rank 0 reads the data to choose it (the size-based default), and only rank 0
+    proc = torchrun_wrapped(tmp_path, TRACE_OPENS, str(data), "--config", str(config), "--out", str(tmp_path / "run"),
+                            "--cache-dir", str(cache_dir), "-v", *TINY)
+    assert proc.returncode == 0, proc.stdout
+    # -v logs to stderr on rank 0 only: the epoch's log line appears once, not once per rank
+    assert proc.stdout.count("INFO workbench.train.trainer: epoch 1: loss") == 1, proc.stdout
+    opened = {rank: set((tmp_path / f"opened.{rank}").read_text().splitlines()) for rank in (0, 1)}
+    assert {str(data.resolve()), str(config.resolve())} <= opened[0]             # the trace sees rank 0's reads
+    assert str(data.resolve()) not in opened[1] and str(config.resolve()) not in opened[1]
+    assert not any(p.startswith(str(cache_dir.resolve())) for p in opened[1])  # nor the teacher's cache
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["epochs_run"] == 1   # the config held
+
+
+@pytest.mark.slow
+def test_resume_from_best_with_overwrite_under_two_processes(tmp_path, cache_dir):
+    run = tmp_path / "run"
+    common = [str(SAMPLE_45), "--cache-dir", str(cache_dir), "--out", str(run), *TINY]
+    assert cli.run([*common, "--epochs", "2"]) == 0
+    # rank 0 moves OUT aside and resumes from the moved copy: every rank must get that path, not OUT/best
+    proc = torchrun(*common, "--epochs", "3", "--resume", str(run / "best.safetensors"), "--overwrite")
+    out, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out
+    moved = list(tmp_path.glob("run.old-*"))
+    assert len(moved) == 1 and (moved[0] / "best.safetensors").exists()
+    assert [r["epoch"] for r in history(run)] == [1, 2, 3]
+    assert json.loads((run / "metrics.json").read_text())["world_size"] == 2
+
+
+@pytest.mark.slow
+def test_a_runtime_error_on_rank_1_is_reported_as_itself(tmp_path, cache_dir):
+    fault = ("import os\nif os.environ['RANK'] == '1':\n"
+             "    from workbench.model.lattice import CellLattice\n"
+             "    def forward(self, q):\n"
+             "        raise RuntimeError('injected fault in the lattice on rank 1')\n"
+             "    CellLattice.forward = forward\n")
+    proc = torchrun_wrapped(tmp_path, fault, str(SAMPLE_45), "--out", str(tmp_path / "run"), "--epochs", "2",
+                            "--cache-dir", str(cache_dir), *TINY)
+    out = proc.stdout
+    assert proc.returncode != 0
+    assert "RuntimeError: injected fault in the lattice on rank 1" in out       # its own traceback, its own words
+    assert "rank 1 of 2: lost contact" not in out                               # never blamed on a peer
+    assert "rank      : 1" in out                                               # torchrun names the failed rank

@@ -11,7 +11,7 @@ import torch
 
 from helpers import SAMPLE_45
 from shared_data import medquad_rows, write_rows_csv
-from workbench.cli.train import choose_preset
+from workbench.cli.run_flags import choose_preset
 from workbench.train import batching
 from workbench.train.predict import predict
 from workbench.train.config import LARGE_DATA_MIN_PAIRS, from_preset, suggested_preset

@@ -111,7 +111,19 @@ def test_progress_reader_skips_an_unfinished_last_line(tmp_path):
     path = tmp_path / PROGRESS_FILE
     path.write_text('{"kind":"batch","t":1,"step":1}\n{"kind":"batch","t":2,"st')
     assert read_progress(path) == [{"kind": "batch", "t": 1, "step": 1}]
-    assert json.loads('{"a": null}') == {"a": None}
+
+
+def test_progress_log_writes_a_nan_loss_as_null_that_every_json_reader_parses(tmp_path):
+    log = ProgressLog(tmp_path)
+    log.on_batch_progress(BatchProgress(epoch=1, batch=1, n_batches=1, loss=float("nan"), elapsed_s=0.1,
+                                        running_loss=float("inf")))
+    text = log.path.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    def refuse(token):
+        raise ValueError(f"not JSON: {token}")
+    line = json.loads(text, parse_constant=refuse)            # strict JSON, as a browser or jq reads it
+    assert line["loss"] is None and line["running_loss"] is None
+    assert [x["loss"] for x in read_progress(log.path)] == [None]
 
 
 def test_workbench_train_tensorboard_flag_writes_the_event_file(tmp_path, cache_dir):

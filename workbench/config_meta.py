@@ -18,7 +18,15 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-KEY = "lattice_workbench"   # the metadata key, so other libraries' field metadata never collides
+KEY = "lattice_workbench"
+
+
+class UserError(Exception):
+    """An expected failure caused by the user's input (data, config, checkpoint, run folder, teacher, sweep…).
+
+    Every such exception class in the package derives from this one, so each command ends through one guard
+    (cli/guard.py): exit code 2 and `error: <str(exc)>` on one line, never a traceback. Anything that is not a
+    UserError is a bug and keeps its traceback. It lives here, below every stage, so any stage can raise one."""   # the metadata key, so other libraries' field metadata never collides
 
 
 @dataclass(frozen=True)

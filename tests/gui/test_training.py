@@ -1,6 +1,5 @@
 import gc
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -8,7 +7,7 @@ from PySide6.QtCore import QThread
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from gui_helpers import wait_for_run
+from gui_helpers import BatchGate, wait_for_run
 
 pytestmark = pytest.mark.gui
 
@@ -73,48 +72,56 @@ def test_short_run_updates_charts_cube_report_and_ask(window, qtbot, tmp_path):
     assert win.charts.export_png(str(tmp_path / "c.png")) and QImage(str(tmp_path / "c.png")).width() > 100
 
 
-def test_stop_mid_run_ends_within_two_seconds(window, qtbot):
+def test_stop_mid_run_stops_between_batches_and_ends_the_thread(window, qtbot, monkeypatch):
+    gate = BatchGate(monkeypatch)
     window.training.form.set_value("optim.epochs", 200)
     window.training.form.set_value("optim.batch_size", 2)
     assert window.start_training()
-    qtbot.waitUntil(lambda: window.charts.current is not None and bool(window.charts.current.history), timeout=120_000)
+    gate.hold(qtbot)            # the training thread is inside a batch
     assert not gc.isenabled()   # cyclic GC runs only on the GUI thread during a run (see MainWindow)
-    t = time.perf_counter()
+    thread = window.run.thread
     window.training.stop_btn.click()
-    qtbot.waitUntil(lambda: not window.run.is_running(), timeout=2000)
-    assert time.perf_counter() - t < 2.0
-    qtbot.wait(50)
+    assert thread.isRunning()   # Stop asks; it never waits on the GUI thread
+    gate.release.set()
+    qtbot.waitUntil(lambda: not window.run.is_running(), timeout=60_000)
+    assert gate.batches_after_release == 0      # the batch in flight finished, and no other one started
+    qtbot.waitUntil(lambda: window.last_finished is not None and not thread.isRunning(), timeout=60_000)
     assert window.last_finished.reason == "stopped"
     assert window.training.start_btn.isEnabled() and gc.isenabled()
 
 
-def test_pause_holds_training(window, qtbot):
+def test_pause_holds_training(window, qtbot, monkeypatch):
+    gate = BatchGate(monkeypatch)
     window.training.form.set_value("optim.epochs", 200)
     assert window.start_training()
     qtbot.waitUntil(lambda: window.charts.current is not None and bool(window.charts.current.history), timeout=120_000)
     window.training.pause_btn.setChecked(True)
-    qtbot.wait(300)
-    n = len(window.charts.current.history)
+    calls = -1
+    while calls != gate.calls:          # the batch in flight (if any) finishes, then nothing more runs
+        calls = gate.calls
+        qtbot.wait(500)
     qtbot.wait(1500)
-    assert len(window.charts.current.history) <= n + 1   # at most the epoch in flight finishes
+    assert gate.calls == calls          # not one batch in 1.5 s: a batch of this run takes milliseconds
     window.training.pause_btn.setChecked(False)
-    qtbot.waitUntil(lambda: len(window.charts.current.history) > n + 1, timeout=60_000)
+    qtbot.waitUntil(lambda: gate.calls > calls + 3, timeout=60_000)
     window.stop_training()
     wait_for_run(qtbot, window)
 
 
-def test_closing_mid_run_stops_the_thread(window, qtbot):
+def test_closing_mid_run_stops_the_thread(window, qtbot, monkeypatch):
+    gate = BatchGate(monkeypatch)
     window.training.form.set_value("optim.epochs", 200)
     assert window.start_training()
-    qtbot.waitUntil(lambda: window.charts.current is not None and bool(window.charts.current.history), timeout=120_000)
+    gate.hold(qtbot)
     thread = window.run.thread
-    t = time.perf_counter()
     assert not window.close()            # not yet: the run is asked to stop, and the window says so at once
+    assert thread.isRunning()            # close() returned while the thread was held: it did not wait for it
     assert window.isVisible() and "stopping" in window.statusBar().currentMessage()
     assert "stopping" in window.training.train_bar.format()
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=3000)   # closes by itself once the run has ended
-    assert time.perf_counter() - t < 3.0
+    gate.release.set()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=60_000)   # closes by itself once the run has ended
     assert not thread.isRunning() and gc.isenabled()
+    assert gate.batches_after_release == 0
     assert not [t for t in training_threads() if "Dummy" not in t.name and t.daemon is False]
 
 

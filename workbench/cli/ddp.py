@@ -1,32 +1,32 @@
-"""workbench-train under torchrun: what ranks other than 0 do, and how rank 0 hands them the data.
+"""workbench-train under torchrun: what ranks other than 0 do, and how rank 0 hands them everything they need.
 
-Rank 0 runs the ordinary workbench-train path (run folder, data, teacher, printing, recording) and, once
-the data is prepared, broadcasts the split embeddings (`Rank0Share`); if it stops before that (bad data,
-a refused run folder), it broadcasts "nothing" so the others end at once with a clear line instead of
-waiting. The other ranks (`follow`) receive the data, build the same state, resume from the same
-checkpoint when asked, and train their slice of every batch without writing or printing anything.
+Rank 0 runs the ordinary workbench-train path (the data file, the config file, the teacher, the run folder,
+printing, recording) and, once the data is prepared, broadcasts the run's plan (the config it built, the
+resume path it resolved, e.g. after --overwrite moved the folder) and the split embeddings (`Rank0Share`).
+If it stops before that (bad data, a refused run folder), it broadcasts "nothing" so the others end at once
+with a clear line instead of waiting. The other ranks (`follow`) read no file but the checkpoint they resume
+from: they receive the plan and the data, then call the same run function (`pipeline.run_training`) and
+train their slice of every batch without writing or printing anything.
 """
 
 from __future__ import annotations
 
 import sys
 
+from workbench.cli.guard import EXIT_BAD_INPUT, EXIT_OK, EXIT_TRAINING_FAILED
 from workbench.train import distributed
-from workbench.train.events import Finished
-from workbench.cli.train import EXIT_BAD_INPUT, EXIT_TRAINING_FAILED
-
-EXIT_OK = 0
+from workbench.train.config import from_dict, to_dict
 
 
 class Rank0Share:
-    """with Rank0Share(ddp) as share: …; share(prepared.data)  — leaving the block unshared sends None."""
+    """with Rank0Share(ddp) as share: …; share(prepared.data, cfg, resume)  — leaving the block unshared sends None."""
 
     def __init__(self, ddp: distributed.Ddp | None):
         self.ddp, self.sent = ddp, False
 
-    def __call__(self, data) -> None:
+    def __call__(self, data, config, resume: str | None) -> None:
         if self.ddp is not None and not self.sent:
-            distributed.share_data(self.ddp, data)
+            distributed.share_data(self.ddp, data, {"config": to_dict(config), "resume": resume})
         self.sent = True
 
     def __enter__(self) -> "Rank0Share":
@@ -36,27 +36,25 @@ class Rank0Share:
         if self.ddp is not None and not self.sent and exc_type is not None:
             try:
                 distributed.share_data(self.ddp, None)   # the others end now, not at a timeout
-            except RuntimeError:                          # they are gone already: nothing to tell
+            except distributed.PeerLost:                  # they are gone already: nothing to tell
                 pass
             self.sent = True
         return False
 
 
-def follow(ddp: distributed.Ddp, cfg, resume: str | None) -> int:
-    """Rank > 0: train in step with rank 0 on the data it sends; write and print nothing but errors."""
-    from workbench.train.trainer import TrainingState, train
-    data = distributed.receive_data(ddp)
-    if data is None:
+def follow(ddp: distributed.Ddp) -> int:
+    """Rank > 0: train in step with rank 0 on the plan and data it sends; write and print nothing but errors."""
+    from workbench.train.pipeline import run_training
+    received = distributed.receive_data(ddp)
+    if received is None:
         print(f"rank {ddp.rank}: rank 0 stopped before training (its message above says why)", file=sys.stderr)
         return EXIT_BAD_INPUT
-    state = TrainingState.create(cfg, data, out_dir=None, ddp=ddp)
-    if resume:
-        state.resume_from(resume)        # every rank reads the same checkpoint (on a shared filesystem across nodes)
-    finished = None
-    for ev in train(state):
-        if isinstance(ev, Finished):
-            finished = ev
-    return EXIT_TRAINING_FAILED if finished is None or finished.reason == "error" else EXIT_OK
+    data, plan = received
+    cfg = from_dict(plan["config"])
+    ddp.place(cfg.device)
+    # every rank reads the same checkpoint, the path rank 0 resolved (on a shared filesystem across nodes)
+    outcome = run_training(cfg, data, None, ddp=ddp, resume=plan["resume"])
+    return EXIT_TRAINING_FAILED if outcome.failed else EXIT_OK
 
 
 def lost_peer_message(ddp: distributed.Ddp, exc: BaseException) -> str:

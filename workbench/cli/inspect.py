@@ -22,7 +22,7 @@ from workbench.inspect.atlas import category_atlas
 from workbench.inspect.dynamics import step_dynamics
 from workbench.inspect.knockout import knockout_map
 from workbench.inspect.source import SPLITS, open_source
-from workbench.cli.eval import run_on_a_run
+from workbench.cli.guard import EXIT_OK, guarded
 from workbench.cli.progress import Printer
 
 
@@ -88,7 +88,10 @@ def inspect(args, printer: Printer) -> dict:
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     printer = Printer(args.quiet)
-    return run_on_a_run(lambda: inspect(args, printer), "inspect")
+    def body() -> int:
+        inspect(args, printer)
+        return EXIT_OK
+    return guarded(body)
 
 
 def main() -> None:

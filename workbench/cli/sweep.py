@@ -1,8 +1,9 @@
 """workbench-sweep: a hyperparameter search shared by any number of workers, each trial a normal run folder.
 
     workbench-sweep DATA --trials N --out DIR [--space FILE] [--storage URL] [--study-name NAME]
-                    [--no-prune] [--tensorboard] + workbench-train's --val --preset --config --set --teacher
-                    --epochs --seed --columns --cache-dir --drop-invalid
+                    [--no-prune] + the run flags workbench-train has too (cli/run_flags.py): --val --preset
+                    --config --set --teacher --epochs --seed --columns --cache-dir --drop-invalid --tensorboard
+                    --quiet --progress-interval
 
 Start the same command in several terminals (or on several machines with one --storage
 postgresql://user@host/db) and the workers share the study; re-run it to resume: only the trials
@@ -15,7 +16,8 @@ still missing to reach N run. The sweep folder ends up with:
     DIR/importance.png      Optuna's parameter importances, DIR/history.png its optimisation history
     DIR/sweep.json          study name, storage, counts and the best trial (for the app and scripts)
 
-Exit codes as workbench-train: 0 done, 2 bad input (data, config, space file, storage), 130 interrupted.
+Exit codes as workbench-train: 0 done, 2 bad input (data, config, space file, storage), 130 interrupted
+(cli/guard.py).
 """
 
 from __future__ import annotations
@@ -24,18 +26,19 @@ import argparse
 import os
 import sys
 
-from workbench.data.dataset import DataError
-from workbench.teacher.encoder import TeacherError
-from workbench.train.config import DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError
+from workbench.cli.guard import EXIT_OK, guarded, report_data_problems
+from workbench.cli.progress import Printer
+from workbench.cli.run_flags import choose_preset, make_config, run_flags
+from workbench.train.config import ConfigError
 from workbench.train.events import EpochMetrics, Finished
-from workbench.cli.progress import DEFAULT_INTERVAL_S, Printer
-from workbench.cli.train import EXIT_BAD_INPUT, choose_preset, fail, make_config, os_error_text, report_data_problems
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="workbench-sweep",
+    p = argparse.ArgumentParser(prog="workbench-sweep", parents=[run_flags()],
                                 description="Search hyperparameters with Optuna (TPE, median pruning); every trial "
-                                            "is a normal run folder under --out. Several workers may share one study.")
+                                            "is a normal run folder under --out. Several workers may share one study. "
+                                            "The run flags (--preset, --config, --set, …) apply to every trial before "
+                                            "the searched keys.")
     p.add_argument("data", help="dataset, as for workbench-train")
     p.add_argument("--trials", type=int, required=True, help="trials in total over all workers and re-runs")
     p.add_argument("--out", required=True, help="sweep folder: study.db, trial-NNNN/ run folders, summary files")
@@ -43,24 +46,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--storage", help="Optuna storage URL shared by workers (default: sqlite:///OUT/study.db)")
     p.add_argument("--study-name", help="study name in the storage (default: derived from the --out folder's name)")
     p.add_argument("--no-prune", action="store_true", help="run every trial to its last epoch (no median pruning)")
-    p.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs in each trial folder")
-    # workbench-train's own flags, applied to every trial before the searched keys
-    p.add_argument("--val", help="explicit validation dataset (default: a seeded split of DATA)")
-    p.add_argument("--preset", choices=list(PRESETS),
-                   help=f"default: '{LARGE_DATA_PRESET}' for {LARGE_DATA_MIN_PAIRS:,} pairs or more, else '{DEFAULT_PRESET}'"
-                        " (as workbench-train)")
-    p.add_argument("--config", help="JSON config file, applied after the preset")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="fix one config key for every trial (repeatable)")
-    p.add_argument("--teacher", help="teacher model (default: shipped all-MiniLM-L6-v2)")
-    p.add_argument("--epochs", type=int, help="epochs per trial")
-    p.add_argument("--seed", type=int, help="seed shared by every trial (same split, same init stream)")
-    p.add_argument("--columns", metavar="ROLE=COL,...", help="column mapping, as for workbench-train")
-    p.add_argument("--cache-dir", help="teacher embedding cache folder (default: user cache dir)")
-    p.add_argument("--drop-invalid", action="store_true", help="leave rows with errors out instead of stopping")
-    p.add_argument("--quiet", action="store_true", help="no progress lines while embedding and per epoch")
-    p.add_argument("--progress-interval", type=float, default=DEFAULT_INTERVAL_S, metavar="SECONDS",
-                   help="seconds between progress lines when the output is not a terminal (default: %(default)s)")
     return p
 
 
@@ -83,23 +68,9 @@ class TrialPrinter:
 
 def run(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    printer = Printer(args.quiet, interval=args.progress_interval)
-    from workbench.train.record.folder import RunFolderError
-    from workbench.sweep.study import SweepError
-    try:
-        return _sweep(args, printer)
-    except DataError as exc:
-        errors = sum(p.level == "error" for p in exc.problems)
-        print(f"error: invalid data ({errors:,} error(s)); no trial was run", file=sys.stderr)
-        report_data_problems(lambda t: print(t, file=sys.stderr), exc.problems, args.out)
-        return EXIT_BAD_INPUT
-    except (ConfigError, TeacherError, SweepError, RunFolderError) as exc:
-        return fail(str(exc))
-    except OSError as exc:
-        return fail(os_error_text(exc))
-    except KeyboardInterrupt:
-        print("interrupted: the study keeps every finished trial; run the same command to resume", file=sys.stderr)
-        return 130
+    return guarded(lambda: _sweep(args, Printer(args.quiet, interval=args.progress_interval)),
+                   interrupted="interrupted: the study keeps every finished trial; run the same command to resume",
+                   problems_dir=lambda: args.out)
 
 
 def _sweep(args, printer: Printer) -> int:
@@ -107,8 +78,7 @@ def _sweep(args, printer: Printer) -> int:
     from pathlib import Path
     from workbench.teacher.encoder import Teacher
     from workbench.train.pipeline import prepare
-    from workbench.sweep.study import (SweepError, SweepSetup, TrialRunner, counted, open_study, redact, run_worker,
-                               storage_url, study_name, sweep_settings)
+    from workbench.sweep.study import SweepSetup, TrialRunner, counted, redact, run_worker
     from workbench.sweep.space import build_space
     from workbench.cli.sweep_report import write_summary
     if args.trials < 1:
@@ -118,11 +88,7 @@ def _sweep(args, printer: Printer) -> int:
     space = build_space(args.space)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    url, name = storage_url(out, args.storage), study_name(out, args.study_name)
-    study = open_study(url, name, sweep_settings(base, space, args.data), pruning=not args.no_prune)
-    if not study.trials and any(out.glob("trial-*")):
-        raise SweepError(f"{out} holds trial folders of another sweep but its study '{name}' is empty; "
-                         "use a new --out folder (nothing there is overwritten)")
+    study, url, name = _open_study(args, base, space, out)
     done = counted(study)
     printer.line(preset_note)
     printer.line(f"study '{name}' ({redact(url)}): {done} of {args.trials} trials done"
@@ -155,7 +121,18 @@ def _sweep(args, printer: Printer) -> int:
     printer.close_bar()
     for line in write_summary(study, out, url, args.trials, ran, base):
         print(line)
-    return 0
+    return EXIT_OK
+
+
+def _open_study(args, base, space, out):
+    """The study this worker joins (created by the first one), refused when it cannot be this sweep's."""
+    from workbench.sweep.study import SweepError, open_study, storage_url, study_name, sweep_settings
+    url, name = storage_url(out, args.storage), study_name(out, args.study_name)
+    study = open_study(url, name, sweep_settings(base, space, args.data), pruning=not args.no_prune)
+    if not study.trials and any(out.glob("trial-*")):
+        raise SweepError(f"{out} holds trial folders of another sweep but its study '{name}' is empty; "
+                         "use a new --out folder (nothing there is overwritten)")
+    return study, url, name
 
 
 def main() -> None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from workbench.config_meta import UserError
+
 FIELDS = ("question", "answer", "category")
 LEVELS = ("error", "warning", "note")           # most severe first; summaries sort by this
 # Warnings whose fix is a cleaned copy of the row's text, not leaving the row out.
@@ -59,7 +61,7 @@ class Problem:
         return self.level == "error" or self.kind not in CLEANED_KINDS
 
 
-class DataError(Exception):
+class DataError(UserError):
     """Input that cannot be used. Carries every problem found (all levels), not just the first."""
 
     def __init__(self, problems: list[Problem]):

@@ -22,17 +22,17 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from workbench.config_meta import UserError
 from workbench.data.atomic import atomic_write_text
 from workbench.train.config import ConfigError, RunConfig, flat_dict
-from workbench.train.events import EpochMetrics, Finished
-from workbench.train.record.sinks import run_folder_sinks
-from workbench.train.record.folder import open_run_folder, run_log
 from workbench.sweep.space import Param, apply_params, space_json
-from workbench.train.trainer import TrainingState, train
+from workbench.train.events import EpochMetrics
+from workbench.train.pipeline import StopRequest, run_training
+from workbench.train.record.folder import open_run_folder, run_log
 
 STUDY_FILE = "study.db"
 TRIAL_FILE = "trial.json"            # in each trial folder: number, params, state, value
@@ -43,7 +43,7 @@ MACHINE_KEYS = {"teacher.cache_dir", "teacher.device", "teacher.threads", "teach
                 "teacher.batch_tokens", "device"}
 
 
-class SweepError(Exception):
+class SweepError(UserError):
     """The study cannot be opened or was started with other settings; the message says what to do."""
 
 
@@ -191,31 +191,30 @@ class TrialRunner:
     def _run(self, trial, cfg: RunConfig, params: dict, folder: Path) -> float:
         import optuna
         s = self.setup
-        prepared = s.prepare(cfg)
-        try:
-            state = TrainingState.create(cfg, prepared.data, out_dir=folder)
-        except ConfigError as exc:        # too large for this machine, or a combination the lattice cannot build
-            self._record(trial, folder, params, "pruned", None, 0, 0, "refused", str(exc))
-            raise optuna.TrialPruned(f"config refused: {exc}") from None
-        record = run_folder_sinks(folder, cfg, prepared, tensorboard=s.tensorboard)   # as every run writes it
-        pruned_at = 0
-        finished: Finished | None = None
-        for ev in train(state):
+        stop, pruned_at = StopRequest(), []
+
+        def prune(ev) -> None:
+            """Each epoch's validation cosine goes to the pruner; a pruned trial stops through the trainer's own stop."""
             if isinstance(ev, EpochMetrics):
                 trial.report(float(ev.metrics["val_cosine"]), ev.epoch)
                 if not pruned_at and trial.should_prune():
-                    pruned_at = ev.epoch
-                    state.request_stop()          # the trainer's own stop: ends cleanly before the next batch
-            if isinstance(ev, Finished):
-                finished = ev = replace(ev, reason="pruned") if pruned_at and ev.reason == "stopped" else ev
-            record(ev)
+                    pruned_at.append(ev.epoch)
+                    stop("pruned")          # ends cleanly before the next batch; Finished says "pruned"
             s.on_event(trial.number, ev)
+
+        prepared = s.prepare(cfg)
+        try:
+            outcome = run_training(cfg, prepared, folder, tensorboard=s.tensorboard, views=[prune], stop=stop)
+        except ConfigError as exc:        # too large for this machine, or a combination the lattice cannot build
+            self._record(trial, folder, params, "pruned", None, 0, 0, "refused", str(exc))
+            raise optuna.TrialPruned(f"config refused: {exc}") from None
+        state, finished = outcome.state, outcome.finished
         best = state.best_value if state.best_epoch else None
         reason, error = (finished.reason, finished.error) if finished else ("none", "")
         self._record(trial, folder, params, "pruned" if pruned_at or best is None else "complete", best,
                      state.best_epoch, state.epoch, reason, error)
         if pruned_at:
-            raise optuna.TrialPruned(f"validation cosine below the median of earlier trials at epoch {pruned_at}")
+            raise optuna.TrialPruned(f"validation cosine below the median of earlier trials at epoch {pruned_at[0]}")
         if best is None:         # no epoch completed (diverged in the first epoch): a result, but not a score
             raise optuna.TrialPruned(error or "no epoch completed")
         return best

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from workbench.config_meta import setting
+from workbench.config_meta import UserError, setting
 from workbench.teacher.batching import pad, plan_batches, tokenize, torch_threads
 from workbench.teacher.cache import EmbeddingStore, default_cache_dir, store_path
 from workbench.teacher.progress import EmbedProgress, EncodeStats
@@ -34,7 +34,7 @@ Progress = Callable[[EmbedProgress], None]
 FLUSH_TEXTS, FLUSH_SECONDS = 512, 10.0   # write new vectors to the cache this often: a kill loses at most this much
 
 
-class TeacherError(Exception):
+class TeacherError(UserError):
     """The teacher model cannot be found, loaded or run; the message says why and what to try."""
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.config_meta import FieldMeta, check_value, field_meta, nested_fields, setting
+from workbench.config_meta import FieldMeta, UserError, check_value, field_meta, nested_fields, setting
 from workbench.data.atomic import atomic_write_text
 from workbench.model.lattice_config import LatticeConfig
 from workbench.teacher.encoder import TeacherConfig
@@ -102,7 +102,7 @@ def field_metas(cls=RunConfig) -> dict[str, FieldMeta]:
     return {key: field_meta(f) for key, f in nested_fields(cls)}
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A config value or file that cannot be used; the message names the key."""
 
 

@@ -36,6 +36,7 @@ here: the NCCL path is built to be correct (device per LOCAL_RANK, tensors on it
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 from dataclasses import dataclass
 from typing import Iterable
@@ -44,14 +45,35 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from workbench.config_meta import UserError
+
 # seconds a training collective may wait for the slowest rank before the job fails (env: WORKBENCH_DDP_TIMEOUT)
 COLLECTIVE_TIMEOUT_S = 600
 # seconds the other ranks wait for rank 0 to embed and split the data (env: WORKBENCH_DDP_DATA_TIMEOUT)
 DATA_TIMEOUT_S = 6 * 3600
 
 
-class DistributedError(RuntimeError):
-    """The job cannot start or continue as a process group; the message says which rank and why."""
+class DistributedError(UserError, RuntimeError):
+    """The job cannot start as a process group (environment, devices); the message says which rank and why."""
+
+
+class PeerLost(RuntimeError):
+    """A collective failed: another process of the job ended or hung. Only collectives raise it, so any other
+    RuntimeError on a rank is that rank's own error and is reported as itself."""
+
+
+def _collective(fn):
+    """A function that only exchanges tensors: its RuntimeError means a lost peer (gloo: connection reset/closed,
+    or the collective timeout)."""
+    @functools.wraps(fn)
+    def exchange(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PeerLost:
+            raise
+        except RuntimeError as exc:
+            raise PeerLost(str(exc)) from exc
+    return exchange
 
 
 @dataclass
@@ -67,6 +89,19 @@ class Ddp:
     def is_main(self) -> bool:
         return self.rank == 0
 
+    def place(self, device: str = "auto") -> None:
+        """The config's device ("auto", "cpu" or "cuda"): CUDA → NCCL on cuda:LOCAL_RANK, else gloo on the CPU."""
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise DistributedError(f"device '{device}' was requested but torch sees no CUDA GPU on rank {self.rank}")
+        if device != "cpu" and torch.cuda.is_available():
+            if self.local_rank >= torch.cuda.device_count():
+                raise DistributedError(f"rank {self.rank} has LOCAL_RANK {self.local_rank} but this node has "
+                                       f"{torch.cuda.device_count()} GPU(s): start at most one process per GPU")
+            torch.cuda.set_device(self.local_rank)
+            self.backend, self.device = "nccl", f"cuda:{self.local_rank}"
+        else:
+            self.backend, self.device = "gloo", "cpu"
+
     # -- the sharded forward ---------------------------------------------------------------------------------
     def shard_sizes(self, n: int) -> list[int]:
         """Rows of an n-row batch per rank: contiguous slices as torch.tensor_split cuts them (first ranks +1)."""
@@ -78,6 +113,7 @@ class Ddp:
         start = sum(sizes[:self.rank])
         return sizes, q[start:start + sizes[self.rank]]
 
+    @_collective
     def gather_rows(self, local: torch.Tensor, sizes: list[int]) -> torch.Tensor:
         """All ranks' (sizes[r], D) slices, concatenated in rank order; padded for all_gather, then trimmed."""
         width = max(sizes)
@@ -96,6 +132,7 @@ class Ddp:
         return torch.cat(parts)
 
     # -- agreement -------------------------------------------------------------------------------------------
+    @_collective
     def sum_gradients(self, params: Iterable[torch.nn.Parameter]) -> None:
         """One all-reduce over every gradient (and a has-gradient flag each, so a gradient that is None on
         every rank stays None, as it would in one process: the optimizer then leaves that tensor alone)."""
@@ -118,12 +155,14 @@ class Ddp:
                     p.grad.copy_(grad)
             offset += n
 
+    @_collective
     def broadcast(self, obj):
         """Rank 0's value of a picklable object (an epoch's metrics row), on every rank."""
         box = [obj]
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
+    @_collective
     def any(self, flag: bool) -> bool:
         """True on every rank when it is True on any rank (a stop request)."""
         t = torch.tensor([1.0 if flag else 0.0], device=self.device)
@@ -138,14 +177,15 @@ def _env_int(name: str, default: int) -> int:
         raise DistributedError(f"environment variable {name}={os.environ[name]!r} is not a whole number") from None
 
 
-def start(device: str = "auto") -> Ddp | None:
+def start() -> Ddp | None:
     """Join the torchrun process group when torchrun started this process, else None (a plain run).
 
     torchrun with one process (`--nproc-per-node 1`, e.g. one GPU) still forms a group of one, so that
     path (NCCL included) is the one measured and exercised.
 
-    device: the config's "auto", "cpu" or "cuda". CUDA (auto with a GPU, or cuda) → NCCL on cuda:LOCAL_RANK;
-    otherwise gloo on the CPU.
+    The group is joined before the config is known (only rank 0 reads it, then broadcasts it): with a GPU it
+    carries both backends ("cpu:gloo,cuda:nccl"), so CPU tensors go through gloo and CUDA tensors through NCCL;
+    `Ddp.place(config.device)` then picks the device every rank trains on.
     """
     world = _env_int("WORLD_SIZE", 1)
     if world <= 1 and "TORCHELASTIC_RUN_ID" not in os.environ:     # torchrun sets it; a plain run has none
@@ -153,20 +193,11 @@ def start(device: str = "auto") -> Ddp | None:
     if not dist.is_available():
         raise DistributedError("this torch build has no torch.distributed; run without torchrun")
     rank, local = _env_int("RANK", 0), _env_int("LOCAL_RANK", 0)
-    use_cuda = device != "cpu" and torch.cuda.is_available()
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DistributedError(f"device '{device}' was requested but torch sees no CUDA GPU on rank {rank}")
-    if use_cuda:
-        if local >= torch.cuda.device_count():
-            raise DistributedError(f"rank {rank} has LOCAL_RANK {local} but this node has "
-                                   f"{torch.cuda.device_count()} GPU(s): start at most one process per GPU")
-        torch.cuda.set_device(local)
-    backend, dev = ("nccl", f"cuda:{local}") if use_cuda else ("gloo", "cpu")
     timeout = datetime.timedelta(seconds=_env_int("WORKBENCH_DDP_TIMEOUT", COLLECTIVE_TIMEOUT_S))
-    dist.init_process_group(backend, timeout=timeout)
+    dist.init_process_group("cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo", timeout=timeout)
     data_timeout = datetime.timedelta(seconds=_env_int("WORKBENCH_DDP_DATA_TIMEOUT", DATA_TIMEOUT_S))
     data_group = dist.new_group(backend="gloo", timeout=data_timeout)
-    return Ddp(rank, world, local, backend, dev, data_group)
+    return Ddp(rank, world, local, "gloo", "cpu", data_group)
 
 
 def stop(ddp: Ddp | None) -> None:
@@ -178,12 +209,14 @@ def stop(ddp: Ddp | None) -> None:
 _ARRAYS = ("q_train", "a_train", "q_val", "a_val")
 
 
-def share_data(ddp: Ddp, data) -> None:
-    """Rank 0: send the prepared TrainData (or None when preparation failed) to every other rank."""
+@_collective
+def share_data(ddp: Ddp, data, plan: dict | None = None) -> None:
+    """Rank 0: send the prepared TrainData and the run's plan (config, resolved resume path), or None when it
+    stopped before training, to every other rank."""
     header = None if data is None else {"shapes": [getattr(data, k).shape for k in _ARRAYS],
                                         "val_questions": data.val_questions, "teacher": data.teacher,
-                                        "train_groups": data.train_groups,
-                                        "split_fingerprint": data.split_fingerprint}   # grouped batches must match on every rank
+                                        "train_groups": data.train_groups,   # grouped batches must match on every rank
+                                        "split_fingerprint": data.split_fingerprint, "plan": plan or {}}
     dist.broadcast_object_list([header], src=0, group=ddp.data_group)
     if data is not None:
         for k in _ARRAYS:
@@ -191,8 +224,9 @@ def share_data(ddp: Ddp, data) -> None:
                            group=ddp.data_group)
 
 
+@_collective
 def receive_data(ddp: Ddp):
-    """Ranks > 0: the TrainData rank 0 prepared, or None when rank 0 stopped before training."""
+    """Ranks > 0: (the TrainData rank 0 prepared, its plan), or None when rank 0 stopped before training."""
     from workbench.train.state import TrainData
     box = [None]
     dist.broadcast_object_list(box, src=0, group=ddp.data_group)
@@ -205,4 +239,4 @@ def receive_data(ddp: Ddp):
         dist.broadcast(t, src=0, group=ddp.data_group)
         arrays.append(t.numpy())
     return TrainData(*arrays, val_questions=header["val_questions"], teacher=header["teacher"],
-                     train_groups=header["train_groups"], split_fingerprint=header["split_fingerprint"])
+                     train_groups=header["train_groups"], split_fingerprint=header["split_fingerprint"]), header["plan"]

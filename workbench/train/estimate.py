@@ -157,7 +157,7 @@ def _probe_direct(cfg: RunConfig, dim: int, b: int, e: int, device: str) -> tupl
     and an evaluation chunk of e rows. Returns (seconds per batch, 0, seconds per evaluated sample)."""
     from workbench.train import metrics as M
     from workbench.model.lattice import build_lattice
-    from workbench.train.state import build_optimizer
+    from workbench.train.schedule import build_optimizer
     model = build_lattice(dim, cfg.lattice, 0).to(device)
     opt, _ = build_optimizer(model, cfg)
     q, a = torch.randn(b, dim, device=device), torch.randn(b, dim, device=device)

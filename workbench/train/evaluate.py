@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from workbench.config_meta import UserError
 from workbench.train import metrics as M
 from workbench.train.pipeline import validation_rules
 from workbench.train.predict import load_model, predict
@@ -32,7 +33,7 @@ JSON_KEYS = ("n", "cosine", "top1", "mrr", "identity_cosine", "identity_top1", "
 CHECKPOINT_NAMES = (BEST,)   # the trainer's best-epoch checkpoint (safetensors: never unpickled)
 
 
-class EvalError(Exception):
+class EvalError(UserError):
     """A run folder or file that cannot be evaluated; the message is one line naming it."""
 
 

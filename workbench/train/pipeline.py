@@ -1,14 +1,17 @@
-"""dataset → teacher embeddings (cached) → a held-out split ready for the trainer.
+"""dataset → teacher embeddings (cached) → a held-out split (`prepare`) → a trained run folder (`run_training`).
 
-Shared by the CLI and the GUI worker so both apply the same data rules, filter and split.
+Every kind of run (the CLI, each torchrun rank, the app's worker, each sweep trial) prepares its data with
+`prepare` (rank 0 only under torchrun) and trains with `run_training`, so all apply the same data rules, filter,
+split, state, resume and run-folder writers.
 Errors stop the run (DataError carrying every problem, all levels) unless dropping is allowed;
 warnings drop or clean rows; notes are counted. The full list travels in PreparedRun.problems.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -21,7 +24,10 @@ from workbench.teacher.encoder import Teacher
 from workbench.teacher.progress import EmbedProgress
 from workbench.train.batching import group_codes
 from workbench.train.resume_check import split_fingerprint
-from workbench.train.trainer import TrainData
+from workbench.train.events import Finished
+from workbench.train.record.sinks import run_folder_sinks
+from workbench.train import trainer
+from workbench.train.state import TrainData, TrainingState
 
 
 @dataclass
@@ -82,8 +88,34 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
             progress: Callable[[EmbedProgress], None] | None = None,
             columns: dict[str, str] | str | None = None) -> PreparedRun:
     """columns: a mapping for files with other column names (formats.parse_columns), used for both files."""
+    full, val, problems, rows_read = _load_checked(cfg, train_source, val_source or (cfg.split.val_file or None),
+                                                   drop_invalid_rows, columns)
+    teacher = teacher or Teacher(cfg.teacher)
+    calls0 = teacher.model_calls
+    texts = full.questions() + full.answers() + (val.questions() + val.answers() if val else [])
+    emb = teacher.encode(texts, progress=progress)
+    notes = list(teacher.last_notes)  # truncated texts, re-encoded cache entries, a cache that could not be used
+    n = len(full)
+    full_part = _Part(full, emb[:n], emb[n:2 * n])
+    val_part = _Part(val, emb[2 * n:2 * n + len(val)], emb[2 * n + len(val):]) if val is not None else None
+    if cfg.data.min_pair_cosine > -1:
+        full_part = full_part.filtered(cfg.data.min_pair_cosine, problems)
+        val_part = val_part.filtered(cfg.data.min_pair_cosine, problems) if val_part else None
+    tr, va, split, stats_all = (_held_out(cfg, full_part) if val_part is None else _given(cfg, full_part, val_part))
+    notes.append(split["text"])
+    groups, batching_note = train_groups(cfg, tr.ds, split.get("group_column") or None)
+    if batching_note:
+        notes.append(batching_note)
+    data = TrainData(tr.q, tr.a, va.q, va.a, va.ds.questions(), teacher.identity, train_groups=groups,
+                     split_fingerprint=split_fingerprint(tr.ds, va.ds))      # a --resume checks it (resume_check.py)
+    stats = {"all": stats_all, "train": tr.stats(), "val": va.stats()}
+    return PreparedRun(tr.ds, va.ds, data, stats, notes, teacher.identity, teacher.last_stats.cache_hits,
+                       teacher.model_calls - calls0, problems, split, rows_read, teacher.last_stats.truncated)
+
+
+def _load_checked(cfg: RunConfig, train_source, val_source, drop_invalid_rows: bool, columns):
+    """(training rows, validation rows or None, every problem, records read): errors stop here unless dropped."""
     rules = validation_rules(cfg)
-    val_source = val_source or (cfg.split.val_file or None)
     full = _load(train_source, columns)
     val = _load(val_source, columns) if val_source else None
     p_full = validate(full, rules)
@@ -94,55 +126,115 @@ def prepare(cfg: RunConfig, train_source: str | Dataset, val_source: str | Datas
     rows_read = full.n_records + (val.n_records if val is not None else 0)
     if any(p.level == "error" for p in problems) and not drop_invalid_rows:
         raise DataError(problems)
-    full = apply_rules(full, p_full)
-    val = apply_rules(val, p_val) if val is not None else None
-    notes: list[str] = []
+    return apply_rules(full, p_full), apply_rules(val, p_val) if val is not None else None, problems, rows_read
 
-    teacher = teacher or Teacher(cfg.teacher)
-    calls0 = teacher.model_calls
-    texts = full.questions() + full.answers() + (val.questions() + val.answers() if val else [])
-    emb = teacher.encode(texts, progress=progress)
-    notes += teacher.last_notes      # truncated texts, re-encoded cache entries, a cache that could not be used
-    n = len(full)
-    q_all, a_all = emb[:n], emb[n:2 * n]
-    if val is not None:
-        q_val, a_val = emb[2 * n:2 * n + len(val)], emb[2 * n + len(val):]
-    if cfg.data.min_pair_cosine > -1:
-        keep, dropped = quality_filter(full, q_all, a_all, cfg.data.min_pair_cosine)
+
+@dataclass
+class _Part:
+    """Rows and their (n, D) question and answer embeddings, kept together through filtering and splitting."""
+    ds: Dataset
+    q: np.ndarray
+    a: np.ndarray
+
+    def take(self, idx) -> "_Part":
+        return _Part(self.ds.subset(idx), self.q[idx], self.a[idx])
+
+    def filtered(self, min_cosine: float, problems: list[Problem]) -> "_Part":
+        keep, dropped = quality_filter(self.ds, self.q, self.a, min_cosine)
         problems += dropped
-        full, q_all, a_all = full.subset(keep), q_all[keep], a_all[keep]
-        if val is not None:
-            keep, dropped = quality_filter(val, q_val, a_val, cfg.data.min_pair_cosine)
-            problems += dropped
-            val, q_val, a_val = val.subset(keep), q_val[keep], a_val[keep]
-    if val is None:
-        tr_idx, va_idx, split = split_dataset(full, cfg.split.val_fraction, cfg.seed, cfg.split.group_column)
-        train, val = full.subset(tr_idx), full.subset(va_idx)
-        q_tr, a_tr, q_val, a_val = q_all[tr_idx], a_all[tr_idx], q_all[va_idx], a_all[va_idx]
-        stats_all = dataset_stats(full, q_all, a_all)
-    else:
-        if len(full) < 2 or len(val) < 2:
-            raise DataError([Problem(val.path, None, None, "need at least 2 training and 2 validation pairs")])
-        train, q_tr, a_tr = full, q_all, a_all
-        split = {"method": "file", "n_train": len(full), "n_val": len(val),
-                 "text": f"split: validation is the file {val.path} ({len(val):,} rows), used as it is"}
-        column = group_column(full, cfg.split.group_column)
-        split["group_column"] = column or ""
-        if column and column in val.columns:
-            shared = (set(full.column(column)) & set(val.column(column))) - {""}
-            split.update(group_column=column, shared_groups=len(shared))
-            n = len(shared)
-            split["text"] += (f"; {n:,} group{'s' if n > 1 else ''} of column '{column}' {'are' if n > 1 else 'is'} in "
-                              "both files: validation is not held out by group" if shared
-                              else f"; no group of column '{column}' is in both files")
-        stats_all = dataset_stats(Dataset(full.pairs + val.pairs, full.path), np.vstack([q_all, q_val]),
-                                  np.vstack([a_all, a_val]))
-    notes.append(split["text"])
-    groups, batching_note = train_groups(cfg, train, split.get("group_column") or None)
-    if batching_note:
-        notes.append(batching_note)
-    data = TrainData(q_tr, a_tr, q_val, a_val, val.questions(), teacher.identity, train_groups=groups,
-                     split_fingerprint=split_fingerprint(train, val))      # a --resume checks it (resume_check.py)
-    stats = {"all": stats_all, "train": dataset_stats(train, q_tr, a_tr), "val": dataset_stats(val, q_val, a_val)}
-    return PreparedRun(train, val, data, stats, notes, teacher.identity, teacher.last_stats.cache_hits,
-                       teacher.model_calls - calls0, problems, split, rows_read, teacher.last_stats.truncated)
+        return self.take(keep)
+
+    def stats(self) -> dict:
+        return dataset_stats(self.ds, self.q, self.a)
+
+
+def _held_out(cfg: RunConfig, full: _Part):
+    """A seeded (group-aware) split of one file."""
+    tr_idx, va_idx, split = split_dataset(full.ds, cfg.split.val_fraction, cfg.seed, cfg.split.group_column)
+    return full.take(tr_idx), full.take(va_idx), split, full.stats()
+
+
+def _given(cfg: RunConfig, tr: _Part, va: _Part):
+    """Validation from its own file, used as it is; the split text says whether groups are in both files."""
+    if len(tr.ds) < 2 or len(va.ds) < 2:
+        raise DataError([Problem(va.ds.path, None, None, "need at least 2 training and 2 validation pairs")])
+    split = {"method": "file", "n_train": len(tr.ds), "n_val": len(va.ds),
+             "text": f"split: validation is the file {va.ds.path} ({len(va.ds):,} rows), used as it is"}
+    column = group_column(tr.ds, cfg.split.group_column)
+    split["group_column"] = column or ""
+    if column and column in va.ds.columns:
+        shared = (set(tr.ds.column(column)) & set(va.ds.column(column))) - {""}
+        split.update(group_column=column, shared_groups=len(shared))
+        n = len(shared)
+        split["text"] += (f"; {n:,} group{'s' if n > 1 else ''} of column '{column}' {'are' if n > 1 else 'is'} in "
+                          "both files: validation is not held out by group" if shared
+                          else f"; no group of column '{column}' is in both files")
+    stats_all = dataset_stats(Dataset(tr.ds.pairs + va.ds.pairs, tr.ds.path), np.vstack([tr.q, va.q]),
+                              np.vstack([tr.a, va.a]))
+    return tr, va, split, stats_all
+
+
+# -- the one run function ------------------------------------------------------------------------------------
+class StopRequest:
+    """A stop asked for before or during a run: by a view, another thread (the app's Stop) or a signal handler.
+    The trainer ends between batches or evaluation chunks; `reason` replaces the Finished event's "stopped"
+    (a sweep trial's "pruned")."""
+
+    def __init__(self) -> None:
+        self.requested, self.reason, self._state = False, "stopped", None
+
+    def __call__(self, reason: str = "stopped") -> None:
+        self.requested, self.reason = True, reason
+        if self._state is not None:
+            self._state.request_stop()
+
+    def attach(self, state: TrainingState) -> None:
+        self._state = state
+        if self.requested:             # asked before the state existed (Stop while the teacher embedded)
+            state.request_stop()
+
+
+@dataclass
+class RunOutcome:
+    state: TrainingState
+    finished: Finished | None
+    metrics: dict                       # what metrics.json holds ({} on a process that writes no run folder)
+
+    @property
+    def failed(self) -> bool:
+        return self.finished is None or self.finished.reason == "error"
+
+
+def run_training(config: RunConfig, prepared: PreparedRun | TrainData, out_dir: str | Path | None = None, *,
+                 ddp=None, resume: str | None = None, tensorboard: bool = False,
+                 views: Sequence[Callable[[object], None]] = (), stop: StopRequest | None = None,
+                 say: Callable[[str], None] = lambda text: None) -> RunOutcome:
+    """The one way a training runs: workbench-train, every torchrun rank, the app's worker and each sweep trial
+    call this. It builds the TrainingState (estimated first: a run that cannot fit is refused before allocating),
+    resumes from `resume` (the path rank 0 resolved), builds the run folder's sinks (record, progress.jsonl,
+    TensorBoard when asked) and hands every event to the folder first, then to each view in order.
+
+    prepared: the pipeline's PreparedRun where the run folder is written; on torchrun ranks > 0 the TrainData
+    rank 0 broadcast, with out_dir None (they write nothing). say: where resume warnings go."""
+    data = prepared.data if isinstance(prepared, PreparedRun) else prepared
+    state = TrainingState.create(config, data, out_dir=out_dir, ddp=ddp)
+    if stop is not None:
+        stop.attach(state)
+    if resume:
+        for note in state.resume_from(resume):     # after prepare: the split's fingerprint is known
+            say(f"warning: {note}")
+    folder = None
+    if out_dir is not None and state.is_writer:
+        # a resumed run's history.csv keeps the earlier epochs
+        folder = run_folder_sinks(out_dir, config, prepared, world_size=ddp.world_size if ddp else 1,
+                                  tensorboard=tensorboard, history=state.history)
+    sinks = [folder, *views] if folder is not None else list(views)
+    finished = None
+    for ev in trainer.train(state):
+        if isinstance(ev, Finished):
+            if stop is not None and stop.requested and ev.reason == "stopped":
+                ev = replace(ev, reason=stop.reason)
+            finished = ev
+        for sink in sinks:
+            sink(ev)
+    return RunOutcome(state, finished, folder.recorder.metrics if folder is not None else {})

@@ -4,7 +4,7 @@ A resumed run must train on the same training pairs and validate on the same hel
 or pairs it trained on become validation and its numbers are no longer held out. Two checks:
 
 1. `check_resume_config(path, cfg, dim)`, before any embedding: reads only the checkpoint's JSON
-   header (checkpoint.read_state) and compares the model keys (state.MODEL_KEYS), the keys that
+   header (checkpoint.read_state) and compares the model keys (MODEL_KEYS), the keys that
    decide the split (SPLIT_KEYS: seed, split.*, data.* which choose the rows kept) and the
    embedding size. A cold 100k-pair run embeds for up to an hour; a wrong --resume is refused
    in seconds.
@@ -20,11 +20,21 @@ import hashlib
 from pathlib import Path
 
 from workbench.train.record.checkpoint import CheckpointError, read_state
-from workbench.train.config import ConfigError, RunConfig
-from workbench.train.state import MODEL_KEYS, config_differences
+from workbench.train.config import ConfigError, RunConfig, flat_dict, from_dict
+
+# Config keys a checkpoint's weights and optimizer state depend on; the rest (epochs, lr, patience…) may change.
+MODEL_KEYS = ("lattice.", "teacher.model", "teacher.pooling", "teacher.max_length", "teacher.normalize",
+              "optim.optimizer", "optim.scheduler")
 
 SPLIT_KEYS = ("seed", "split.", "data.")
 RESUME_KEYS = MODEL_KEYS + SPLIT_KEYS
+
+
+def config_differences(saved: dict, current: RunConfig, keys=MODEL_KEYS) -> list[str]:
+    """'key (checkpoint X, this run Y)' for each model-defining key that differs."""
+    old, new = flat_dict(from_dict(saved)), flat_dict(current)
+    return [f"{k} (checkpoint {old.get(k)!r}, this run {new.get(k)!r})"
+            for k in new if k.startswith(keys) and old.get(k) != new.get(k)]
 
 
 def split_fingerprint(train, val) -> str:

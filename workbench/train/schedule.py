@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from workbench.train.config import OptimConfig
+from workbench.train.config import OptimConfig, RunConfig
 
 
 class WarmupCosine:
@@ -57,3 +57,16 @@ def after_epoch(sched, val_cosine: float) -> None:
     """Called after each epoch's evaluation."""
     if sched is not None and not per_step(sched):
         sched.step(val_cosine)
+
+
+def build_optimizer(model: torch.nn.Module, cfg: RunConfig, steps_per_epoch: int = 1):
+    """The optimizer and the scheduler optim.scheduler names; steps_per_epoch sizes the cosine curve."""
+    o = cfg.optim
+    params = model.parameters()
+    if o.optimizer == "sgd":
+        opt = torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    elif o.optimizer == "adam":
+        opt = torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
+    else:
+        opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
+    return opt, build_scheduler(opt, o, steps_per_epoch)

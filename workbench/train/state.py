@@ -20,9 +20,10 @@ import torch
 
 from workbench.train.batching import n_batches
 from workbench.train.record.checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from workbench.train.config import RunConfig, flat_dict, from_dict, to_dict
+from workbench.train.config import RunConfig, to_dict
 from workbench.train.estimate import check_fits, estimate_run
-from workbench.train.schedule import build_scheduler
+from workbench.train.resume_check import check_split, differences, refuse
+from workbench.train.schedule import build_optimizer
 from workbench.train.events import RunEstimate
 from workbench.model.lattice import CellLattice, build_lattice
 from workbench.teacher.encoder import pick_device
@@ -30,9 +31,6 @@ from workbench.teacher.encoder import pick_device
 log = logging.getLogger(__name__)
 LAST, BEST = "last.safetensors", "best.safetensors"
 
-# Config keys a checkpoint's weights and optimizer state depend on; the rest (epochs, lr, patience…) may change.
-MODEL_KEYS = ("lattice.", "teacher.model", "teacher.pooling", "teacher.max_length", "teacher.normalize",
-              "optim.optimizer", "optim.scheduler")
 
 
 @dataclass
@@ -46,26 +44,6 @@ class TrainData:
     teacher: str = ""
     train_groups: np.ndarray | None = None   # (n_train,) int64 group id per training row, for optim.batching="group"
     split_fingerprint: str = ""     # resume_check.split_fingerprint of the pairs; "" when not built by prepare()
-
-
-def build_optimizer(model: torch.nn.Module, cfg: RunConfig, steps_per_epoch: int = 1):
-    """The optimizer and the scheduler optim.scheduler names (schedule.py); steps_per_epoch sizes the cosine curve."""
-    o = cfg.optim
-    params = model.parameters()
-    if o.optimizer == "sgd":
-        opt = torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
-    elif o.optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
-    else:
-        opt = torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
-    return opt, build_scheduler(opt, o, steps_per_epoch)
-
-
-def config_differences(saved: dict, current: RunConfig, keys=MODEL_KEYS) -> list[str]:
-    """'key (checkpoint X, this run Y)' for each model-defining key that differs."""
-    old, new = flat_dict(from_dict(saved)), flat_dict(current)
-    return [f"{k} (checkpoint {old.get(k)!r}, this run {new.get(k)!r})"
-            for k in new if k.startswith(keys) and old.get(k) != new.get(k)]
 
 
 @dataclass
@@ -113,7 +91,6 @@ class TrainingState:
     def resume_from(self, path: str | Path) -> list[str]:
         """Continue from a checkpoint of a run with the same model and split (resume_check.py); differing keys
         are named, not tracebacked. Returns warnings for the user (an old checkpoint without a split fingerprint)."""
-        from workbench.train.resume_check import check_split, differences, refuse   # resume_check builds on this module
         ck = load_checkpoint(path)
         refuse(path, differences(ck["config"], self.config, self.model.dim, ck.get("embedding_dim"), path))
         notes = check_split(ck, self.data.split_fingerprint, path)    # the same train/validation pairs

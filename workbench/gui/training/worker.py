@@ -65,8 +65,8 @@ class TrainingWorker(QObject):
         self.val_source = val_path or config.split.val_file or None
         self._resume = threading.Event()
         self._resume.set()
-        self._stop = False
-        self.state = None
+        from workbench.train.pipeline import StopRequest   # here, not at import: the window opens before torch loads
+        self._stop = StopRequest()      # Stop before the trainer exists (while embedding) is kept and applied
 
     # called from the GUI thread: plain flags, read between batches by the worker thread
     def pause(self) -> None:
@@ -76,14 +76,12 @@ class TrainingWorker(QObject):
         self._resume.set()
 
     def stop(self) -> None:
-        self._stop = True
-        if self.state is not None:
-            self.state.request_stop()
+        self._stop()
         self._resume.set()
 
     @property
     def stopping(self) -> bool:
-        return self._stop
+        return self._stop.requested
 
     @Slot()
     def run(self) -> None:
@@ -114,29 +112,26 @@ class TrainingWorker(QObject):
 
     def _embed_progress(self, ev) -> None:
         """The teacher's progress callback (an EmbedProgress after each batch): passed on, or Stop honoured."""
-        if self._stop:
+        if self._stop.requested:
             raise Cancelled()
         self.event.emit(ev)
 
     def _run(self) -> None:
         from workbench.data.stats import pair_cosines
-        from workbench.train.pipeline import prepare
-        from workbench.train.record.sinks import run_folder_sinks
-        from workbench.train.trainer import TrainingState, train
+        from workbench.train.pipeline import prepare, run_training
 
         prep = prepare(self.config, self.dataset, self.val_source, progress=self._embed_progress)
-        if self._stop:
+        if self._stop.requested:
             return
         self.event.emit(self._prepared(prep, pair_cosines))
-        self.state = state = TrainingState.create(self.config, prep.data, out_dir=self.out_dir)
-        if self._stop:
-            state.request_stop()
-        # the same run folder as the CLI and a sweep trial write: record, progress.jsonl, TensorBoard if asked
-        folder = run_folder_sinks(self.out_dir, self.config, prep, tensorboard=self.tensorboard)
-        for ev in train(state):
-            self._resume.wait()
-            folder(ev)          # the run folder is written first: a view reading it after Finished finds it
-            self.event.emit(ev)
+        # the one run function, as the CLI and a sweep trial call it: the run folder (record, progress.jsonl,
+        # TensorBoard if asked) sees each event first, then this view passes it to the window
+        run_training(self.config, prep, self.out_dir, tensorboard=self.tensorboard, views=[self._emit], stop=self._stop)
+
+    def _emit(self, ev) -> None:
+        """Pause holds the trainer here, between batches; the event then goes to the GUI thread unchanged."""
+        self._resume.wait()
+        self.event.emit(ev)
 
     def _prepared(self, prep, pair_cosines) -> Prepared:
         """Which editor rows train and which validate. Dataset rows are 1-based records of the table;

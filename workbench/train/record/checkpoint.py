@@ -28,6 +28,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load as st_load, save as st_save
 
+from workbench.config_meta import UserError
 from workbench.data.atomic import atomic_write_bytes
 
 CHECKPOINT_SUFFIX = ".safetensors"
@@ -37,7 +38,7 @@ REQUIRED = ("model", "optimizer", "config", "epoch")
 MAX_HEADER = 100 * 2**20            # safetensors' own header limit; a larger "header" is not ours
 
 
-class CheckpointError(Exception):
+class CheckpointError(UserError):
     """A checkpoint that cannot be used; the message names the file and what to do."""
 
 

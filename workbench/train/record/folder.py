@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from workbench.config_meta import UserError
 from workbench.train.state import BEST, LAST
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ RUN_FILES = ("config.json", "history.csv", "metrics.json", "report.md", LAST, BE
 ORPHAN = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
-class RunFolderError(Exception):
+class RunFolderError(UserError):
     """--out cannot be used as asked; the message says what to do instead."""
 
 
