@@ -64,6 +64,9 @@ def test_knockout_source_shows_the_volume_in_cosine_units_and_a_clicked_cell(qtb
     assert view.click_at((1.5, 0.2, 2.9)) == (1, 0, 2)
     assert f"{vol[1, 0, 2]:+.5f}" in panel.cell.text() and "rank" in panel.cell.text()
     assert view.click_at((9.0, 0.5, 0.5)) is None            # outside the grid: nothing
+    panel.cell.setText("")
+    view._picked((1.5, 0.5, 3.0))                            # a picked point on the top face the camera sees
+    assert panel.cell.text().startswith("cell (1, 0, 2)")    # is the cell behind it, not the one beyond the grid
 
 
 def test_a_knockout_map_made_by_the_command_opens_with_the_run(qtbot, window, run_dir, cache_dir):

@@ -85,7 +85,15 @@ class InspectableView(LatticeView):
         if self._picking or self.plotter is None:
             return
         self._picking = True
-        self.plotter.track_click_position(self.click_at, side="left", viewport=False)
+        self.plotter.track_click_position(self._picked, side="left", double=True, viewport=False)
+
+    def _picked(self, position) -> None:
+        """A double-click's picked point lies on the face the camera sees: step a hair away from the camera,
+        into the cell behind that face."""
+        eye = np.asarray(self.plotter.camera.position, float)
+        p = np.asarray(position, float)
+        away = (p - eye) / max(float(np.linalg.norm(p - eye)), 1e-9)
+        self.click_at(p + 1e-3 * away)
 
     def click_at(self, position) -> tuple[int, int, int] | None:
         """A click at a world position: the cell under it (cells span [i, i+1) on each axis), or None outside."""
