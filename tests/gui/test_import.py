@@ -10,13 +10,13 @@ from PySide6.QtWidgets import QApplication, QDialog
 from workbench.data.columns import peek_columns
 from workbench.gui.dataset.column_dialog import ColumnMappingDialog
 from workbench.gui.common.tips import controls
-from shared_data import medquad_rows
+from shared_data import realistic_rows
 
 MAPPING = {"question": "Q", "answer": "A", "category": "topic", "group": "doc"}
 
 
 def other_names_csv(path, n=30):
-    rows = medquad_rows(n)
+    rows = realistic_rows(n)
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["Q", "A", "topic", "doc", "url"])

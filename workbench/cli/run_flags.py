@@ -1,7 +1,7 @@
 """The flags every command that trains shares (workbench-train, workbench-sweep), and the config they make.
 
     p = argparse.ArgumentParser(prog="workbench-…", parents=[run_flags()])
-    cfg = make_config(args)                 # preset → --config file → --set → --teacher/--epochs/--seed/--cache-dir
+    cfg = make_config(args)                 # preset → --config file → --set → --teacher/--epochs/--seed/--cache-dir/--init-from
 
 A flag that changes what is trained is declared here once, so every training command gets it and reads it the
 same way. Only rank 0 of a torchrun job calls `choose_preset` and `make_config` (they read the data file and
@@ -11,6 +11,7 @@ the config file); the other ranks receive the resulting config (cli/ddp.py).
 from __future__ import annotations
 
 import argparse
+import os
 
 from workbench.cli.progress import DEFAULT_INTERVAL_S
 from workbench.train.config import (DEFAULT_PRESET, LARGE_DATA_MIN_PAIRS, LARGE_DATA_PRESET, PRESETS, ConfigError,
@@ -35,6 +36,9 @@ def run_flags() -> argparse.ArgumentParser:
                    help="column names of a file that does not use question/answer, e.g. "
                         "question=Q,answer=A[,category=C,group=G]; other columns are kept")
     p.add_argument("--cache-dir", help="teacher embedding cache folder (default: user cache dir)")
+    p.add_argument("--init-from", metavar="RUN_DIR",
+                   help="fine-tune: start from that run's best weights with a fresh optimizer and schedule "
+                        "(its lattice and teacher settings must match; config key init_from)")
     p.add_argument("--tensorboard", action="store_true",
                    help="also write TensorBoard scalars and hparams to RUN_DIR/tensorboard (needs the tensorboard package)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
@@ -61,6 +65,8 @@ def make_config(args) -> RunConfig:
         set_value(cfg, "seed", args.seed)
     if args.cache_dir:
         cfg.teacher.cache_dir = args.cache_dir
+    if args.init_from:      # absolute: config.json must still name the parent when read from elsewhere
+        set_value(cfg, "init_from", os.path.abspath(args.init_from))
     return cfg
 
 

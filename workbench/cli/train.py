@@ -2,7 +2,7 @@
 
     workbench-train DATA [--val VAL_DATA] [--preset NAME] [--config FILE] [--set key=value ...]
                     [--teacher MODEL] [--epochs N] [--seed N] [--columns question=Q,answer=A] --out RUN_DIR
-                    [--resume CKPT | --overwrite] [-v]
+                    [--resume CKPT | --overwrite] [--init-from RUN_DIR] [-v]
     workbench-train --list-keys
 
 Exit codes: 0 done, 1 training failed (diverged, or another process of a torchrun job was lost), 2 bad input
@@ -98,7 +98,7 @@ def _train_main(args, argv: list[str] | None, ddp, share: Rank0Share) -> int:
     from workbench.teacher.encoder import Teacher
     from workbench.train.estimate import check_fits, estimate_run
     from workbench.train.record.folder import prepare_run_folder, run_log
-    from workbench.train.resume_check import check_resume_config
+    from workbench.train.resume_check import check_init_from, check_resume_config
     printer = Printer(args.quiet, sys.stderr, interval=args.progress_interval)
     data, preset_note = choose_preset(args)       # the data's size picks the preset: read once, here only
     cfg = make_config(args)
@@ -108,10 +108,13 @@ def _train_main(args, argv: list[str] | None, ddp, share: Rank0Share) -> int:
         from workbench.train.record.tensorboard import require_tensorboard
         require_tensorboard()
     teacher = Teacher(cfg.teacher)
+    distributed.spread_embedding(ddp, teacher)     # under torchrun: every rank embeds its share of the misses
     # size check before embedding anything: a lattice that cannot fit is refused in seconds, not after minutes
     check_fits(estimate_run(cfg, 0, teacher.dim, timed=False), cfg)
     if args.resume:       # the checkpoint's keys from its header, before anything is embedded (minutes at 100k pairs)
         check_resume_config(args.resume, cfg, teacher.dim)
+    if cfg.init_from:     # the same early check for the run it starts from (--init-from)
+        check_init_from(cfg, teacher.dim)
     folder_notes, resume = prepare_run_folder(args.out, args.resume, args.overwrite)   # --overwrite moves the path
     with run_log(args.out, args.verbose):
         log.info("workbench-train %s", " ".join(sys.argv[1:] if argv is None else argv))

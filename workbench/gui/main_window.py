@@ -49,7 +49,7 @@ class MainWindow(QMainWindow):
         self.lattice = InspectableView()
         self.inspect = InspectPanel(self.lattice, self)     # beside the cube: knockout, dynamics, atlas, replay
         self.report = ReportPanel()
-        self.ask_panel = AskPanel(lambda: self.model.dataset.answers())
+        self.ask_panel = AskPanel(lambda: self.model.dataset.pairs)
         self.window_layout = WindowLayout(self)
         self.autosaver = AutosaveController(self)
         self.document = DatasetDocument(self, self.autosaver)
@@ -80,6 +80,12 @@ class MainWindow(QMainWindow):
         if not getattr(self, "_shown", False):   # the frame size is known only once shown
             self._shown = True
             self.window_layout.fit_to_screen()
+
+    def dragEnterEvent(self, event):
+        self.library.drop(event, open_folders=False)
+
+    def dropEvent(self, event):
+        self.library.drop(event, open_folders=True)
 
     # ---------------------------------------------------------------- dialogs (replaceable in tests)
     def ask(self, title: str, text: str, buttons, default):

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QToolBar
 
 from workbench.train.config import load_config, save_config
 from workbench.gui import help as help_pages
+from workbench.gui.inspect.export import pick_and_export
 
 
 def _act(win, menu, text, slot, shortcut=None, tip: str = "", checkable: bool = False) -> QAction:
@@ -121,6 +122,9 @@ def _run_menu(win, menu, acts) -> None:
     menu.addSeparator()
     acts["evaluate"] = _act(win, menu, "&Evaluate on file…", lambda: win.report.pick_and_evaluate(),
                             tip="Score the shown run's best checkpoint on a dataset file, beside identity and ridge")
+    acts["export"] = _act(win, menu, "E&xport…", lambda: pick_and_export(win),
+                          tip="Save the shown run's map as ONNX (question_embedding → answer_embedding, the teacher "
+                              "named in its metadata), as workbench-export does; needs the onnx extra")
     acts["follow"] = _act(win, menu, "&Open run folder…", lambda: win.library.pick_and_follow(),
                           tip="Follow a run folder written by any process (CLI, torchrun, a cluster) live; "
                               "a folder of runs (a sweep) opens as a set to compare")

@@ -23,7 +23,7 @@ from workbench.model.lattice import CellLattice
 from workbench.teacher.encoder import Teacher
 from workbench.teacher.progress import EmbedProgress
 from workbench.train.config import RunConfig
-from workbench.train.evaluate import EvalError, load_pairs, open_run, run_teacher
+from workbench.train.evaluate import EvalError, check_teacher, load_pairs, open_run, run_teacher
 from workbench.train.pipeline import prepare, validation_rules
 from workbench.train.record.checkpoint import read_state
 
@@ -62,7 +62,10 @@ def open_source(run_dir: str | Path, data: str | Path, split: str = "all", cache
     run = Path(run_dir)
     ckpt, loaded = open_run(run)
     cfg = loaded.config
-    teacher = run_teacher(run, ckpt, loaded, cache_dir, teacher)
+    if teacher is None:
+        teacher = run_teacher(run, ckpt, cfg, loaded.trained.dim, cache_dir)
+    else:
+        check_teacher(run, ckpt, teacher, loaded.trained.dim)
     notes: list[str] = []
     if split == "val":
         if cache_dir:

@@ -79,7 +79,33 @@ def find_checkpoint(run_dir: str | Path) -> Path:
     raise EvalError(f"{run}: no checkpoint ({' or '.join(CHECKPOINT_NAMES)}); did the run finish an epoch?")
 
 
-def _recorded_teacher(run: Path) -> str:
+def open_run(run: Path):
+    """(checkpoint path, train.predict.LoadedModel) of run's best checkpoint; EvalError / CheckpointError name the file."""
+    ckpt = find_checkpoint(run)
+    try:
+        return ckpt, load_model(str(ckpt))      # CheckpointError / ConfigError name the file themselves
+    except (RuntimeError, KeyError, TypeError) as exc:   # weights that do not fit the recorded config
+        raise EvalError(f"{ckpt}: checkpoint does not match its config ({str(exc).splitlines()[0]})") from None
+
+
+def run_teacher(run: Path, ckpt: Path, cfg, dim: int, cache_dir: str | None = None) -> Teacher:
+    """The run's own teacher settings (model, pooling, max_length), checked against what the run recorded."""
+    teacher = Teacher(dataclasses.replace(cfg.teacher, cache_dir=cache_dir) if cache_dir else cfg.teacher)
+    check_teacher(run, ckpt, teacher, dim)
+    return teacher
+
+
+def check_teacher(run: Path, ckpt: Path, teacher: Teacher, dim: int) -> None:
+    """Another teacher's embeddings mean nothing to this lattice: refuse other weights or another size."""
+    recorded = recorded_teacher(run)
+    if recorded and recorded != teacher.identity:
+        raise EvalError(f"{run}: trained with teacher {recorded}, but {teacher.identity} loads now "
+                        "(different weights give different embeddings)")
+    if teacher.dim != dim:
+        raise EvalError(f"{ckpt}: lattice takes {dim}-d embeddings, teacher {teacher.identity} gives {teacher.dim}-d")
+
+
+def recorded_teacher(run: Path) -> str:
     try:
         return str(json.loads((run / "metrics.json").read_text(encoding="utf-8")).get("teacher") or "")
     except (OSError, ValueError, AttributeError):
@@ -97,31 +123,6 @@ def load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list
     if len(ds) < 2:
         raise DataError([Problem(str(path), None, None, f"need at least 2 valid pairs to rank answers, found {len(ds)}")])
     return ds
-
-
-def open_run(run: Path):
-    """(checkpoint path, train.predict.LoadedModel) of run's best checkpoint; EvalError / CheckpointError name the file."""
-    ckpt = find_checkpoint(run)
-    try:
-        return ckpt, load_model(str(ckpt))      # CheckpointError / ConfigError name the file themselves
-    except (RuntimeError, KeyError, TypeError) as exc:   # weights that do not fit the recorded config
-        raise EvalError(f"{ckpt}: checkpoint does not match its config ({str(exc).splitlines()[0]})") from None
-
-
-def run_teacher(run: Path, ckpt: Path, loaded, cache_dir: str | None = None, teacher: Teacher | None = None) -> Teacher:
-    """The run's own teacher (its recorded settings; cache_dir overrides the cache folder), refused with EvalError
-    when it is not the one the run trained with or gives embeddings of another size."""
-    if teacher is None:
-        tcfg = loaded.config.teacher
-        teacher = Teacher(dataclasses.replace(tcfg, cache_dir=cache_dir) if cache_dir else tcfg)
-    recorded = _recorded_teacher(run)
-    if recorded and recorded != teacher.identity:
-        raise EvalError(f"{run}: trained with teacher {recorded}, but {teacher.identity} loads now "
-                        "(different weights give different embeddings)")
-    dim = loaded.trained.dim
-    if teacher.dim != dim:
-        raise EvalError(f"{ckpt}: lattice takes {dim}-d embeddings, teacher {teacher.identity} gives {teacher.dim}-d")
-    return teacher
 
 
 def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = None, drop_invalid_rows: bool = False,
@@ -145,7 +146,10 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
     else:
         notes.append(f"{run / M.RIDGE_FILE} not found (a run from before ridge weights were saved): no ridge figures")
     pairs = load_pairs(data, validation_rules(cfg), drop_invalid_rows, notes, columns)
-    teacher = run_teacher(run, ckpt, loaded, cache_dir, teacher)
+    if teacher is None:
+        teacher = run_teacher(run, ckpt, cfg, model.dim, cache_dir)
+    else:
+        check_teacher(run, ckpt, teacher, model.dim)
     emb = teacher.encode(pairs.questions() + pairs.answers(), progress=progress)
     notes += teacher.last_notes      # truncated texts, re-encoded cache entries, an unusable cache
     n = len(pairs)

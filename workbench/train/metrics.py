@@ -3,6 +3,7 @@
     figs = score(pred, answers)                                   # Figures(cosine, top1, top5, mrr, n=N)
     figs = score(pred, answers, train_pred=p_tr, train_answers=a_tr)   # …with train_cosine too
     base = baselines(q_tr, a_tr, q_va, a_va)                      # {"identity"|"mean_answer"|"ridge": Figures}
+    scores, rows = top_k(questions, bank, k=5)                    # the exact chunked answer search (workbench-ask)
 
 Every figure a run, a baseline, the ablation, workbench-eval or the app shows is computed by `score`.
 Retrieval ranks, for each question i, all given answers by cosine to its prediction; answer i is the hit.
@@ -85,10 +86,49 @@ def _tensor(x, like=None) -> torch.Tensor:
 
 
 def nearest(pred, answers, k: int = 5) -> list[tuple[int, float]]:
-    """Top-k (answer index, cosine) for one prediction (D,) among answers (N, D): the Ask panel's list."""
-    sims = similarities(_tensor(pred).reshape(1, -1), _tensor(answers))[0]
-    top = torch.topk(sims, min(k, len(sims)))
-    return [(int(i), float(s)) for s, i in zip(top.values, top.indices)]
+    """Top-k (answer index, cosine) for one prediction (D,) among answers (N, D)."""
+    scores, index = top_k(_tensor(pred).reshape(1, -1), _tensor(answers), k)
+    return [(int(i), float(s)) for s, i in zip(scores[0], index[0])]
+
+
+# The answer search (workbench-ask, the app's Ask): exact top-k by the same cosine as `similarities`, in chunks.
+SIM_FLOATS = 1 << 24       # similarities held at once: 64 MB, whatever the number of questions and answers
+QUERY_ROWS = 1024          # queries per block
+BANK_ROWS = SIM_FLOATS // QUERY_ROWS   # bank vectors per chunk for a full block (16,384); fewer queries, larger
+                                       # chunks: one question scans 100k answers in one product, not seven calls
+
+
+def top_k(queries: np.ndarray, bank: np.ndarray | torch.Tensor, k: int, bank_rows: int | None = None,
+          query_rows: int = QUERY_ROWS, bank_is_unit: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(scores (n, k'), indices (n, k')) of the k' = min(k, N) nearest bank rows by cosine, best first.
+    queries (n, D), bank (N, D); bank_is_unit: the bank is already metrics.unit(bank) (AnswerBank keeps it so,
+    which saves normalising N rows per question). Exact; equal scores are listed lower index first."""
+    q_all = unit(torch.as_tensor(np.asarray(queries, np.float32)))
+    b = torch.as_tensor(bank, dtype=torch.float32)
+    n, kk = len(q_all), min(k, len(b))
+    if bank_rows is None:      # each call has a fixed cost (threads wake up): as few chunks as the budget allows
+        bank_rows = max(BANK_ROWS, SIM_FLOATS // max(1, min(n, query_rows)))
+    scores, index = np.zeros((n, kk), np.float32), np.zeros((n, kk), np.int64)
+    for i in range(0, n, query_rows):
+        q = q_all[i:i + query_rows]
+        best_s = torch.full((len(q), 0), -torch.inf)
+        best_i = torch.zeros((len(q), 0), dtype=torch.int64)
+        for j in range(0, len(b), bank_rows):
+            chunk = b[j:j + bank_rows]
+            sims = q @ (chunk if bank_is_unit else unit(chunk)).T          # (r, chunk)
+            s, ix = torch.topk(sims, min(kk, sims.shape[1]), dim=1)
+            best_s, best_i = _merge(torch.cat([best_s, s], 1), torch.cat([best_i, ix + j], 1), kk)
+        scores[i:i + len(q)], index[i:i + len(q)] = best_s.numpy(), best_i.numpy()
+    return scores, index
+
+
+def _merge(s: torch.Tensor, ix: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The k best of candidate columns: by score, descending, then by index, ascending (a stable tie-break).
+    NaN scores (a NaN prediction) sort last."""
+    s = torch.nan_to_num(s, nan=-torch.inf)
+    order = np.lexsort((ix.numpy(), -s.numpy()), axis=1)[:, :k]          # last key first: score, then index
+    order_t = torch.from_numpy(order)
+    return torch.gather(s, 1, order_t), torch.gather(ix, 1, order_t)
 
 
 def loss_terms(pred: torch.Tensor, target: torch.Tensor, cfg: LossConfig) -> dict[str, torch.Tensor]:

@@ -2,8 +2,8 @@
 
 `TrainingState.create` estimates the run first (estimate.py) and refuses one that cannot fit
 before the lattice is allocated. A checkpoint holds the model, optimizer, scheduler, the
-batch generator and the global RNG states (torch, CUDA, numpy, Python: `fire_rate < 1` draws
-from torch's global stream), the history and the metrics before the first update, so a resumed
+batch generator (the batch order, context noise and `fire_rate < 1` update masks draw from it) and the global
+RNG states (torch, CUDA, numpy, Python), the history and the metrics before the first update, so a resumed
 run continues bit for bit and reports the original run's starting point.
 """
 
@@ -22,14 +22,14 @@ from workbench.train.batching import n_batches
 from workbench.train.record.checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
 from workbench.train.config import RunConfig, to_dict
 from workbench.train.estimate import check_fits, estimate_run
-from workbench.train.resume_check import check_split, differences, refuse
+from workbench.train.resume_check import BEST, check_split, differences, init_weights, refuse  # noqa: F401 (BEST)
 from workbench.train.schedule import build_optimizer
 from workbench.train.events import RunEstimate
 from workbench.model.lattice import CellLattice, build_lattice
 from workbench.teacher.encoder import pick_device
 
 log = logging.getLogger(__name__)
-LAST, BEST = "last.safetensors", "best.safetensors"
+LAST = "last.safetensors"
 
 
 
@@ -77,11 +77,13 @@ class TrainingState:
         device = ddp.device if ddp is not None else pick_device(config.device)
         estimate = estimate_run(config, len(data.q_train), dim, len(data.q_val), device)
         check_fits(estimate, config)
-        torch.manual_seed(config.seed)   # the global stream: fire_rate < 1 masks draw from it
+        torch.manual_seed(config.seed)   # the global stream: anything outside the run's generator starts seeded
         model = build_lattice(dim, config.lattice, config.seed).to(device)
         steps = n_batches(len(data.q_train), max(1, config.optim.batch_size), config.optim.drop_last)
         opt, sched = build_optimizer(model, config, steps)
         gen = torch.Generator().manual_seed(config.seed)
+        if config.init_from:           # fine-tuning: the parent's best weights; optimizer and schedule stay fresh
+            model.load_state_dict(init_weights(config, model))
         return cls(config, data, model, opt, sched, device, gen, Path(out_dir) if out_dir else None,
                    estimate=estimate, is_writer=ddp is None or ddp.is_main, ddp=ddp)
 

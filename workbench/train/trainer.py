@@ -217,9 +217,12 @@ def _train_batch(state: TrainingState, run: _Run, ep: _Epoch, idx: torch.Tensor)
     q = run.q_tr[idx]
     if o.context_noise > 0:  # fresh noise every batch, from the run's seeded generator
         q = q + o.context_noise * torch.randn(q.shape, generator=state.generator).to(state.device)
+    # fire_rate < 1: the global batch's (B, T, X, Y, Z) update masks, from the same generator on every rank
+    fire = state.model.fire_masks(len(idx), state.generator)
     # the one place the batch is sharded: under DDP this rank runs the lattice on its slice of the global batch
-    # and gathers the others' predictions, so the loss below is the global batch's on every rank
-    pred = state.ddp.forward_shard(state.model, q) if state.ddp is not None else state.model(q)
+    # (and of its masks) and gathers the others' predictions, so the loss below is the global batch's on every rank
+    pred = (state.ddp.forward_shard(state.model, q, fire) if state.ddp is not None
+            else state.model(q, fire=fire))
     terms = M.loss_terms(pred, run.a_tr[idx], cfg.loss)
     loss = terms["total"]
     value = float(loss.detach())

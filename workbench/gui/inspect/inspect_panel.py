@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPus
                                QTabWidget, QVBoxLayout, QWidget)
 
 from workbench.gui.common.background import TaskRunner
-from workbench.gui.inspect import export
+from workbench.gui.inspect import save_view as export
 from workbench.gui.inspect.cube import CubeFrame
 from workbench.gui.inspect.dynamics_chart import DynamicsChart
 from workbench.gui.inspect.inspect_jobs import InspectSession, replay_of, saved_inspection

@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QSlider, QVBoxLayout, QWidget
 
-from workbench.gui.inspect import export
+from workbench.gui.inspect import save_view as export
 from workbench.gui.inspect.cube import CubeFrame
 from workbench.gui.inspect.inspect_jobs import replay_of
 from workbench.train.record.replay import REPLAY_FILE, Replay

@@ -40,6 +40,7 @@ class RunController(QObject):
         self.last_finished = None      # the run's Finished event
         self.started = None            # its RunStarted
         self.prepared = None           # its worker.Prepared
+        self.series = None             # its charts.data.RunSeries, from its RunStarted on
         self.run_count = 0
         self.run_name = ""
         self.run_config = None
@@ -56,6 +57,12 @@ class RunController(QObject):
         t.start_btn.clicked.connect(self.start)
         t.pause_btn.toggled.connect(self.set_paused)
         t.stop_btn.clicked.connect(self.stop)
+
+    shown = True               # for RunViews: the app's own run always drives the training panel
+
+    @property
+    def target(self) -> float:
+        return self.run_config.target_similarity
 
     def is_running(self) -> bool:
         return self.run is not None and self.run.is_running()
@@ -84,7 +91,7 @@ class RunController(QObject):
         self.out_dir = str(user_dir("runs") / time.strftime(f"run-%Y%m%d-%H%M%S-{self.run_count}"))
         worker = TrainingWorker(cfg, ds, self.out_dir, tensorboard=win.training.writes_tensorboard())
         self.run_config = cfg
-        self.last_finished = self.started = self.prepared = None
+        self.last_finished = self.started = self.prepared = self.series = None
         worker.event.connect(self._on_event)
         worker.done.connect(self._on_done)
         if cfg.teacher.model == DEFAULT_TEACHER:  # its 384-d is known without loading it: pre-build the cube

@@ -13,6 +13,7 @@ from workbench.train.config import RunConfig
 from workbench.train.pace import fmt_duration
 from workbench.train.record.tensorboard import INSTALL_HINT, TB_DIR, tensorboard_available
 from workbench.gui.training.config_form import ConfigForm
+from workbench.gui.training.init_from import InitFromRow
 from workbench.gui.training.preset_hint import PresetHint
 from workbench.gui.common.settings import app_settings
 
@@ -35,6 +36,7 @@ class TrainingPanel(QWidget):
         self.banner.setStyleSheet("background:#b00020; color:white; font-weight:bold; padding:6px;")
         self.banner.hide()
         self.tensorboard = self._tensorboard_toggle()
+        self.init_from = InitFromRow(self.form)       # "start from a trained run" (config key init_from)
         self.preset_hint = PresetHint(self.form)      # "use large-data" for thousands of pairs; hidden otherwise
         self.embed_bar = QProgressBar()
         self.embed_bar.setFormat("teacher: %v/%m texts")
@@ -49,6 +51,7 @@ class TrainingPanel(QWidget):
         lay.addWidget(QLabel("<b>Hyperparameters</b> (hover a field for the reason behind its default)"))
         lay.addWidget(scroll, 1)
         lay.addWidget(self.tensorboard)
+        lay.addWidget(self.init_from)
         lay.addWidget(self.preset_hint)
         lay.addWidget(self.banner)
         lay.addLayout(buttons)
@@ -81,6 +84,7 @@ class TrainingPanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.form.set_read_only(running)
         self.tensorboard.setEnabled(not running and tensorboard_available())
+        self.init_from.setEnabled(not running)
         self.start_btn.setEnabled(not running)
         self.pause_btn.setEnabled(running)
         self.stop_btn.setEnabled(running)

@@ -81,6 +81,7 @@ class RunRecorder(EventSink):
             "n_train": s.n_train if s else None, "n_val": s.n_val if s else None, "device": s.device if s else None,
             "world_size": s.world_size if s else None, "backend": s.backend if s else None,
             "seconds": round(fin.seconds, 2), "warnings": self.warnings,
+            "init_from": self.config.init_from or None,      # the parent run of a fine-tuned run
             **metric_keys(rows[1:]),
         }
         out.update(fin.extra)      # ablation_* figures and lattice_delta_ratio (eval_pass.ablation)
@@ -92,6 +93,9 @@ class RunRecorder(EventSink):
         lines = ["# Lattice Workbench run report", "",
                  f"Finished: **{fin.reason}** after {fin.epochs_run} epoch(s) in {fin.seconds:.1f} s; "
                  f"best epoch {fin.best_epoch} (by validation cosine).", ""]
+        if self.config.init_from:
+            lines += [f"Fine-tuned: started from the best weights of the run `{self.config.init_from}` with a fresh "
+                      "optimizer and schedule; \"before training\" figures are that run's weights on this split.", ""]
         if self.warnings:
             lines += ["## Warnings", ""] + [f"- **{w}**" for w in self.warnings] + [""]
         lines += ["## Model against baselines (held-out validation set)", "",
