@@ -38,13 +38,14 @@ class InspectSession:
 
     def pairs(self, checkpoint: str, questions: list[str], answers: list[str]):
         """(model, q (P, D), a (P, D)) of the checkpoint's trained lattice and the pairs, embedded once."""
-        loaded, teacher = self.probe.load(checkpoint)
-        key = hashlib.sha1(("\x1e".join(questions) + "\x1f" + "\x1e".join(answers) + teacher.identity).encode()).hexdigest()
+        run = self.probe.load(checkpoint)          # workbench.use.run.LoadedRun: the trained lattice and its teacher
+        key = hashlib.sha1(("\x1e".join(questions) + "\x1f" + "\x1e".join(answers) + run.teacher.identity).encode(
+            "utf-8", "surrogatepass")).hexdigest()
         if key != self._key or self._emb is None:
-            emb = teacher.encode(list(questions) + list(answers))
+            emb = run.embed(list(questions) + list(answers))
             n = len(questions)
             self._emb, self._key = (torch.from_numpy(emb[:n]), torch.from_numpy(emb[n:])), key
-        return loaded.trained, *self._emb
+        return run.model.cpu(), *self._emb
 
     def knockout(self, checkpoint: str, questions, answers, block: int, progress=None) -> KnockoutResult:
         model, q, a = self.pairs(checkpoint, questions, answers)
@@ -59,9 +60,9 @@ class InspectSession:
         return category_atlas(model, q, labels)
 
     def row_difference(self, checkpoint: str, first: str, second: str) -> np.ndarray:
-        loaded, teacher = self.probe.load(checkpoint)
-        q = torch.from_numpy(teacher.encode([first, second]))
-        return row_difference(loaded.trained, q[0], q[1])
+        run = self.probe.load(checkpoint)
+        q = torch.from_numpy(run.embed([first, second]))
+        return row_difference(run.model.cpu(), q[0], q[1])
 
 
 def saved_inspection(run_dir: str | Path) -> SavedInspection | None:
