@@ -24,6 +24,7 @@ class AskPanel(QWidget):
     responsive, a busy bar shows while they work, and `answered` brings the result back.
     """
     answered = Signal(object)     # the session's ask() dict, or None after an error
+    checkpointChanged = Signal(str)   # the run whose best checkpoint Ask (and the inspect panel) use
 
     def __init__(self, pairs_provider, parent=None):
         super().__init__(parent)
@@ -95,6 +96,7 @@ class AskPanel(QWidget):
 
     def set_checkpoint(self, path: str) -> None:
         self.checkpoint = path
+        self.checkpointChanged.emit(path)       # the inspect panel follows the same run
         self.status.setText(f"model: {path}")
 
     def _set_busy(self, busy: bool) -> None:
