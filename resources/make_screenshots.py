@@ -8,6 +8,7 @@ Saves (the whole window each time, filling the screen's available area):
   shot_training.png  DURING training, after K per-batch events: per-batch loss on the samples-seen
                      axis, progress and ETA, the cube. The preset is the one the app suggests for
                      DATA's size (preset_hint), and rows with errors are left out as Start does;
+  shot_960x600.png   the same paused run with the window at its minimum size, 960×600;
   shot_cube.png      the same paused run with the cube enlarged: step slider, channel, colour bar;
   shot_sweep.png     (--sweep) a folder of run folders opened as overlaid runs with the run legend.
 Settings, runs, autosave and documents go to a temporary folder (as benchmarks/gui_speed.py does):
@@ -141,6 +142,19 @@ def train_until(win, batches: int | None, out: Path) -> int:
     return counter.n
 
 
+def shot_small(win, out: Path) -> None:
+    """The same paused run with the window at its minimum size (960×600): every control whole, panels scroll."""
+    from workbench.gui.window_layout import MIN_SIZE
+    geometry = win.geometry()
+    win.resize(MIN_SIZE)
+    pump(lambda: win.size() == MIN_SIZE, 30, "the window to shrink to its minimum size")
+    settle(1.0)
+    win.lattice.flush_render()
+    save(win, out, "shot_960x600.png")
+    win.setGeometry(geometry)
+    settle()
+
+
 def shot_cube(win, out: Path) -> None:
     from PySide6.QtCore import Qt
     lay, cube = win.window_layout, win.lattice
@@ -169,7 +183,7 @@ def shot_sweep(data: Path, sweep: Path, out: Path) -> None:
         raise SystemExit(f"make_screenshots: {sweep} holds no run folders ({win.last_error})")
     win.window_layout.show_training()
     win.resizeDocks([win.window_layout.training_dock], [int(win.width() * 0.36)], Qt.Horizontal)
-    win.tabs.setCurrentWidget(win.charts)
+    win.window_layout.show_tab(win.charts)
     lay = win.window_layout.center
     lay.setSizes([lay.height(), 0])                     # no cube: a sweep is compared on its curves
     settle()
@@ -209,6 +223,7 @@ def main(argv=None) -> int:
         shot_dataset(win, args.out)
         n = train_until(win, args.batches, args.out)
         print(f"training shot after {n} batch events", flush=True)
+        shot_small(win, args.out)
         shot_cube(win, args.out)
         stop(win)
         if args.sweep:

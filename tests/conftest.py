@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import SAMPLE_45, SAMPLE_160, small_config  # noqa: F401
+from shared_data import find_corpus, in_ci
 from workbench.teacher.encoder import Teacher, TeacherConfig
 
 @pytest.fixture(scope="session")
@@ -23,6 +24,19 @@ def teacher(cache_dir) -> Teacher:
 @pytest.fixture
 def make_config(cache_dir):
     return lambda **kw: small_config(cache_dir, **kw)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """@pytest.mark.corpus("NAME", ...): the test reads the real corpus ../shared/data/NAME. A fresh clone has no
+    ../shared: the test skips, saying why (`pytest -rs`). In CI the corpora are there, and a missing one fails."""
+    for mark in item.iter_markers("corpus"):
+        missing = [f"../shared/data/{n}" for n in mark.args if find_corpus(n) is None]
+        if missing and in_ci():
+            pytest.fail(f"{', '.join(missing)} missing: in CI (LATTICE_WORKBENCH_CI=1) the real corpora must sit "
+                        "beside the repository", pytrace=False)
+        if missing:
+            pytest.skip(f"needs the real corpus {', '.join(missing)} (beside the repository in CI, not in a clone)")
 
 
 def pytest_collection_modifyitems(config, items):

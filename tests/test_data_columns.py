@@ -11,13 +11,13 @@ import pytest
 from workbench.data import columns as columns_mod
 from workbench.data.columns import guess_columns, needs_mapping, peek_columns
 from workbench.data.dataset import DataError, load_dataset, save_dataset
-from shared_data import medquad_rows
+from shared_data import realistic_rows
 
 HEADER = ["Q", "A", "topic", "doc", "url"]
 
 
 def write_corpus(path, rows):
-    """rows: medquad dicts; written under other names, in the format of path's suffix."""
+    """rows: MedQuAD-shaped dicts (realistic_rows); written under other names, in the format of path's suffix."""
     recs = [{"Q": r["question"], "A": r["answer"], "topic": r["category"], "doc": r["document"], "url": f"u{i}"}
             for i, r in enumerate(rows)]
     if path.suffix == ".csv":
@@ -36,7 +36,7 @@ def write_corpus(path, rows):
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".json", ".parquet"])
 def test_peek_names_columns_and_examples_in_every_format(tmp_path, suffix):
-    rows = medquad_rows(60)
+    rows = realistic_rows(60)
     recs = write_corpus(tmp_path / f"mq{suffix}", rows)
     peek = peek_columns(tmp_path / f"mq{suffix}")
     assert peek.names == HEADER and peek.format == suffix.lstrip(".")
@@ -158,7 +158,7 @@ def test_the_load_error_suggests_the_guessed_mapping(tmp_path):
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".json", ".parquet"])
 def test_save_under_the_files_own_names_round_trips(tmp_path, suffix):
     src = tmp_path / f"src{suffix}"
-    recs = write_corpus(src, medquad_rows(20))
+    recs = write_corpus(src, realistic_rows(20))
     mapping = {"question": "Q", "answer": "A", "category": "topic", "group": "doc"}
     ds = load_dataset(src, columns=mapping)
     ds.pairs[0].answer = "edited"
@@ -171,7 +171,7 @@ def test_save_under_the_files_own_names_round_trips(tmp_path, suffix):
 
 
 def test_save_refuses_names_that_would_repeat(tmp_path):
-    ds = load_dataset(write_corpus(tmp_path / "d.csv", medquad_rows(3)) and tmp_path / "d.csv",
+    ds = load_dataset(write_corpus(tmp_path / "d.csv", realistic_rows(3)) and tmp_path / "d.csv",
                       columns={"question": "Q", "answer": "A"})
     with pytest.raises(DataError, match="repeat"):
         save_dataset(ds, tmp_path / "out.csv", names={"question": "url"})

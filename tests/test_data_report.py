@@ -97,11 +97,11 @@ def test_prepare_stops_on_errors_or_drops_them_when_allowed(make_config, tmp_pat
 
 
 def test_thousands_of_real_problems_keep_the_console_under_200_lines(tmp_path, cache_dir, capfd):
-    """Real MedQuAD rows with every kind the corpus has (repeated questions, long answers) plus 3,000 exact
+    """MedQuAD-shaped rows with every kind the corpus has (repeated questions, long answers) plus 3,000 exact
     repeats: the run trains with no data flag, the console stays short, and data_problems.csv has every row."""
-    from shared_data import medquad_rows, write_rows_csv
-    rows = medquad_rows(60)
-    data = write_rows_csv(tmp_path / "medquad_slice.csv", rows + [rows[i % 60] for i in range(3000)])  # 3,000 repeats
+    from shared_data import realistic_rows, write_rows_csv
+    rows = realistic_rows(60)
+    data = write_rows_csv(tmp_path / "realistic_slice.csv", rows + [rows[i % 60] for i in range(3000)])  # 3,000 repeats
     out = tmp_path / "run"
     assert cli.run([str(data), "--epochs", "1", "--out", str(out), "--cache-dir", str(cache_dir), *FAST]) == 0
     captured = capfd.readouterr()

@@ -1,7 +1,6 @@
 """Data rules with levels (issue 8 item 1), control characters (issue 7 item 1), the per-row API the table uses."""
 
 import csv
-from pathlib import Path
 
 import pytest
 
@@ -9,16 +8,8 @@ from workbench.data.dataset import (DataError, Dataset, DialoguePair, Validation
                                     repeat_problems, validate, validate_pair)
 from workbench.data.problem_report import count_problems
 from workbench.train.config import RunConfig
-from workbench.train.pipeline import validation_rules
-
-ROOT = Path(__file__).resolve().parents[1]
-MEDQUAD = ROOT.parent / "shared" / "data" / "medquad_dev.csv"
-
-
-def medquad() -> Path:
-    if not MEDQUAD.exists():
-        pytest.fail(f"{MEDQUAD} is missing: the shared data sets must sit beside the repository")
-    return MEDQUAD
+from workbench.train.config import validation_rules
+from shared_data import corpus_file
 
 
 def write_csv(path, rows, header=("question", "answer", "category")):
@@ -66,8 +57,9 @@ def test_each_rule_has_its_level(tmp_path):
     assert apply_rules(ds, problems, drop_errors=False).rows == [1, 2, 5, 6, 8]
 
 
+@pytest.mark.corpus("medquad_dev.csv")
 def test_medquad_dev_has_no_error_rows_and_keeps_valid_repeats():
-    ds = load_dataset(medquad())
+    ds = load_dataset(corpus_file("medquad_dev.csv"))
     problems = validate(ds, validation_rules(RunConfig()))
     counts = count_problems(problems)
     assert counts["error"] == {}                                       # trains with no flag

@@ -1,22 +1,18 @@
 """Splits that don't leak (issue 9 item 2): whole groups on one side, on by default when the column exists."""
 
-from pathlib import Path
-
 import pytest
 
 from workbench.data.dataset import DataError, load_dataset
 from workbench.data.split import split_dataset, split_groups
 from workbench.train.pipeline import prepare
 from helpers import SAMPLE_45
-
-MEDQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "medquad_dev.csv"
+from shared_data import corpus_file
 
 
 @pytest.fixture(scope="module")
 def medquad():
-    if not MEDQUAD.exists():
-        pytest.fail(f"{MEDQUAD} is missing: the shared data sets must sit beside the repository")
-    return load_dataset(MEDQUAD)
+    """The whole real corpus (13,191 pairs, 4,388 documents): the tests using it are marked corpus."""
+    return load_dataset(corpus_file("medquad_dev.csv"))
 
 
 def sides(labels, tr, va):
@@ -38,6 +34,7 @@ def test_groups_stay_whole_seeded_and_near_the_fraction():
     assert {labels[order[i]] for i in va2} - {""} == val_groups - {""}
 
 
+@pytest.mark.corpus("medquad_dev.csv")
 def test_default_holds_out_whole_documents_of_medquad(medquad):
     tr, va, info = split_dataset(medquad, 0.2, seed=0)                 # split.group_column defaults to "auto"
     docs = medquad.column("document")
@@ -48,6 +45,7 @@ def test_default_holds_out_whole_documents_of_medquad(medquad):
     assert "no group is on both sides" in info["text"]
 
 
+@pytest.mark.corpus("medquad_dev.csv")
 def test_grouping_can_be_turned_off_or_pointed_at_a_column(medquad):
     tr, va, info = split_dataset(medquad, 0.2, seed=0, group_setting="")
     train_docs, val_docs = sides(medquad.column("document"), tr, va)

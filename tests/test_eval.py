@@ -1,4 +1,4 @@
-"""workbench-eval on real small files: a short real training run, scored on a slice of qa_dev.csv.
+"""workbench-eval on real small files: a short real training run, scored on 30 generated Q/A pairs.
 
 Every figure is checked against a plain numpy computation written here (cosine of each row, rank of
 the true answer among all answers with ties counted against the predictor), not against our metrics code.
@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import ROOT, SAMPLE_45
+from helpers import SAMPLE_45
+from shared_data import realistic_rows, write_rows_csv
 from workbench.cli import eval as cli_eval
 from workbench.cli import train as cli_train
 from workbench.train import metrics as M
@@ -21,7 +22,6 @@ from workbench.train.evaluate import JSON_KEYS, evaluate_run
 from workbench.train.pipeline import prepare
 from workbench.train.predict import load_model
 
-QA_DEV = ROOT.parent / "shared" / "data" / "qa_dev.csv"
 FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "lattice.steps=2",
         "--set", "lattice.neighbourhood=von_neumann", "--set", "optim.batch_size=8", "--seed", "3"]
 
@@ -36,15 +36,10 @@ def run_dir(tmp_path_factory, cache_dir):
 
 @pytest.fixture(scope="module")
 def qa_slice(tmp_path_factory):
-    """The first 30 pairs of ../shared/data/qa_dev.csv (present in CI; never copied into the project)."""
-    if not QA_DEV.exists():
-        pytest.fail(f"{QA_DEV} is missing: the shared data sets must sit beside the repository")
-    with QA_DEV.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.reader(fh))[:31]
-    path = tmp_path_factory.mktemp("data") / "qa_slice.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(rows)
-    return path
+    """30 generated pairs with the header question,answer,category (qa_dev.csv's columns), distinct questions."""
+    rows = [{k: r[k] for k in ("question", "answer", "category")} for r in realistic_rows(40, seed=7)]
+    rows = list({r["question"]: r for r in rows}.values())[:30]
+    return write_rows_csv(tmp_path_factory.mktemp("data") / "qa_slice.csv", rows)
 
 
 def numpy_scores(pred: np.ndarray, ans: np.ndarray) -> dict:

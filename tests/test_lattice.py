@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from workbench.model.lattice import CellLattice, LatticeConfig, check_config, neighbour_index
-from workbench.model.lattice_config import default_shape
+from workbench.model.lattice import CellLattice, neighbour_index
+from workbench.model.lattice_config import LatticeConfig, check_config, default_shape
 from workbench.model.reshaper import Reshaper
 
 
@@ -74,13 +74,12 @@ def test_lattice_matches_the_plain_rule_and_finite_differences(nb, boundary, act
                                         activation=act, steps=2, cell_code=2 if act == "tanh" else 0,
                                         fire_rate=0.6))   # per-cell bias with codes, the conv's own bias without
     s0 = torch.randn(2, 24, 3, dtype=torch.double, requires_grad=True)
-    torch.manual_seed(5)
-    out, _ = m.run(s0)                              # training mode: a random fire mask (B, 1, X, Y, Z) per step
-    torch.manual_seed(5)
-    masks = [(torch.rand(2, 1, 2, 3, 4) < 0.6).double().reshape(2, 1, 24).transpose(1, 2) for _ in range(2)]
+    fire = m.fire_masks(2, torch.Generator().manual_seed(5))    # training mode: (B, T, X, Y, Z) update masks
+    assert fire.shape == (2, 2, 2, 3, 4) and 0 < fire.float().mean() < 1
+    out, _ = m.run(s0, fire=fire)
     ref = s0
-    for f in masks:
-        ref = reference_run(m, ref, 1, f)
+    for t in range(2):
+        ref = reference_run(m, ref, 1, fire[:, t].reshape(2, 24, 1).double())
     assert torch.allclose(out, ref, atol=1e-12, rtol=0)
     params = [s0] + list(m.parameters())
     g = torch.autograd.grad(out.sin().sum(), params)

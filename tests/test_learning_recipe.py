@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from helpers import SAMPLE_45
-from shared_data import medquad_rows, write_rows_csv
+from shared_data import realistic_rows, write_rows_csv
 from workbench.cli.run_flags import choose_preset
 from workbench.train import batching
 from workbench.train.predict import predict
@@ -156,7 +156,7 @@ def test_cli_picks_the_preset_from_the_data_size(tmp_path):
     data, note = choose_preset(small)
     assert small.preset == "recommended" and len(data) == 45 and "chosen for 45 pairs" in note
     path = tmp_path / "big.csv"
-    rows = medquad_rows(LARGE_DATA_MIN_PAIRS)
+    rows = realistic_rows(LARGE_DATA_MIN_PAIRS)
     write_rows_csv(path, rows)
     big = Namespace(preset=None, data=str(path), columns=None)
     data, note = choose_preset(big)

@@ -7,16 +7,16 @@ import csv
 import numpy as np
 import torch
 
-from shared_data import medquad_rows
+from shared_data import realistic_rows
 from workbench.teacher.batching import plan_batches, tokenize, torch_threads, usable_cores
 from workbench.teacher.encoder import Teacher, TeacherConfig
 
 
 def slice_rows(n_long: int, n_short: int) -> list[dict[str, str]]:
-    """MedQuAD rows with distinct questions: n_long answers of 1,500–3,500 characters (well over 256 tokens),
+    """MedQuAD-shaped rows with distinct questions: n_long answers of 1,500–3,500 characters (well over 256 tokens),
     then n_short answers under 600 characters."""
     long, short, seen = [], [], set()
-    for r in medquad_rows(600):
+    for r in realistic_rows(600):
         if r["question"] in seen:
             continue
         seen.add(r["question"])
@@ -30,7 +30,7 @@ def slice_rows(n_long: int, n_short: int) -> list[dict[str, str]]:
 
 def test_tokenize_once_matches_the_tokenizers_own_truncation(teacher):
     teacher._load()
-    rows = medquad_rows(80)
+    rows = realistic_rows(80)
     texts = [r["question"] for r in rows] + [r["answer"] for r in rows]
     ids, cut = tokenize(teacher._tok, texts, 256)
     expected = teacher._tok(texts, truncation=True, max_length=256)["input_ids"]

@@ -75,6 +75,21 @@ def test_check_fits_refuses_with_the_estimate(make_config):
     assert "needs about" in str(e.value) and "optim.batch_size" in str(e.value)
 
 
+def test_under_torchrun_a_node_s_memory_is_shared_by_its_local_ranks(make_config, monkeypatch):
+    """Two ranks on one node each get half of its available memory: a run that fits one process is refused."""
+    import workbench.train.estimate as E
+    cfg = make_config()
+    peak = estimate_run(cfg, 100, 384, 20, device="cpu", timed=False).peak_bytes
+    monkeypatch.setattr(E, "node_free_memory", lambda: int(1.5 * peak), raising=False)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    check_fits(estimate_run(cfg, 100, 384, 20, device="cpu", timed=False), cfg)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    est = estimate_run(cfg, 100, 384, 20, device="cpu", timed=False)
+    assert est.free_bytes == int(1.5 * peak) // 2
+    with pytest.raises(RunTooLarge, match="each of the 2 processes on this node"):
+        check_fits(est, cfg)
+
+
 def test_big_slow_run_is_estimated_without_building_it(make_config):
     cfg = make_config(**{"lattice.shape": "40x40x40", "lattice.hidden": 256, "lattice.steps": 64,
                          "lattice.neighbourhood": "moore", "lattice.channels": 32})

@@ -17,7 +17,7 @@ import pytest
 
 import workbench
 from helpers import ROOT, SAMPLE_45
-from shared_data import shared_data
+from shared_data import find_corpus, in_ci
 from workbench.cli import ask as cli_ask
 from workbench.cli import eval as cli_eval
 from workbench.cli import train as cli_train
@@ -30,12 +30,12 @@ FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "la
 
 def corpus(name: str):
     """A shared corpus beside the repo: CI has it (a failure there); elsewhere a visible skip."""
-    try:
-        return shared_data(name)
-    except FileNotFoundError as exc:
-        if os.environ.get("LATTICE_WORKBENCH_CI"):
-            raise
-        pytest.skip(str(exc))
+    path = find_corpus(name)
+    if path is None:
+        if in_ci():
+            raise FileNotFoundError(f"{name} not found in ../shared/data (CI provides it beside the repo)")
+        pytest.skip(f"needs the real corpus ../shared/data/{name} (beside the repository in CI, not in a clone)")
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,8 @@ def test_screenshots_of_the_real_app_fill_the_screen(qapp, env_dirs, cache_dir, 
         img = QImage(str(out / name))
         assert (img.width(), img.height()) == (screen.width(), screen.height()), name
         assert colours(img) > 50, name
+    small = QImage(str(out / "shot_960x600.png"))                 # the window at its minimum size
+    assert (small.width(), small.height()) == (960, 600) and colours(small) > 50
     assert not (tmp_path / "settings.ini").exists() or "shots" not in (tmp_path / "settings.ini").read_text()
 
 

@@ -3,7 +3,7 @@
 
 import pytest
 
-from shared_data import medquad_rows, write_rows_csv
+from shared_data import realistic_rows, write_rows_csv
 from workbench.train.config import LARGE_DATA_MIN_PAIRS
 
 pytestmark = pytest.mark.gui
@@ -14,7 +14,7 @@ def test_large_dataset_gets_a_preset_suggestion(window, qtbot, tmp_path):
     hint = window.training.preset_hint
     assert not hint.isVisible()                      # 45 pairs: no suggestion
     big = tmp_path / "big.csv"
-    rows = medquad_rows(LARGE_DATA_MIN_PAIRS)
+    rows = realistic_rows(LARGE_DATA_MIN_PAIRS)
     write_rows_csv(big, rows)
     assert window.open_file(str(big))
     qtbot.waitUntil(hint.isVisible, timeout=3000)

@@ -185,8 +185,8 @@ def test_charts_take_many_batches_without_a_redraw_per_point(qtbot):
 
 def test_between_epochs_a_redraw_repaints_only_the_loss_curves(qtbot):
     """Per-batch redraws feed the two batch-loss curves only; the per-epoch plots, baselines and epoch ticks are
-    set again only when an epoch ends, and the shared x-axis holds the run's planned range from its first
-    batch (with auto-range it grew each redraw and, through the x-link, repainted every plot)."""
+    set again only when an epoch ends. The shared x-axis does not auto-range (it grew each redraw and, through the
+    x-link, repainted every plot): it grows in doublings (next test)."""
     from workbench.gui.charts.panel import PANELS, ChartsPanel
     charts = ChartsPanel()
     qtbot.addWidget(charts)
@@ -210,11 +210,56 @@ def test_between_epochs_a_redraw_repaints_only_the_loss_curves(qtbot):
     charts.add_epoch({"epoch": 1, "samples_seen": 1_000, "loss": 0.2, "val_cosine": 0.65, "lr": 1e-3})
     charts.redraw()
     assert calls["epoch"] > first                        # an epoch ended: its points are drawn
-    x0, x1 = charts.plots[PANELS[0][0]].getViewBox().viewRange()[0]
-    assert x0 <= 0 and 4_000 <= x1 <= 4_200              # the whole run (1,000 pairs × 4 epochs), not the 1,000 seen
     assert not charts.plots[PANELS[0][0]].getViewBox().autoRangeEnabled()[0]
-    charts.start_run("next", {}, 0.8, n_train=500)       # a new run starts with auto-range back
-    assert charts.plots[PANELS[0][0]].getViewBox().autoRangeEnabled()[0]
+
+
+def test_the_x_range_follows_the_data_in_doublings_and_a_new_run_resets_it(qtbot):
+    """Issue 19: the first batches fill the charts (not a sliver of the planned 4,000 samples), the range grows
+    by doubling when the curve reaches the edge (a handful of range changes in a whole run, each a repaint of
+    every x-linked plot), ends at the planned run, and a new run or a manual zoom is not overridden."""
+    from workbench.gui.charts.panel import PANELS, ChartsPanel
+    charts = ChartsPanel()
+    qtbot.addWidget(charts)
+    charts.show()
+    vb = charts.plots[PANELS[0][0]].getViewBox()
+    changes = []
+    vb.sigXRangeChanged.connect(lambda *_: changes.append(vb.viewRange()[0][1]))
+    charts.start_run("run", {}, 0.8, n_train=1_000)
+    changes.clear()
+    for b in range(1, 5):
+        charts.add_batch(b * 50, 1.0, n_epochs=4)
+    x1 = vb.viewRange()[0][1]
+    assert 200 <= x1 <= 2 * 200 * 1.03                   # 200 samples seen: they fill at least half the width
+    for b in range(5, 81):                               # the whole run: 4 epochs of 20 batches of 50
+        charts.add_batch(b * 50, 1.0, n_epochs=4)
+        if b % 20 == 0:
+            charts.add_epoch({"epoch": b // 20, "loss": 0.5, "val_cosine": 0.6, "lr": 1e-3})
+    assert 4_000 <= vb.viewRange()[0][1] <= 4_000 * 1.05  # capped at the planned end
+    assert len(changes) <= 8                             # 100, 200, …, 3,200, then the cap: log2(4000/50) + 1
+    charts.start_run("next", {}, 0.8, n_train=500)       # a new run: nothing of the last one's range stays
+    assert vb.autoRangeEnabled()[0] and charts.x_follow.span == 0
+    charts.add_batch(25, 1.0, n_epochs=2)
+    assert vb.viewRange()[0][1] <= 60
+    vb.sigRangeChangedManually.emit(vb.mouseEnabled())   # a zoom by the user
+    charts.add_batch(2_000, 1.0, n_epochs=2)
+    assert vb.viewRange()[0][1] <= 60                    # not taken back by the next batch
+
+
+def test_the_learning_rate_chart_draws_the_warm_up_per_batch(qtbot):
+    """A warm-up moves the rate every batch; the lr chart shows it before the first epoch ends, with one point
+    per 1% step (not one per batch), so the chart repaints rarely."""
+    from workbench.gui.charts.panel import ChartsPanel
+    charts = ChartsPanel()
+    qtbot.addWidget(charts)
+    charts.show()
+    charts.start_run("run", {}, 0.8, n_train=10_000)
+    for b in range(1, 401):                              # warm-up over 200 batches, then constant
+        charts.add_batch(b * 25, 1.0, n_epochs=2, lr=1e-3 * min(1.0, b / 200))
+    charts.redraw()
+    x, y = charts.batch_lr.xData, charts.batch_lr.yData
+    assert len(x) >= 20 and y[0] == pytest.approx(5e-6) and y[-1] == pytest.approx(1e-3, rel=0.011)
+    assert len(x) < 200 and x[-1] <= 200 * 25           # nothing added once the rate stopped moving
+
 
 def test_stop_while_the_teacher_embeds_ends_the_run_quietly(window, qtbot, tmp_path):
     win = window

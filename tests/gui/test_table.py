@@ -1,32 +1,23 @@
-"""The dataset table at real-corpus scale (issue 8 items 2 and 8, issue 11 item 3)."""
+"""The dataset table with MedQuAD-shaped rows (issue 8 items 2 and 8, issue 11 item 3)."""
 
 import csv
-import itertools
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QPlainTextEdit
 
-from helpers import ROOT
+from shared_data import realistic_rows, write_rows_csv
 from workbench.data.dataset import Dataset, load_dataset, validate
 from workbench.gui.dataset.model import ELIDE, WARNED
 from workbench.gui.dataset.checks import rules_from_config
 
 pytestmark = pytest.mark.gui
-MEDQUAD = ROOT.parent / "shared" / "data" / "medquad_dev.csv"
 
 
 @pytest.fixture
 def medquad_slice(tmp_path):
-    """The first 300 pairs of the real corpus (answers up to thousands of characters, a 'document' column)."""
-    if not MEDQUAD.exists():
-        pytest.fail(f"{MEDQUAD} is missing: the shared data sets must sit beside the repository")
-    out = tmp_path / "medquad_300.csv"
-    with MEDQUAD.open(newline="", encoding="utf-8") as src, out.open("w", newline="", encoding="utf-8") as dst:
-        rows = csv.reader(src)
-        csv.writer(dst, lineterminator="\n").writerows(itertools.islice(rows, 301))
-    return out
+    """300 MedQuAD-shaped pairs (answers up to thousands of characters, repeated questions, a 'document' column)."""
+    return write_rows_csv(tmp_path / "medquad_300.csv", realistic_rows(300))
 
 
 def table_problems(model):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 from workbench.cli.guard import EXIT_BAD_INPUT, EXIT_OK, EXIT_TRAINING_FAILED
+from workbench.cli.stop_signals import signal_exit_code, stop_on_signals
 from workbench.train import distributed
 from workbench.train.config import from_dict, to_dict
 
@@ -44,7 +45,7 @@ class Rank0Share:
 
 def follow(ddp: distributed.Ddp) -> int:
     """Rank > 0: train in step with rank 0 on the plan and data it sends; write and print nothing but errors."""
-    from workbench.train.pipeline import run_training
+    from workbench.train.pipeline import StopRequest, run_training
     received = distributed.receive_data(ddp)
     if received is None:
         print(f"rank {ddp.rank}: rank 0 stopped before training (its message above says why)", file=sys.stderr)
@@ -53,7 +54,11 @@ def follow(ddp: distributed.Ddp) -> int:
     cfg = from_dict(plan["config"])
     ddp.place(cfg.device)
     # every rank reads the same checkpoint, the path rank 0 resolved (on a shared filesystem across nodes)
-    outcome = run_training(cfg, data, None, ddp=ddp, resume=plan["resume"])
+    stop = StopRequest()
+    with stop_on_signals(stop) as signals:       # torchrun passes SIGTERM/SIGINT on to every rank
+        outcome = run_training(cfg, data, None, ddp=ddp, resume=plan["resume"], stop=stop)
+    if signals:
+        return signal_exit_code(signals)
     return EXIT_TRAINING_FAILED if outcome.failed else EXIT_OK
 
 

@@ -30,7 +30,7 @@ from workbench.cli.guard import EXIT_OK, guarded, report_data_problems
 from workbench.cli.progress import Printer
 from workbench.cli.run_flags import choose_preset, make_config, run_flags
 from workbench.train.config import ConfigError
-from workbench.train.events import EpochMetrics, Finished
+from workbench.train.events import EpochMetrics, Finished, TrainWarning
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,6 +60,8 @@ class TrialPrinter:
             m = ev.metrics
             self.printer.line(f"trial {number} epoch {ev.epoch}: val cos {m['val_cosine']:.4f}, loss {m['loss']:.4f}"
                               f"{'  *best' if ev.is_best else ''}")
+        elif isinstance(ev, TrainWarning) and ev.code == "trial-taken-over":
+            print(ev.message, file=sys.stderr)
         elif isinstance(ev, Finished):
             best = f"best val cos {ev.best['val_cosine']:.4f} at epoch {ev.best_epoch}" if ev.best else "no epoch completed"
             self.printer.line(f"trial {number} {ev.reason}: {best} ({ev.epochs_run} epochs) → "
@@ -128,7 +130,8 @@ def _open_study(args, base, space, out):
     """The study this worker joins (created by the first one), refused when it cannot be this sweep's."""
     from workbench.sweep.study import SweepError, open_study, storage_url, study_name, sweep_settings
     url, name = storage_url(out, args.storage), study_name(out, args.study_name)
-    study = open_study(url, name, sweep_settings(base, space, args.data), pruning=not args.no_prune)
+    settings = sweep_settings(base, space, args.data, val=args.val, columns=args.columns, drop_invalid=args.drop_invalid)
+    study = open_study(url, name, settings, pruning=not args.no_prune)
     if not study.trials and any(out.glob("trial-*")):
         raise SweepError(f"{out} holds trial folders of another sweep but its study '{name}' is empty; "
                          "use a new --out folder (nothing there is overwritten)")

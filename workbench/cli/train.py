@@ -23,7 +23,8 @@ from workbench.cli.guard import EXIT_OK, EXIT_TRAINING_FAILED, guarded, report_d
 from workbench.cli.progress import Printer
 from workbench.cli.run_flags import choose_preset, make_config, run_flags
 from workbench.train import distributed
-from workbench.train.pipeline import prepare, run_training
+from workbench.cli.stop_signals import signal_exit_code, stop_on_signals
+from workbench.train.pipeline import StopRequest, prepare, run_training
 from workbench.train.record.compare import format_table, rows_from_metrics
 
 log = logging.getLogger("workbench.cli")
@@ -108,6 +109,7 @@ def _train_main(args, argv: list[str] | None, ddp, share: Rank0Share) -> int:
         from workbench.train.record.tensorboard import require_tensorboard
         require_tensorboard()
     teacher = Teacher(cfg.teacher)
+    distributed.spread_embedding(ddp, teacher)     # under torchrun: every rank embeds its share of the misses
     # size check before embedding anything: a lattice that cannot fit is refused in seconds, not after minutes
     check_fits(estimate_run(cfg, 0, teacher.dim, timed=False), cfg)
     if args.resume:       # the checkpoint's keys from its header, before anything is embedded (minutes at 100k pairs)
@@ -123,14 +125,24 @@ def _train_main(args, argv: list[str] | None, ddp, share: Rank0Share) -> int:
         try:
             prepared = _prepare(args, cfg, data, teacher, printer)
             share(prepared.data, cfg, resume)        # under torchrun: the plan and the split embeddings
-            outcome = run_training(cfg, prepared, args.out, ddp=ddp, resume=resume, tensorboard=args.tensorboard,
-                                   views=[printer], say=printer.line)
+            stop = StopRequest()
+            with stop_on_signals(stop) as signals:     # Ctrl+C, SIGTERM: stop between batches, keep the epoch
+                outcome = run_training(cfg, prepared, args.out, ddp=ddp, resume=resume,
+                                       tensorboard=args.tensorboard, views=[printer], say=printer.line, stop=stop)
         except Exception as exc:
             log.error("%s: %s", type(exc).__name__, exc.report() if hasattr(exc, "report") else exc)
             raise
     print(format_table(rows_from_metrics(outcome.metrics)))   # every baseline, the ablation, the lattice
     print(f"run folder: {os.path.abspath(args.out)} (report.md, metrics.json, history.csv, run.log, best.safetensors)")
+    if outcome.finished is not None and outcome.finished.reason == "stopped":
+        printer.line(outcome.finished.stop_notice(resume_hint(args.out)))
+    if signals:
+        return signal_exit_code(signals)          # 130 / 143: the run did not complete, whatever it kept
     return EXIT_TRAINING_FAILED if outcome.failed else EXIT_OK
+
+
+def resume_hint(out: str) -> str:
+    return f"Resume: the same command with --resume {os.path.join(out, 'last.safetensors')}"
 
 
 def _prepare(args, cfg, data, teacher, printer: Printer):

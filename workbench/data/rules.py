@@ -12,7 +12,7 @@ One set of rules serves the trainer and the app's table, so both show the same p
 - `apply_rules(ds, problems, drop_errors)`: the rows a run trains on: rows whose problems drop
   them are left out, control characters are stripped from a copy of the row (never in place).
 
-A run builds its rules from its config (`workbench.train.pipeline.validation_rules(cfg)`), and
+A run builds its rules from its config (`workbench.train.config.validation_rules(cfg)`), and
 the table must use that same function, so what the table flags is what the run does.
 
 | rule                                   | level   | kind             |

@@ -7,13 +7,16 @@ import logging
 import os
 import sys
 import threading
+import time
 
+HEAVY = ("torch", "transformers", "pyvista", "pyvistaqt")
 
 
 def preload_heavy_modules() -> threading.Thread:
-    """Import torch, transformers and pyvista in the background after the window is up (≈6 s here)."""
+    """Import torch, transformers and pyvista in the background after the window is up (≈6 s here). The window
+    never imports them to appear (tests/gui/test_startup.py); whatever needs one first imports it itself."""
     def work():
-        for name in ("torch", "transformers", "pyvista", "pyvistaqt"):
+        for name in HEAVY:
             try:
                 __import__(name)
             except (ImportError, OSError, RuntimeError) as exc:   # the real import later reports it in context
@@ -21,6 +24,31 @@ def preload_heavy_modules() -> threading.Thread:
     t = threading.Thread(target=work, name="preload", daemon=True)
     t.start()
     return t
+
+
+def start_preload(win) -> threading.Thread:
+    """Preload in the background, saying so in the status bar until done; then build the cube's 3D view."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QLabel
+    note = QLabel("loading torch, transformers and pyvista in the background (training, Ask and the 3D cube "
+                  "start once they are in)…")
+    win.statusBar().addPermanentWidget(note)
+    t0, thread = time.monotonic(), preload_heavy_modules()
+    poll = QTimer(win)
+
+    def check():
+        if thread.is_alive():
+            return
+        poll.stop()
+        win.statusBar().removeWidget(note)
+        note.deleteLater()
+        win.statusBar().showMessage(f"ready: torch, transformers and pyvista loaded in {time.monotonic() - t0:.1f} s",
+                                    8000)
+        win.lattice.ensure_plotter()
+    poll.timeout.connect(check)
+    poll.start(200)
+    win.preload = (thread, note)      # for tests: the thread and its status note
+    return thread
 
 
 def save_edits_on_quit(app, win) -> None:
@@ -35,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("data", nargs="?", default=None,
                     help="dataset to open (default: the last one opened; at the first start a welcome offers "
                          "the shipped sample_data/pairs_160.csv)")
+    ap.add_argument("--run", metavar="RUN_DIR",
+                    help="follow a run folder (or a folder of runs, e.g. a sweep's), as Run ▸ Open run folder… does; "
+                         "one a run is still setting up is waited for")
     ap.add_argument("--screenshot", help="train briefly, save a PNG of the window to this path, and quit")
     ap.add_argument("--epochs", type=int, help="epochs for --screenshot")
     args = ap.parse_args(argv)
@@ -60,18 +91,15 @@ def main(argv: list[str] | None = None) -> int:
         win.open_file(path)
     win.show()
     save_edits_on_quit(app, win)
-    if welcome:
+    if args.run:
+        QTimer.singleShot(0, lambda: win.library.open(args.run))
+    if welcome and not args.run:
         QTimer.singleShot(0, win.show_welcome)
     if args.screenshot:
         from workbench.gui.screenshot import run_and_capture
         QTimer.singleShot(0, lambda: run_and_capture(win, args.screenshot, args.epochs))
     else:
-        def start_preload():
-            thread = preload_heavy_modules()
-            poll = QTimer(win)
-            poll.timeout.connect(lambda: thread.is_alive() or (poll.stop(), win.lattice.ensure_plotter()))
-            poll.start(200)
-        QTimer.singleShot(300, start_preload)
+        QTimer.singleShot(300, win, lambda: start_preload(win))   # never after the window is gone
     code = app.exec()
     import shiboken6
     shiboken6.delete(win)   # the window before the QApplication: the other order can crash at interpreter exit

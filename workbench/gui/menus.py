@@ -117,8 +117,11 @@ def _run_menu(win, menu, acts) -> None:
     acts["pause"] = _act(win, menu, "&Pause", pause_btn.setChecked, QKeySequence("F6"),
                          "Hold training between batches; press again to resume (F6)", checkable=True)
     acts["stop"] = _act(win, menu, "S&top", lambda: runs.stop(), QKeySequence("Shift+F5"),
-                        "End the run after the current batch; the best checkpoint is kept (Shift+F5)")
+                        "End the run after the current batch; last.safetensors keeps where it stopped, to resume (Shift+F5)")
     pause_btn.toggled.connect(acts["pause"].setChecked)   # button and action show one state
+    acts["resume"] = _act(win, menu, "&Resume…", lambda: runs.pick_and_resume(),
+                          tip="Go on from a run's checkpoint (its folder's last.safetensors) on the table open now; "
+                              "a run stopped mid-epoch continues with its next batch")
     menu.addSeparator()
     acts["evaluate"] = _act(win, menu, "&Evaluate on file…", lambda: win.report.pick_and_evaluate(),
                             tip="Score the shown run's best checkpoint on a dataset file, beside identity and ridge")
@@ -131,6 +134,7 @@ def _run_menu(win, menu, acts) -> None:
 
     def running(on: bool) -> None:
         acts["start"].setEnabled(not on)
+        acts["resume"].setEnabled(not on)
         acts["pause"].setEnabled(on)
         acts["stop"].setEnabled(on)
         if not on:

@@ -29,11 +29,12 @@ def should_welcome() -> bool:
 def startup_dataset(arg: str | None, screenshot: bool = False) -> tuple[str | None, bool]:
     """(dataset to open, show the welcome?) for a start with or without a file argument.
 
-    A file given is opened. Otherwise the first start opens nothing and welcomes the user with
+    A file given is opened, without the welcome (the user already knows what to open; the welcome waits
+    for a start without a file). Otherwise the first start opens nothing and welcomes the user with
     the sample one click away; later starts reopen the last dataset (or the sample, if it is gone).
     A --screenshot run never welcomes and falls back to the sample."""
     if arg:
-        return arg, should_welcome() and not screenshot
+        return arg, False
     if screenshot:
         return (str(SAMPLE) if SAMPLE.exists() else None), False
     if should_welcome():

@@ -61,7 +61,13 @@ class WindowLayout:
         self.center = QSplitter(Qt.Vertical)   # curves and cube visible together while training
         self.center.setObjectName("center_splitter")
         self.center.addWidget(win.tabs)
-        self.center.addWidget(win.lattice)
+        self.cube_row = QSplitter(Qt.Horizontal)   # the cube, and beside it the inspect panel (step dynamics, …)
+        self.cube_row.setObjectName("cube_splitter")
+        self.cube_row.addWidget(win.lattice)
+        self.cube_row.addWidget(scrolled(win.inspect))
+        self.cube_row.setStretchFactor(0, 3)
+        self.cube_row.setStretchFactor(1, 1)
+        self.center.addWidget(self.cube_row)
         self.center.setSizes([520, 440])
         win.setCentralWidget(self.center)
         win.setDockNestingEnabled(True)
@@ -78,6 +84,10 @@ class WindowLayout:
         dock.setWidget(scrolled(widget))
         self.win.addDockWidget(area, dock)
         return dock
+
+    def show_tab(self, panel) -> None:
+        """Bring a centre panel (charts, report, ask) to the front."""
+        self.win.tabs.setCurrentWidget(panel)
 
     def docks(self) -> list[QDockWidget]:
         return [self.dataset_dock, self.training_dock]

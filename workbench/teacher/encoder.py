@@ -145,6 +145,8 @@ class Teacher:
         self._tok = self._model = None
         self._device = None
         self._dim: int | None = self._read_dim()
+        # None, or fn(texts) -> (vectors, truncated) that embeds cache misses on several processes (spread.py)
+        self.spread: Callable[[list[str]], tuple[np.ndarray, np.ndarray]] | None = None
 
     def _read_dim(self) -> int | None:
         import json
@@ -185,7 +187,30 @@ class Teacher:
         c = self.config
         return hashlib.sha256(f"{self.identity}|{c.pooling}|{c.max_length}|{text}".encode()).digest()
 
-    def _forward(self, ids: list[np.ndarray]) -> np.ndarray:
+    @property
+    def tokenizer(self):
+        return self._tok
+
+    @property
+    def device(self) -> str | None:
+        return self._device
+
+    def load_checked(self) -> None:
+        """Load the model, and refuse a max_length the model cannot take."""
+        self._load()
+        limit = getattr(self._model.config, "max_position_embeddings", None)
+        if isinstance(limit, int) and self.config.max_length > limit:
+            raise TeacherError(f"teacher.max_length is {self.config.max_length} tokens, but teacher "
+                               f"'{self.config.model}' takes at most {limit}; set teacher.max_length <= {limit}")
+
+    def check_finite(self, out: np.ndarray, texts: Sequence[str]) -> None:
+        """(B, D) vectors of texts: a NaN/inf row is a broken teacher, named with one of its texts."""
+        if not np.isfinite(out).all():
+            bad = texts[int(np.flatnonzero(~np.isfinite(out).all(1))[0])]
+            raise TeacherError(f"teacher '{self.config.model}' produced NaN/inf embeddings, e.g. for "
+                               f"{bad[:60]!r}; try another teacher or device")
+
+    def forward(self, ids: list[np.ndarray]) -> np.ndarray:
         """(B, D) pooled float32 vectors for B token-id arrays, padded to the batch's longest."""
         import torch
         input_ids, mask = pad(ids, self._tok.pad_token_id or 0)
@@ -227,7 +252,11 @@ class Teacher:
         todo = np.flatnonzero(~found.found) if found else np.zeros(0, np.int64)
         if len(todo):
             calls0 = self.model_calls
-            self._encode_misses(distinct, keys, todo, vecs, cut, progress, label, hits, t0)
+            if self.spread is not None:       # several processes embed the misses, this one writes the cache
+                from workbench.teacher.spread import encode_spread
+                encode_spread(self, distinct, keys, todo, vecs, cut, progress, label, hits, t0)
+            else:
+                self._encode_misses(distinct, keys, todo, vecs, cut, progress, label, hits, t0)
             stats.encoded, stats.model_batches = len(todo), self.model_calls - calls0
         stats.truncated = int(cut[index].sum())
         stats.seconds = time.perf_counter() - t0
@@ -239,11 +268,7 @@ class Teacher:
 
     def _encode_misses(self, distinct, keys, todo, vecs, cut, progress, label, hits, t0) -> None:
         """Tokenize the misses once, run them in token-budget batches, fill vecs/cut, write the cache in batches."""
-        self._load()
-        limit = getattr(self._model.config, "max_position_embeddings", None)
-        if isinstance(limit, int) and self.config.max_length > limit:
-            raise TeacherError(f"teacher.max_length is {self.config.max_length} tokens, but teacher "
-                               f"'{self.config.model}' takes at most {limit}; set teacher.max_length <= {limit}")
+        self.load_checked()
         budget = self.config.batch_tokens * (4 if str(self._device).startswith("cuda") else 1)
         with torch_threads(self.config.threads):
             ids, was_cut = tokenize(self._tok, [distinct[i] for i in todo], self.config.max_length)
@@ -255,12 +280,9 @@ class Teacher:
             last_flush = time.perf_counter()
             try:
                 for b, c in zip(batches, cost):
-                    out = self._forward([ids[j] for j in b])
-                    if not np.isfinite(out).all():
-                        bad = distinct[todo[b[int(np.flatnonzero(~np.isfinite(out).all(1))[0])]]]
-                        raise TeacherError(f"teacher '{self.config.model}' produced NaN/inf embeddings, e.g. for "
-                                           f"{bad[:60]!r}; try another teacher or device")
+                    out = self.forward([ids[j] for j in b])
                     rows = todo[b]
+                    self.check_finite(out, [distinct[i] for i in rows])
                     vecs[rows], cut[rows] = out, was_cut[b]
                     pending.append(rows)
                     encoded += len(b)

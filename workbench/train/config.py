@@ -16,6 +16,7 @@ from typing import Any
 
 from workbench.config_meta import FieldMeta, UserError, check_value, field_meta, nested_fields, setting
 from workbench.data.atomic import atomic_write_text
+from workbench.data.rules import ValidationRules
 from workbench.model.lattice_config import LatticeConfig
 from workbench.teacher.encoder import TeacherConfig
 
@@ -97,6 +98,12 @@ class RunConfig:
     snapshot_sample: int = setting(0, "which validation pair the lattice snapshots show", range=(0, 1000000))
     init_from: str = setting("", "start from this trained run's best weights (a run folder): fine-tuning; the optimizer "
                              "and the schedule start afresh, and the lattice settings must match the run's", hint="path")
+
+
+def validation_rules(cfg: RunConfig) -> ValidationRules:
+    """The run's data rules. The app's table uses them too (without importing the trainer, so without torch),
+    so it flags what a run would do."""
+    return ValidationRules(cfg.data.min_chars, cfg.data.max_chars)
 
 
 def field_metas(cls=RunConfig) -> dict[str, FieldMeta]:

@@ -7,8 +7,9 @@ into one process group: gloo on CPU, NCCL on CUDA with one GPU per process (cuda
 
 How one step stays the step of a single process (so 2 processes follow 1 process's trajectory up to float
 reduction order):
-- every rank draws the same seeded permutation and the same context noise: the global batch is the
-  config's `optim.batch_size`, identical on all ranks;
+- every rank draws the same seeded permutation, the same context noise and, with lattice.fire_rate < 1, the
+  same update masks for the whole global batch (from the run's generator): the global batch is the config's
+  `optim.batch_size`, identical on all ranks, and row i's noise and masks never depend on the split;
 - rank r runs the lattice forward and backward on its contiguous slice of that batch only (the costly
   part, `torch.tensor_split` sizes), then all-gathers the predictions (without gradient) and puts its own
   slice, with gradient, back in place; every rank computes the loss over the whole global batch, so
@@ -21,8 +22,10 @@ reduction order):
   identical numbers everywhere; a stop request on any rank stops all ranks at the same batch.
 Only rank 0 writes anything (run folder, checkpoints, report, progress, TensorBoard) or prints.
 
-Teacher embeddings: rank 0 alone reads, validates, embeds (through the shared SQLite cache) and splits the
-data, then broadcasts the split embeddings to the other ranks (`share_data` / `receive_data`). Why rank 0 and
+Teacher embeddings: rank 0 alone reads, validates, looks the texts up in the SQLite cache and splits the
+data, then broadcasts the split embeddings to the other ranks (`share_data` / `receive_data`). The texts
+missing from the cache are embedded by every rank, 1/N each, in rounds (`spread_embedding`): rank 0 sends a
+round's texts, each rank embeds its contiguous slice, all vectors are gathered, and rank 0 writes the cache. Why rank 0 and
 a broadcast rather than every rank reading the cache after a barrier: the teacher runs exactly once even on
 nodes that do not share a cache folder, data problems are reported once, and every rank trains on the very
 same split. The wait for rank 0's preparation uses a gloo group with a long timeout (DATA_TIMEOUT_S:
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import logging
 import os
 from dataclasses import dataclass
 from typing import Iterable
@@ -46,6 +50,8 @@ import torch
 import torch.distributed as dist
 
 from workbench.config_meta import UserError
+
+log = logging.getLogger(__name__)
 
 # seconds a training collective may wait for the slowest rank before the job fails (env: WORKBENCH_DDP_TIMEOUT)
 COLLECTIVE_TIMEOUT_S = 600
@@ -114,19 +120,21 @@ class Ddp:
         return sizes, q[start:start + sizes[self.rank]]
 
     @_collective
-    def gather_rows(self, local: torch.Tensor, sizes: list[int]) -> torch.Tensor:
+    def gather_rows(self, local: torch.Tensor, sizes: list[int], group=None) -> torch.Tensor:
         """All ranks' (sizes[r], D) slices, concatenated in rank order; padded for all_gather, then trimmed."""
         width = max(sizes)
         padded = local.new_zeros((width, *local.shape[1:]))
         padded[:len(local)] = local
         parts = [torch.empty_like(padded) for _ in range(self.world_size)]
-        dist.all_gather(parts, padded.contiguous())
+        dist.all_gather(parts, padded.contiguous(), group=group)
         return torch.cat([p[:s] for p, s in zip(parts, sizes)])
 
-    def forward_shard(self, model: torch.nn.Module, q: torch.Tensor) -> torch.Tensor:
-        """(B, D) predictions of the global batch q: this rank's slice carries gradient, the others are gathered."""
+    def forward_shard(self, model: torch.nn.Module, q: torch.Tensor, fire: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, D) predictions of the global batch q: this rank's slice carries gradient, the others are gathered.
+        fire: the global batch's (B, T, X, Y, Z) update masks (or None); each rank uses its own rows' masks."""
         sizes, local_q = self.own_rows(q)
-        local = model(local_q) if len(local_q) else q.new_zeros((0, q.shape[1]))
+        local_fire = None if fire is None else self.own_rows(fire)[1]
+        local = model(local_q, fire=local_fire) if len(local_q) else q.new_zeros((0, q.shape[1]))
         parts = list(torch.split(self.gather_rows(local.detach(), sizes), sizes))
         parts[self.rank] = local
         return torch.cat(parts)
@@ -193,11 +201,20 @@ def start() -> Ddp | None:
     if not dist.is_available():
         raise DistributedError("this torch build has no torch.distributed; run without torchrun")
     rank, local = _env_int("RANK", 0), _env_int("LOCAL_RANK", 0)
+    torch.set_num_threads(rank_threads())   # torchrun's OMP_NUM_THREADS=1 would leave cores idle
     timeout = datetime.timedelta(seconds=_env_int("WORKBENCH_DDP_TIMEOUT", COLLECTIVE_TIMEOUT_S))
     dist.init_process_group("cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo", timeout=timeout)
     data_timeout = datetime.timedelta(seconds=_env_int("WORKBENCH_DDP_DATA_TIMEOUT", DATA_TIMEOUT_S))
     data_group = dist.new_group(backend="gloo", timeout=data_timeout)
     return Ddp(rank, world, local, "gloo", "cpu", data_group)
+
+
+def rank_threads() -> int:
+    """Torch threads for each process: WORKBENCH_THREADS when set, else the usable cores shared by the node's
+    processes (torchrun's LOCAL_WORLD_SIZE). torchrun itself sets OMP_NUM_THREADS=1 for every process, which
+    leaves cores idle when fewer processes than cores run on a node."""
+    from workbench.teacher.batching import usable_cores
+    return _env_int("WORKBENCH_THREADS", 0) or max(1, usable_cores() // max(1, _env_int("LOCAL_WORLD_SIZE", 1)))
 
 
 def stop(ddp: Ddp | None) -> None:
@@ -207,6 +224,31 @@ def stop(ddp: Ddp | None) -> None:
 
 # -- rank 0 prepares the data, the others receive it --------------------------------------------------------
 _ARRAYS = ("q_train", "a_train", "q_val", "a_val")
+
+
+def spread_embedding(ddp: Ddp | None, teacher) -> None:
+    """Rank 0: let every rank embed its share of the texts missing from the cache (the others wait in receive_data)."""
+    if ddp is None or ddp.world_size < 2:
+        return
+    from dataclasses import asdict
+
+    @_collective
+    def spread(texts: list[str]):
+        dist.broadcast_object_list([{"embed": texts, "teacher": asdict(teacher.config)}], src=0, group=ddp.data_group)
+        return _embed_share(ddp, teacher, texts)
+    teacher.spread = spread
+
+
+def _embed_share(ddp: Ddp, teacher, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """This rank embeds its contiguous slice of texts; every rank gets all (n, D) vectors and (n,) truncated flags."""
+    from workbench.teacher.spread import embed_part
+    sizes, mine = ddp.own_rows(texts)
+    vecs, cut = embed_part(teacher, list(mine))
+    local = torch.from_numpy(np.concatenate([vecs, cut[:, None].astype(np.float32)], axis=1))  # (n_r, D+1)
+    rows = ddp.gather_rows(local, sizes, group=ddp.data_group).numpy()
+    log.info("embedded %d of %d texts missing from the cache on rank %d of %d", len(mine), len(texts), ddp.rank,
+             ddp.world_size)
+    return np.ascontiguousarray(rows[:, :-1]), rows[:, -1] > 0.5
 
 
 @_collective
@@ -226,11 +268,22 @@ def share_data(ddp: Ddp, data, plan: dict | None = None) -> None:
 
 @_collective
 def receive_data(ddp: Ddp):
-    """Ranks > 0: (the TrainData rank 0 prepared, its plan), or None when rank 0 stopped before training."""
+    """Ranks > 0: (the TrainData rank 0 prepared, its plan), or None when rank 0 stopped before training.
+    Meanwhile, embed this rank's part of every round of cache misses rank 0 sends (spread_embedding)."""
     from workbench.train.state import TrainData
-    box = [None]
-    dist.broadcast_object_list(box, src=0, group=ddp.data_group)
-    header = box[0]
+    teacher = None
+    while True:
+        box = [None]
+        dist.broadcast_object_list(box, src=0, group=ddp.data_group)
+        header = box[0]
+        if not (isinstance(header, dict) and "embed" in header):
+            break
+        if teacher is None:           # loaded at the first round: a warm cache never loads the model here
+            from workbench.teacher.encoder import Teacher, TeacherConfig
+            teacher = Teacher(TeacherConfig(**header["teacher"]))
+        _embed_share(ddp, teacher, header["embed"])
+    if teacher is not None:
+        teacher.unload()
     if header is None:
         return None
     arrays = []

@@ -107,13 +107,25 @@ def memory(cfg: RunConfig, n_train: int, n_val: int, dim: int) -> dict[str, int]
             "params": params}
 
 
+def local_processes() -> int:
+    """Processes of this job on this node: torchrun's LOCAL_WORLD_SIZE (1 for a plain run)."""
+    value = os.environ.get("LOCAL_WORLD_SIZE", "1")
+    return max(1, int(value)) if value.isdigit() else 1
+
+
 def free_memory(device: str) -> int:
-    """Bytes free on the device now (0 = unknown: nothing is refused then)."""
+    """Bytes free on the device now for this process (0 = unknown: nothing is refused then). On the CPU every
+    process torchrun started on the node gets its share; a CUDA rank has a GPU of its own (cuda:LOCAL_RANK)."""
     if device.startswith("cuda"):
         try:
             return int(torch.cuda.mem_get_info(torch.device(device))[0])
         except (RuntimeError, AssertionError):
             return 0
+    return node_free_memory() // local_processes()
+
+
+def node_free_memory() -> int:
+    """Bytes of RAM available on this machine now (MemAvailable), 0 when unknown."""
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
@@ -269,8 +281,10 @@ def check_fits(est: RunEstimate, cfg: RunConfig) -> None:
     if est.fits:
         return
     lat, x = cfg.lattice, est.lattice_shape
+    n = 1 if est.device.startswith("cuda") else local_processes()
+    share = f" for each of the {n} processes on this node" if n > 1 else ""
     raise RunTooLarge(
-        f"this run needs about {gib(est.peak_bytes)} of memory but {est.device} has {gib(est.free_bytes)} free: "
+        f"this run needs about {gib(est.peak_bytes)} of memory but {est.device} has {gib(est.free_bytes)} free{share}: "
         f"lattice {x[0]}×{x[1]}×{x[2]} ({math.prod(x):,} cells), {lat.channels} channels, {lat.hidden} hidden, "
         f"{lat.steps} steps, batch {cfg.optim.batch_size}; {est.n_params:,} parameters. Weights and optimizer "
         f"state {gib(est.weight_bytes)}, activations {gib(est.activation_bytes)}, embeddings {gib(est.data_bytes)}. "

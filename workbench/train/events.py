@@ -74,6 +74,7 @@ class BatchProgress:
     running_loss: float = 0.0   # mean loss over this epoch's batches so far
     samples_per_s: float = 0.0  # training throughput over the last ~50 batches
     eta_s: float = 0.0          # estimated active seconds to the last epoch's end, evaluation included
+    lr: float = 0.0             # the learning rate after this batch's update (per batch under a warm-up)
 
 
 @dataclass
@@ -119,9 +120,21 @@ class Finished:
     seconds: float
     error: str = ""
     checkpoint: str = ""
-    partial_batches: int = 0    # batches trained in an epoch the stop cut short: not evaluated, not recorded,
-                                # not in any checkpoint (last.safetensors holds the last completed epoch)
+    partial_batches: int = 0    # batches trained in an epoch the stop cut short: not evaluated or recorded, but
+                                # kept with their position in last.safetensors, where a resume goes on
     extra: dict = field(default_factory=dict)
+    kept: str = ""              # the mid-epoch checkpoint a stop wrote ("" when none: no run folder, or no batch)
+
+    def stop_notice(self, resume_hint: str) -> str:
+        """What a stop kept, as a notice (not an error); resume_hint says how this driver resumes."""
+        if self.reason != "stopped":
+            return ""
+        if self.kept:
+            return (f"Stopped in epoch {self.epochs_run + 1} after {self.partial_batches} batches; kept in "
+                    f"{self.kept} (epochs done: {self.epochs_run}, best: {self.best_epoch}). {resume_hint}")
+        if self.epochs_run:
+            return f"Stopped after epoch {self.epochs_run} (best: {self.best_epoch}). {resume_hint}"
+        return "Stopped before any batch was trained: nothing to resume."
 
 
 def _handler_name(cls: type) -> str:

@@ -15,10 +15,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from workbench.train.config import RunConfig
-from workbench.data.dataset import DataError, Dataset, Problem, ValidationRules, apply_rules, load_dataset, norm, validate
+from workbench.train.config import RunConfig, validation_rules
+from workbench.data.dataset import DataError, Dataset, Problem, apply_rules, load_dataset, norm, validate
 from workbench.data.problem_report import count_problems
-from workbench.data.split import group_column, split_dataset, split_indices  # noqa: F401  (split_indices: re-exported)
+from workbench.data.split import group_column, split_dataset
 from workbench.data.stats import dataset_stats, quality_filter
 from workbench.teacher.encoder import Teacher
 from workbench.teacher.progress import EmbedProgress
@@ -47,11 +47,6 @@ class PreparedRun:
 
     def problem_counts(self) -> dict[str, dict[str, int]]:
         return count_problems(self.problems)
-
-
-def validation_rules(cfg: RunConfig) -> ValidationRules:
-    """The run's data rules. The app's table must use this too, so it flags what a run would do."""
-    return ValidationRules(cfg.data.min_chars, cfg.data.max_chars)
 
 
 def _load(source, columns) -> Dataset:

@@ -2,8 +2,8 @@
 
 `TrainingState.create` estimates the run first (estimate.py) and refuses one that cannot fit
 before the lattice is allocated. A checkpoint holds the model, optimizer, scheduler, the
-batch generator and the global RNG states (torch, CUDA, numpy, Python: `fire_rate < 1` draws
-from torch's global stream), the history and the metrics before the first update, so a resumed
+batch generator (the batch order, context noise and `fire_rate < 1` update masks draw from it) and the global
+RNG states (torch, CUDA, numpy, Python), the history and the metrics before the first update, so a resumed
 run continues bit for bit and reports the original run's starting point.
 """
 
@@ -20,7 +20,7 @@ import torch
 
 from workbench.train.batching import n_batches
 from workbench.train.record.checkpoint import CheckpointError, capture_rng, load_checkpoint, restore_rng, save_checkpoint
-from workbench.train.config import RunConfig, to_dict
+from workbench.train.config import RunConfig, from_dict, to_dict
 from workbench.train.estimate import check_fits, estimate_run
 from workbench.train.resume_check import BEST, check_split, differences, init_weights, refuse  # noqa: F401 (BEST)
 from workbench.train.schedule import build_optimizer
@@ -66,6 +66,7 @@ class TrainingState:
     seconds_before: float = 0.0     # active seconds of the epochs a resumed run inherits
     estimate: RunEstimate | None = None
     is_writer: bool = True          # the process that writes checkpoints (rank 0 under DDP)
+    partial: dict | None = None     # an interrupted epoch's position (trainer._Epoch.position), saved by a stop
     ddp: object | None = None       # distributed.Ddp when torchrun started several processes, else None
 
     @classmethod
@@ -77,7 +78,7 @@ class TrainingState:
         device = ddp.device if ddp is not None else pick_device(config.device)
         estimate = estimate_run(config, len(data.q_train), dim, len(data.q_val), device)
         check_fits(estimate, config)
-        torch.manual_seed(config.seed)   # the global stream: fire_rate < 1 masks draw from it
+        torch.manual_seed(config.seed)   # the global stream: anything outside the run's generator starts seeded
         model = build_lattice(dim, config.lattice, config.seed).to(device)
         steps = n_batches(len(data.q_train), max(1, config.optim.batch_size), config.optim.drop_last)
         opt, sched = build_optimizer(model, config, steps)
@@ -114,7 +115,24 @@ class TrainingState:
         self.history = list(ck.get("history", []))
         self.start_metrics = dict(ck.get("start_metrics", {}))
         self.seconds_before = float(self.history[-1].get("seconds", 0.0)) if self.history else 0.0
+        self.partial = self._partial_from(ck, path, notes)
+        if self.partial:                # the interrupted epoch's active seconds count too
+            self.seconds_before = float(self.partial.get("seconds", self.seconds_before))
         return notes
+
+    def _partial_from(self, ck: dict, path, notes: list[str]) -> dict | None:
+        """The interrupted epoch's position, when the checkpoint holds one that this run's batch size can continue."""
+        p = ck.get("partial")
+        if not p:
+            return None
+        old = int(from_dict(ck["config"]).optim.batch_size)
+        if old != self.config.optim.batch_size or len(p["order"]) != len(self.data.q_train):
+            note = (f"{path}: stopped in epoch {p['epoch']} after {p['batches']} batches of {old}; with batch size "
+                    f"{self.config.optim.batch_size} that epoch starts again from its first batch")
+            log.warning(note)
+            notes.append(note)
+            return None
+        return p
 
     def payload(self) -> dict:
         return {
@@ -126,6 +144,7 @@ class TrainingState:
             "epoch": self.epoch, "step": self.step, "best_epoch": self.best_epoch,
             "best_value": self.best_value, "history": self.history,
             "metrics": self.history[-1] if self.history else {}, "start_metrics": self.start_metrics,
+            "partial": self.partial,
         }
 
     def save(self, name: str) -> str:

@@ -31,7 +31,7 @@ from workbench.train.events import (BatchProgress, EpochMetrics, EvalProgress, F
                      TrainWarning)
 from workbench.train.pace import ActiveClock, Throughput
 from workbench.train.record.compare import Figures
-from workbench.train.state import BEST, LAST, TrainData, TrainingState  # noqa: F401  (re-exported)
+from workbench.train.state import BEST, LAST, TrainingState  # noqa: F401  (TrainingState: re-exported, the drivers' one import)
 
 log = logging.getLogger(__name__)
 GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2
@@ -76,6 +76,14 @@ class _Epoch:
     seen: int = 0
     batches: int = 0
     stopped: bool = False                    # Stop came in the epoch's batches or in its evaluation
+    order: torch.Tensor | None = None        # (n_train,) int64 CPU: the epoch's batch order, drawn once
+
+    def position(self) -> dict:
+        """Where the epoch stands, for a mid-epoch checkpoint (TrainingState.partial): a resume continues
+        with the next batch of the same order, and the epoch's row comes out as if never interrupted."""
+        return {"epoch": self.number, "batches": self.batches, "seen": self.seen, "order": self.order,
+                "sums": dict(self.sums), "norms": list(self.norms), "theta0": self.theta0,
+                "nonzero": list(self.nonzero)}
 
 
 def _flat_params(model: torch.nn.Module) -> torch.Tensor:
@@ -104,8 +112,7 @@ def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
     o = state.config.optim
     reason = "completed"
     while state.epoch < o.epochs:
-        ep = _Epoch(state.epoch + 1, _flat_params(state.model),
-                    [torch.zeros_like(p, dtype=torch.bool) for p in state.model.parameters()])
+        ep = _next_epoch(state)
         try:
             yield from _train_epoch(state, run, ep)
             if not ep.stopped:
@@ -125,14 +132,29 @@ def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
     yield from _finish(state, run, reason)
 
 
+def _next_epoch(state: TrainingState) -> _Epoch:
+    """The epoch to train next: a fresh one, or the one a mid-epoch checkpoint stopped in (state.partial,
+    set by resume_from), with its batch order, position and running sums."""
+    p, state.partial = state.partial, None
+    if p is None or int(p["epoch"]) != state.epoch + 1:
+        return _Epoch(state.epoch + 1, _flat_params(state.model),
+                      [torch.zeros_like(w, dtype=torch.bool) for w in state.model.parameters()])
+    dev = state.device
+    return _Epoch(state.epoch + 1, p["theta0"].to(dev), [nz.to(dev) for nz in p["nonzero"]], dict(p["sums"]),
+                  [float(x) for x in p["norms"]], int(p["seen"]), int(p["batches"]), order=p["order"])
+
+
 def _stopped_in_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
-    """Stop came in epoch ep's batches or its evaluation: that epoch is not recorded; the checkpoints hold the last."""
-    where = (f"while evaluating epoch {ep.number}" if ep.batches == run.n_batches and ep.batches
-             else f"in epoch {ep.number} after {ep.batches} of {run.n_batches} batches")
+    """Stop came in epoch ep's batches or its evaluation: the epoch is not recorded, but last.safetensors keeps
+    its position (batch order, running sums, RNG states), so a resume goes on with the next batch."""
+    kept = ""
     if ep.batches:
-        yield TrainWarning("partial-epoch", f"stopped {where}: that epoch is not evaluated or recorded, and the "
-                           f"checkpoints hold epoch {state.epoch}, where a resume continues exactly.")
-    yield from _finish(state, run, "stopped", partial_batches=ep.batches)
+        state.partial = {**ep.position(), "seconds": state.seconds_before + run.clock()}
+        kept = state.save(LAST)
+        where = ("all its batches, stopped in its evaluation" if ep.batches == run.n_batches
+                 else f"{ep.batches} of {run.n_batches} batches")
+        log.info("stopped in epoch %d after %s; kept in %s", ep.number, where, kept or "memory (no run folder)")
+    yield from _finish(state, run, "stopped", partial_batches=ep.batches, kept=kept)
 
 
 def _new_run(state: TrainingState, clock: ActiveClock, score_rows: np.ndarray) -> _Run:
@@ -175,26 +197,28 @@ def _begin(state: TrainingState, clock: ActiveClock):
                      dict(state.start_metrics), state.epoch + 1, ridge_weights=ridge_w,
                      world_size=state.ddp.world_size if state.ddp is not None else 1,
                      backend=state.ddp.backend if state.ddp is not None else "none")
-    if state.epoch == 0:
+    if state.epoch == 0 and state.partial is None:     # (a mid-epoch resume must not draw numbers here)
         yield _snapshot(state, run.q_va)
     run.touched = {n: False for n, _ in state.model.named_parameters()}
     run.theta_first = _flat_params(state.model).cpu()
     return run
 
 
-def _batch_indices(state: TrainingState, run: _Run) -> Iterator[torch.Tensor]:
+def _batch_indices(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator[torch.Tensor]:
     """The one place batches are drawn: a seeded order per epoch (random, or whole groups together with
-    optim.batching = "group": batching.py), cut into batch_size slices."""
-    groups = state.data.train_groups if state.config.optim.batching == "group" else None
-    order = batching.epoch_order(len(run.q_tr), state.generator, groups).to(state.device)
-    yield from batching.cut(order, run.batch_size, run.drop_last)
+    optim.batching = "group": batching.py), cut into batch_size slices; an epoch resumed mid-way keeps its
+    order and skips the batches it already trained."""
+    if ep.order is None:
+        groups = state.data.train_groups if state.config.optim.batching == "group" else None
+        ep.order = batching.epoch_order(len(run.q_tr), state.generator, groups)
+    yield from batching.cut(ep.order.to(state.device), run.batch_size, run.drop_last)[ep.batches:]
 
 
 def _train_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
     o = state.config.optim
     state.model.train()
     run.speed.restart(run.clock(), run.samples)   # the rate window never spans an evaluation
-    for idx in _batch_indices(state, run):
+    for idx in _batch_indices(state, run, ep):
         if _stop_requested(state):
             ep.stopped = True
             return
@@ -206,7 +230,7 @@ def _train_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
         left = (len(run.q_tr) - ep.seen) + (o.epochs - ep.number) * len(run.q_tr)
         yield BatchProgress(ep.number, ep.batches, run.n_batches, loss, now, o.epochs, run.samples,
                             ep.sums["total"] / max(1, ep.seen), rate,
-                            run.speed.eta(rate, left, o.epochs - ep.number + 1))
+                            run.speed.eta(rate, left, o.epochs - ep.number + 1), state.optimizer.param_groups[0]["lr"])
     if state.step < GRAD_CHECK_STEPS and ep.number == o.epochs:
         yield from _gradient_path_warnings(state, run)
 
@@ -217,9 +241,12 @@ def _train_batch(state: TrainingState, run: _Run, ep: _Epoch, idx: torch.Tensor)
     q = run.q_tr[idx]
     if o.context_noise > 0:  # fresh noise every batch, from the run's seeded generator
         q = q + o.context_noise * torch.randn(q.shape, generator=state.generator).to(state.device)
+    # fire_rate < 1: the global batch's (B, T, X, Y, Z) update masks, from the same generator on every rank
+    fire = state.model.fire_masks(len(idx), state.generator)
     # the one place the batch is sharded: under DDP this rank runs the lattice on its slice of the global batch
-    # and gathers the others' predictions, so the loss below is the global batch's on every rank
-    pred = state.ddp.forward_shard(state.model, q) if state.ddp is not None else state.model(q)
+    # (and of its masks) and gathers the others' predictions, so the loss below is the global batch's on every rank
+    pred = (state.ddp.forward_shard(state.model, q, fire) if state.ddp is not None
+            else state.model(q, fire=fire))
     terms = M.loss_terms(pred, run.a_tr[idx], cfg.loss)
     loss = terms["total"]
     value = float(loss.detach())
@@ -345,10 +372,11 @@ def _gradient_path_warnings(state: TrainingState, run: _Run) -> Iterator[TrainWa
                            "does not hold the lattice's parameters): the model is not training.")
 
 
-def _finish(state: TrainingState, run: _Run, reason: str, error: str = "", partial_batches: int = 0) -> Iterator:
+def _finish(state: TrainingState, run: _Run, reason: str, error: str = "", partial_batches: int = 0,
+            kept: str = "") -> Iterator:
     """The lattice ablation of the best epoch (eval_pass.ablation; a Stop skips it), then Finished."""
     extra = {}
-    if state.history and not error:   # the best epoch's model with the lattice knocked out (ablation.py)
+    if state.history and not error:   # the best epoch's model with the lattice knocked out (eval_pass.ablation)
         weights = run.best_weights    # None: a resumed run whose best epoch came before the resume
         extra = yield from eval_pass.ablation(_eval_context(state, run), run.q_sc, run.a_sc, run.q_va, run.a_va,
                                               weights)
@@ -362,4 +390,4 @@ def _finish(state: TrainingState, run: _Run, reason: str, error: str = "", parti
     (log.error if error else log.info)("finished: %s after %d epoch(s)%s", reason, state.epoch,
                                        f": {error}" if error else "")
     yield Finished(reason, state.best_epoch, state.epoch, best, run.clock(), error=error, checkpoint=ck,
-                   partial_batches=partial_batches, extra=extra)
+                   partial_batches=partial_batches, extra=extra, kept=kept)

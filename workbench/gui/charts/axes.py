@@ -75,3 +75,29 @@ class EpochAxis(pg.AxisItem):
             e = labels.get(float(v))
             out.append("" if e is None else (f"epoch {e}" if i == 0 else str(e)))
         return out
+
+
+class XFollow:
+    """The shared x-range of a live run: it follows the data in coarse steps, doubling whenever the newest point
+    passes the right edge (capped at the planned end of the run), so the first batches fill the chart instead of
+    a sliver of the planned run, and the x-linked plots change range (a repaint of every plot) only
+    log2(planned / first batch) times in a whole run. A manual zoom or pan stops following until the next run."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.span = 0.0
+        self.following = True
+
+    def grow(self, x: float, cap: float = 0.0) -> bool:
+        """Take the newest x; True when the range must change (to 0…span)."""
+        if not self.following or x <= self.span or x <= 0:
+            return False
+        span = self.span or x
+        while span < x * (1 if self.span else 2):
+            span *= 2
+        if cap >= x:
+            span = min(span, cap)
+        self.span = float(span)
+        return True

@@ -8,17 +8,15 @@ loss is kept up to date incrementally, so a redraw never recomputes it.
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
-from workbench.train.record.compare import Figures, rows_from_metrics
-from workbench.train.record.progress_log import PROGRESS_FILE, ProgressTail
+from workbench.train.events import BatchProgress, EpochMetrics, EventSink, RunStarted
+from workbench.train.record.follow import RunFolderReader
 
-LEGACY_BATCHES = "batches.csv"   # per-batch log of folders written before progress.jsonl (read, never written)
 LOG_KEYS = ("lr", "grad_norm", "update_ratio")   # drawn on log axes: zero or negative points are left out
+LR_STEP = 0.01                                  # relative change of the per-batch lr that makes a new point
 
 
 class Growable:
@@ -69,40 +67,55 @@ class Ema:
             self.push(x, y)
 
 
-def ema(values: np.ndarray, alpha: float) -> np.ndarray:
-    """Debiased EMA of a whole array (what Ema.push builds point by point)."""
-    e = Ema(alpha)
-    e.reset(alpha, np.arange(len(values), dtype=float), np.asarray(values, dtype=float))
-    return e.out.y.copy() if alpha > 0 else np.asarray(values, dtype=float)
-
-
-class RunSeries:
-    """One run as the charts see it. Filled from trainer events (this app's runs) or a run folder."""
+class RunSeries(EventSink):
+    """One run as the charts see it, filled from the trainer's events: this app's runs, or a run folder's
+    (decoded by follow.RunFolderReader). `series(ev)` takes the events that carry chart data."""
 
     def __init__(self, name: str, alpha: float = 0.9):
         self.name = name
-        self.baselines: dict[str, Figures] = {}   # name → figures (record/compare.py)
+        self.baselines: dict = {}             # name → Figures (record/compare.py), from the run's RunStarted
         self.n_train = 0
         self.history: list[dict] = []        # EpochMetrics.metrics rows, plus "samples_seen"
         self.batch_loss = Growable(4096)     # (samples seen, loss of that batch)
         self.batch_ema = Ema(alpha)
         self.last_samples = 0                # samples seen at the latest batch
+        self.batch_lr = Growable(256)        # (samples seen, lr) where the per-batch rate moved by > LR_STEP
         self.folder: str | None = None
-        self._tail: ProgressTail | None = None  # the folder's progress.jsonl, read as it grows
-        self._batch_offset = 0               # bytes read of an older folder's batches.csv (no progress.jsonl)
-        self._epoch_end: dict[int, int] = {}  # epoch → samples seen at its last batch (from the live log)
+
+    def clear(self) -> None:
+        """Empty, as a run that has not started (a followed folder is replayed from its first line)."""
+        self.baselines, self.n_train, self.history, self.last_samples = {}, 0, [], 0
+        self.batch_loss = Growable(4096)
+        self.batch_ema = Ema(self.batch_ema.alpha)
+        self.batch_lr = Growable(256)
 
     # ---------------------------------------------------------------- from events
-    def add_batch(self, samples_seen: int, loss: float) -> None:
+    def on_run_started(self, ev: RunStarted) -> None:
+        """The run's size and baselines; a resumed run's second start keeps the curves drawn so far."""
+        self.n_train = ev.n_train or self.n_train
+        self.baselines = dict(ev.baselines) or self.baselines
+
+    def on_batch_progress(self, ev: BatchProgress) -> None:
+        self.add_batch(ev.samples_seen, ev.loss, ev.lr)
+
+    def on_epoch_metrics(self, ev: EpochMetrics) -> None:
+        self.add_epoch(ev.metrics)
+
+    def add_batch(self, samples_seen: int, loss: float, lr: float = 0.0) -> None:
         self.last_samples = samples_seen
         self.batch_loss.append(samples_seen, loss)
         self.batch_ema.push(samples_seen, loss)
+        # a warm-up moves the rate every batch; a point only where it moved by > LR_STEP keeps the lr chart's
+        # repaints rare (a constant rate is one point per run; a cosine curve a few hundred)
+        if lr > 0 and (self.batch_lr.n == 0 or abs(lr / self.batch_lr.y[-1] - 1) > LR_STEP):
+            self.batch_lr.append(samples_seen, lr)
 
     def add_epoch(self, metrics: dict) -> dict:
         row = dict(metrics)
         if "samples_seen" not in row:
             # an epoch ends where its last batch ended; without batches (a run folder), epochs × training pairs
-            row["samples_seen"] = self.last_samples or int(row.get("epoch", len(self.history) + 1)) * self.n_train
+            row["samples_seen"] = (self.last_samples or
+                                   int(row.get("epoch", len(self.history) + 1)) * (self.n_train or 1))
         self.history.append(row)
         return row
 
@@ -128,93 +141,14 @@ class RunSeries:
     # ---------------------------------------------------------------- from a run folder
     @classmethod
     def from_folder(cls, folder: str | Path, name: str | None = None) -> "RunSeries":
-        """A run written by any process: history.csv (per epoch) and, if present, metrics.json."""
+        """A run written by any process, as far as it got: its events (follow.RunFolderReader, the decoder
+        of progress.jsonl and of older folders) replayed into the series, as a live run fills it."""
         folder = Path(folder)
         run = cls(name or folder.name)
         run.folder = str(folder)
-        run.reload(folder)
+        for ev in RunFolderReader(folder).read_new():
+            run(ev)
         return run
-
-    def reload(self, folder: str | Path) -> bool:
-        """Re-read the folder's files; True when something new was found."""
-        folder = Path(folder)
-        changed = False
-        metrics = _read_json(folder / "metrics.json")
-        if metrics:
-            n_train = int(metrics.get("n_train") or self.n_train)
-            if n_train != self.n_train:
-                self.n_train, self.history = n_train, []   # epoch x positions are recomputed below
-            base = {r.name: r.figures for r in rows_from_metrics(metrics) if r.kind == "baseline"}
-            if base != self.baselines:
-                self.baselines, changed = base, True
-        changed |= self._read_live_log(folder)
-        rows = _read_history(folder / "history.csv")
-        if len(rows) != len(self.history):
-            self.history = []
-            for r in rows:
-                end = self._epoch_end.get(int(r["epoch"]))
-                self.add_epoch({**r, "samples_seen": end if end is not None else
-                                int(r["epoch"]) * (self.n_train or 1)})
-            changed = True
-        return changed
-
-    def _read_live_log(self, folder: Path) -> bool:
-        """Take the whole lines another process appended to the folder's progress.jsonl since the last read:
-        every batch's loss, and the run's size and baselines from its "started" line (metrics.json, written
-        at the end, has them too; until then the baselines are drawn from here)."""
-        if self._tail is None or self._tail.path.parent != folder:
-            self._tail = ProgressTail(folder / PROGRESS_FILE)
-        lines = self._tail.read_new()
-        if not lines and self._tail.offset == 0 and (folder / LEGACY_BATCHES).exists():
-            return self._read_legacy_batches(folder / LEGACY_BATCHES)
-        changed = False
-        for line in lines:
-            kind = line.get("kind")
-            if kind == "batch":
-                try:
-                    epoch, seen, loss = int(line["epoch"]), int(line["samples_seen"]), _num(line["loss"])
-                except (KeyError, TypeError, ValueError):
-                    continue
-                self.add_batch(seen, loss)
-                self._epoch_end[epoch] = seen
-                changed = True
-            elif kind == "started" and not (folder / "metrics.json").exists():
-                n_train = int(line.get("n_train") or 0)
-                if n_train and n_train != self.n_train:
-                    self.n_train, self.history = n_train, []   # epoch x positions are recomputed by reload
-                base = {name: Figures.of(vals) for name, vals in (line.get("baselines") or {}).items()
-                        if isinstance(vals, dict)}
-                if base and base != self.baselines:
-                    self.baselines = base
-                changed = True
-        return changed
-
-    def _read_legacy_batches(self, path: Path) -> bool:
-        """A folder written before progress.jsonl was the one live log: its batches.csv
-        (epoch,batch,samples_seen,loss), so past runs keep their per-batch curves."""
-        try:
-            with open(path, "rb") as fh:
-                fh.seek(self._batch_offset)
-                chunk = fh.read()
-        except OSError:
-            return False
-        end = chunk.rfind(b"\n") + 1          # a line still being written waits for the next read
-        if end == 0:
-            return False
-        lines = chunk[:end].decode("utf-8", "replace").splitlines()
-        if self._batch_offset == 0 and lines and lines[0].startswith("epoch"):
-            lines = lines[1:]
-        self._batch_offset += end
-        for line in lines:
-            parts = line.split(",")
-            if len(parts) >= 4:
-                try:
-                    epoch, seen, loss = int(parts[0]), int(parts[2]), float(parts[3])
-                except ValueError:
-                    continue
-                self.add_batch(seen, loss)
-                self._epoch_end[epoch] = seen
-        return bool(lines)
 
 
 def _num(v) -> float:
@@ -222,28 +156,3 @@ def _num(v) -> float:
         return float(v)
     except (TypeError, ValueError):
         return float("nan")
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}   # not there yet, or caught mid-write by a writer that is not atomic
-
-
-def _read_history(path: Path) -> list[dict]:
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError:
-        return []
-    out = []
-    for r in rows:
-        try:
-            row = {k: (int(v) if k == "epoch" else _num(v)) for k, v in r.items() if k and v not in (None, "")}
-        except ValueError:
-            continue      # a half-written last line
-        if "epoch" in row:
-            out.append(row)
-    return out

@@ -1,11 +1,13 @@
 """Runs on disk: past runs listed in the charts across launches, and any run folder followed live.
 
-A run folder written by any process (the CLI, a torchrun job, a cluster node on a shared file
-system) is followed by polling its files: progress.jsonl (the live log every run writes: each batch,
-the start with its baselines, each epoch), history.csv (per epoch), metrics.json (the run has ended),
-and its checkpoints, traced through the cube as they change. A QFileSystemWatcher makes the poll
-come at once when the files change locally; a timer polls anyway, since network file systems send
-no notifications.
+A run folder written by any process (the CLI, a torchrun job, a cluster node on a shared file system) is
+followed by polling it: the core's RunFolderReader (train/record/follow.py) decodes its progress.jsonl into
+the trainer's own event dataclasses, and the follower hands each to a RunViews, the views of the app's own
+runs. So a followed run shows the same charts, progress with ETA, warnings, state and report; only tracing
+its newest checkpoint through the cube is the follower's own (an in-app run sends lattice snapshots instead).
+A folder a run is still setting up (only run.log while the teacher embeds) is followed too, with a note,
+until its first line arrives. A QFileSystemWatcher makes the poll come at once when files change locally; a
+timer polls anyway, since network file systems send no notifications.
 """
 
 from __future__ import annotations
@@ -14,23 +16,23 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
+from workbench.train.record.follow import RunFolderReader, is_run_folder, read_json, setup_note
 from workbench.train.record.progress_log import PROGRESS_FILE
 from workbench.gui.charts.data import RunSeries
 from workbench.gui.inspect.cube import CubeFrame
 from workbench.gui.common.paths import user_dir
 from workbench.gui.common.settings import app_settings
+from workbench.gui.training.views import RunViews
 
 PAST_RUNS = 20                   # listed at launch: the most recent run folders
 OPENED_KEY = "runs/opened"       # QSettings: folders the user opened, newest last
+NOT_A_RUN = ("no history.csv, progress.jsonl, config.json or run.log here{where} (a run folder is what "
+             "workbench-train --out writes)")
 
 
 def _opened(settings) -> list[str]:
     v = settings.value(OPENED_KEY) or []
     return [v] if isinstance(v, str) else [str(x) for x in v]   # QSettings gives one value back as a plain str
-
-
-def is_run_folder(folder: Path) -> bool:
-    return folder.is_dir() and any((folder / n).exists() for n in ("history.csv", "config.json", PROGRESS_FILE))
 
 
 def _checkpoint(folder: Path, finished: bool) -> Path | None:
@@ -40,14 +42,20 @@ def _checkpoint(folder: Path, finished: bool) -> Path | None:
 
 
 class RunFollower(QObject):
-    updated = Signal()       # new lines were read
-    ended = Signal()         # metrics.json appeared: the writer has finished
+    """Follows one run folder; also the RunSource its RunViews reads (name, folder, series, state)."""
+    updated = Signal()       # new events were read
+    ended = Signal()         # the run's end was read: the writer has finished
     POLL_MS = 1000
 
     def __init__(self, win, folder: str | Path, run: RunSeries, trace: bool = True):
         super().__init__(win)
         self.win, self.folder, self.run, self.trace = win, Path(folder), run, trace
-        self.finished = (self.folder / "metrics.json").exists()
+        self.run_name, self.out_dir, self.series = run.name, str(self.folder), run
+        self.started = self.prepared = self.last_finished = None
+        self.stopping = False                 # another process's run: never stopped from here
+        self.reader = RunFolderReader(self.folder)
+        self.views = RunViews(self)
+        self.waiting_note = ""                # shown while the folder holds only run.log
         self._stamp = None        # (name, mtime, size) of the checkpoint last traced
         self._tracing = False
         self._failures = 0
@@ -61,10 +69,24 @@ class RunFollower(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(self.POLL_MS)
         self.timer.timeout.connect(self.poll)
-        self._watch()
-        if not self.finished:
-            self.timer.start()
-        self._trace_checkpoint()
+        self.timer.start()
+        self.poll()
+
+    @property
+    def finished(self) -> bool:
+        return self.last_finished is not None
+
+    @property
+    def shown(self) -> bool:
+        """It drives the training panel, report and Ask: the followed run, current, while the app trains nothing."""
+        return self.trace and self.win.charts.current is self.run and not self.win.runs.is_running()
+
+    @property
+    def target(self) -> float:
+        return float(read_json(self.folder / "config.json").get("target_similarity", self.win.charts.target))
+
+    def ask_about_slow_run(self, message: str) -> None:
+        """Another process's run: its warning shows in the banner; it is not ours to pause."""
 
     def _watch(self) -> None:
         """(Re)watch the folder and its files: an atomic write replaces a file, and the watcher loses it."""
@@ -78,23 +100,34 @@ class RunFollower(QObject):
         self._coalesce.start()
 
     def poll(self) -> None:
-        if self.run.reload(self.folder):
-            self.win.charts.run_changed(self.run)
-            self.updated.emit()
+        was_finished = self.finished
+        events = self.reader.read_new()
+        if events and self.waiting_note:
+            self._show_waiting("")       # before the events' own labels, which must not be replaced
+        for ev in events:
+            self.views(ev)
         self._watch()
+        if self.started is None and self.reader.state() == "setting up":
+            last = setup_note(self.folder)
+            self._show_waiting(f"{self.folder.name}: waiting for the run to start: the folder holds only run.log so "
+                               f"far (the run is setting up, e.g. the teacher is embedding)"
+                               + (f"; its log says: {last}" if last else ""))
+        if events:
+            self.updated.emit()
         self._trace_checkpoint()
-        if not self.finished and (self.folder / "metrics.json").exists():
-            self.finished = True
+        if self.finished and not was_finished:
             self.timer.stop()
-            self.run.reload(self.folder)
-            self.win.charts.run_changed(self.run)
-            if self.trace:    # the followed run, not one trial of a set
-                self.win.report.show_run(str(self.folder))
-                ck = _checkpoint(self.folder, True)
-                if ck is not None:
-                    self.win.ask_panel.set_checkpoint(str(ck))
-                self._trace_checkpoint()
             self.ended.emit()
+        elif not self.finished and not self.timer.isActive():
+            self.timer.start()      # a stopped run resumed into the same folder
+
+    def _show_waiting(self, note: str) -> None:
+        """A folder the run is still setting up (no first line yet) is waited for, saying so."""
+        if note == self.waiting_note or not self.shown:
+            return
+        self.waiting_note = note
+        self.win.training.show_status("waiting for the run to start…" if note else f"following {self.folder.name}")
+        self.win.training.eta.setText(note)
 
     def stop(self) -> None:
         self.timer.stop()
@@ -148,6 +181,7 @@ class RunLibrary(QObject):
         super().__init__(win)
         self.win = win
         self.followers: list[RunFollower] = []
+        win.setAcceptDrops(True)     # a run folder dropped on the window is followed (MainWindow.dropEvent)
         QTimer.singleShot(0, self.load_past)     # after the window is up: reading folders never delays it
 
     def past_folders(self) -> list[Path]:
@@ -188,40 +222,55 @@ class RunLibrary(QObject):
             return [f] if f else []
         subs = sorted(p for p in folder.iterdir() if is_run_folder(p)) if folder.is_dir() else []
         if not subs:
-            self.win.show_error("Not a run folder", f"{folder}: no history.csv, progress.jsonl or config.json here, nor "
-                                "in its subfolders (a run folder is what workbench-train --out writes)")
+            self.win.show_error("Not a run folder", f"{folder}: " + NOT_A_RUN.format(where=", nor in its subfolders"))
             return []
         return [f for f in (self.follow(p, overlay=True) for p in subs) if f]
 
     def follow(self, folder: str | Path, overlay: bool = False) -> RunFollower | None:
-        """Follow `folder` live. It becomes the charts' current run, or a ticked overlay (while the app trains,
-        or as one run of a set)."""
+        """Follow `folder` live. It becomes the charts' current run, shown as the app's own runs are (the previous
+        run's curves, x-range, banner, progress and report go), or a ticked overlay (while the app trains, or as
+        one run of a set). Its curves are replayed from the folder's first line."""
         folder = Path(folder)
         if not is_run_folder(folder):
-            self.win.show_error("Not a run folder", f"{folder}: no history.csv, progress.jsonl or config.json here "
-                                "(a run folder is what workbench-train --out writes)")
+            self.win.show_error("Not a run folder", f"{folder}: " + NOT_A_RUN.format(where=""))
             return None
         self._remember(folder)
         overlay = overlay or self.win.runs.is_running()
         charts = self.win.charts
         run = next((r for r in charts.runs if r.folder and Path(r.folder) == folder), None)
         if run is None:
-            run = RunSeries.from_folder(folder, folder.name if overlay else f"{folder.name} (followed)")
-            charts.add_run(run, current=not overlay)
-        elif not overlay:
-            charts.set_current(run)
+            run = RunSeries(folder.name if overlay else f"{folder.name} (followed)", charts.smoothing.value() / 100)
+            run.folder = str(folder)
+            charts.add_run(run)
+        run.clear()
+        for f in [f for f in self.followers if f.folder == folder]:
+            f.stop()
+        self.followers = [f for f in self.followers if f.folder != folder]
         if overlay:
             charts.set_checked(run, True)
-        for f in self.followers:
-            if f.folder == folder:
-                f.stop()
-        self.followers = [f for f in self.followers if f.folder != folder]
+        else:
+            self.win.training.run_started(0)       # no banner, bar or status of the previous run lingers
+            self.win.training.show_status(f"following {folder.name}")
+            self.win.report.show_run(str(folder))  # "no report" until the run ends
+            charts.set_current(run)                # the view starts afresh: x-range, epochs, legends
         follower = RunFollower(self.win, folder, run, trace=not overlay)
         self.followers.append(follower)
-        if follower.finished and not overlay:
-            self.win.report.show_run(str(folder))
         self.followed.emit(follower)
         return follower
+
+    def drop(self, event, open_folders: bool) -> None:
+        """A folder dragged over (or dropped on) the window is opened as Run ▸ Open run folder… opens it;
+        anything else is left alone."""
+        mime = event.mimeData()
+        folders = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()] if mime.hasUrls() else []
+        folders = [f for f in folders if Path(f).is_dir()]
+        if not folders:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        if open_folders:
+            for f in folders:
+                self.open(f)
 
     def _remember(self, folder: Path) -> None:
         s = app_settings()

@@ -17,14 +17,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
 from workbench.data.atomic import atomic_open
 from workbench.train.events import EPOCH_KEYS
-from workbench.gui.charts.axes import EpochAxis, LogAxis
+from workbench.gui.charts.axes import EpochAxis, LogAxis, XFollow
 from workbench.gui.charts.data import RunSeries
 from workbench.gui.common.theme import VIEW_COLOURS, view_colour
 
@@ -46,20 +46,29 @@ RUN_COLOURS = ("#e6550d", "#31a354", "#756bb1", "#636363", "#3182bd", "#d6616b",
 REDRAW_MS = 200      # ≤ 5 redraws a second, however fast batches arrive
 
 
+def _nb(text: str) -> str:
+    """A legend entry that wraps only between entries, never mid-phrase (no-break spaces inside it)."""
+    return text.replace(" ", "\u00a0")
+
+
 def _swatch(colour: str, dash: bool = False, dot: bool = False) -> str:
     mark = "• " if dot else ("╌╌ " if dash else "━━ ")
     return f"<span style='color:{colour}; font-weight:bold'>{mark}</span>"
 
 
 class ChartsPanel(QWidget):
+    shownRunChanged = Signal(object)      # set_current: another run (a followed or past one) is now the one drawn
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.runs: list[RunSeries] = []
         self.current: RunSeries | None = None
         self.target = 0.8
-        self.planned_samples = 0          # n_train × epochs: the x-range the run will fill
+        self.planned_samples = 0          # n_train × epochs: where the run will end (the x-range's cap)
+        self.x_follow = XFollow()         # the x-range, grown in coarse steps as the data comes
         self._epoch_state = None          # what the per-epoch curves were last drawn from (see _draw_current)
         self._plots_due: list[str] = []   # plots whose per-epoch data is still to be fed
+        self._lr_drawn = -1               # per-batch lr points last fed to the lr chart
         self._dirty = False
         self._overlays_dirty = False
         self.redraws = 0                  # counted for tests and the speed benchmark
@@ -71,51 +80,71 @@ class ChartsPanel(QWidget):
         self._legend_state: tuple = ()
         self.scheme = "light"             # set_scheme: the theme's "light" or "dark"
         self.plot_widgets: list[pg.PlotWidget] = []
-
-        self.grid = grid = QGridLayout()
-        grid.setSpacing(2)
-        self._cells: list[QWidget] = []
+        self.grid = QGridLayout()
+        self.grid.setSpacing(2)
         self._cols = 0
-        for i, (title, keys, logy, _) in enumerate(PANELS):
-            axes = {"bottom": pg.AxisItem("bottom"), "top": EpochAxis("top")}
-            if logy:
-                axes["left"] = LogAxis("left")
-            w = pg.PlotWidget(background="w", axisItems=axes)
-            self.plot_widgets.append(w)
-            w.setMinimumSize(60, 40)    # the window may be small (1280×720 and below): charts shrink, not the window
-            p = w.getPlotItem()   # no title: the legend under the chart starts with it (height is scarce)
-            p.showGrid(x=True, y=True, alpha=0.2)
-            p.setLogMode(y=logy)
-            p.showAxis("top")
-            p.setClipToView(True)
-            p.setDownsampling(auto=True, mode="peak")
-            p.getAxis("bottom").enableAutoSIPrefix(False)
-            p.getAxis("bottom").setStyle(tickFont=_small_font())
-            p.getAxis("left").setStyle(tickFont=_small_font())
-            p.getAxis("top").setStyle(tickFont=_small_font(), tickLength=3)
-            p.getAxis("left").setWidth(46)   # the same width on every chart, so the x-axes line up
-            if i:
-                p.setXLink(self.plots[PANELS[0][0]])
-            self.plots[title] = p
-            for key, colour, _name in keys:
-                self.curves[key] = p.plot([], [], pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
-                                          symbolBrush=colour, symbolPen=None)
-            legend = QLabel()
-            legend.setWordWrap(True)
-            legend.setStyleSheet("font-size: 8pt;")
-            self.legends[title] = legend
-            cell = QWidget()
-            cv = QVBoxLayout(cell)
-            cv.setContentsMargins(0, 0, 0, 0)
-            cv.setSpacing(0)
-            cv.addWidget(w, 1)
-            cv.addWidget(legend)
-            self._cells.append(cell)
+        self._cells: list[QWidget] = [self._make_chart(i, *panel) for i, panel in enumerate(PANELS)]
+        self._make_batch_curves()
+        self._cells.append(self._make_run_list())
+        self.readout = QLabel("x-axis: training samples seen; epochs along the top. Point at a chart to read it.")
+        self.readout.setFixedHeight(self.readout.fontMetrics().height() + 4)
+        self.readout.setMinimumWidth(40)
+        self.readout.setStyleSheet("font-size: 8pt;")
+        self._arrange(2)
+        self._make_cursor()
+        self._lay_out()
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self._redraw_if_dirty)
+        self.timer.start()
+        self._update_legends()
+
+    def _make_chart(self, i: int, title: str, keys: list, logy: bool, _baseline) -> QWidget:
+        """One chart with its per-epoch curves and the legend under it, in a cell of the grid."""
+        axes = {"bottom": pg.AxisItem("bottom"), "top": EpochAxis("top")}
+        if logy:
+            axes["left"] = LogAxis("left")
+        w = pg.PlotWidget(background="w", axisItems=axes)
+        self.plot_widgets.append(w)
+        w.setMinimumSize(120, 70)    # below this a chart is unreadable: the panel scrolls instead (issue 19)
+        p = w.getPlotItem()   # no title: the legend under the chart starts with it (height is scarce)
+        p.showGrid(x=True, y=True, alpha=0.2)
+        p.setLogMode(y=logy)
+        p.showAxis("top")
+        p.setClipToView(True)
+        p.setDownsampling(auto=True, mode="peak")
+        p.getAxis("bottom").enableAutoSIPrefix(False)
+        p.getAxis("bottom").setStyle(tickFont=_small_font())
+        p.getAxis("left").setStyle(tickFont=_small_font())
+        p.getAxis("top").setStyle(tickFont=_small_font(), tickLength=3)
+        p.getAxis("left").setWidth(46)   # the same width on every chart, so the x-axes line up
+        if i:
+            p.setXLink(self.plots[PANELS[0][0]])
+        p.getViewBox().sigRangeChangedManually.connect(self._x_zoomed)
+        self.plots[title] = p
+        for key, colour, _name in keys:
+            self.curves[key] = p.plot([], [], pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
+                                      symbolBrush=colour, symbolPen=None)
+        legend = QLabel()
+        legend.setWordWrap(True)
+        legend.setStyleSheet("font-size: 8pt;")
+        self.legends[title] = legend
+        cell = QWidget()
+        cv = QVBoxLayout(cell)
+        cv.setContentsMargins(0, 0, 0, 0)
+        cv.setSpacing(0)
+        cv.addWidget(w, 1)
+        cv.addWidget(legend)
+        return cell
+
+    def _make_batch_curves(self) -> None:
+        """The per-batch loss (faint) and its EMA, the per-batch learning rate, the baselines and the target."""
         loss = self.plots["loss"]
         faint = pg.mkColor(BATCH_COLOUR)
         faint.setAlpha(60)
         self.batch_raw = loss.plot([], [], pen=pg.mkPen(faint, width=1))
         self.batch_smooth = loss.plot([], [], pen=pg.mkPen(BATCH_COLOUR, width=2))
+        self.batch_lr = self.plots["learning rate"].plot([], [], pen=pg.mkPen("#444444", width=1))
         for title, _, _, metric in PANELS:
             if metric:
                 for name, colour in BASELINES:
@@ -124,6 +153,7 @@ class ChartsPanel(QWidget):
         self.target_line = self.plots["Q→A cosine"].plot([], [], pen=pg.mkPen(TARGET_COLOUR, width=1,
                                                                               style=Qt.DotLine))
 
+    def _make_run_list(self) -> QWidget:
         self.run_legend = QLabel()
         self.run_legend.setWordWrap(True)
         self.run_legend.setStyleSheet("font-size: 8pt;")
@@ -138,12 +168,10 @@ class ChartsPanel(QWidget):
         iv.setSpacing(1)
         iv.addWidget(self.run_legend)
         iv.addWidget(self.run_list, 1)
-        self._cells.append(info)
-        self.readout = QLabel("x-axis: training samples seen; epochs along the top. Point at a chart to read it.")
-        self.readout.setFixedHeight(self.readout.fontMetrics().height() + 4)
-        self.readout.setMinimumWidth(40)
-        self.readout.setStyleSheet("font-size: 8pt;")
-        self._arrange(2)
+        return info
+
+    def _make_cursor(self) -> None:
+        """A vertical line on every chart at the pointer, and the readout of the values there."""
         self.vlines = {}
         for t, p in self.plots.items():
             self.vlines[t] = pg.InfiniteLine(angle=90, pen=pg.mkPen("#999999", width=1))
@@ -151,6 +179,8 @@ class ChartsPanel(QWidget):
         self._proxies = [pg.SignalProxy(p.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
                          for p in self.plots.values()]
 
+    def _lay_out(self) -> None:
+        """Smoothing and log-loss controls on top, the chart grid, the readout under it."""
         self.smoothing = QSlider(Qt.Horizontal)
         self.smoothing.setRange(0, 99)
         self.smoothing.setValue(90)
@@ -168,15 +198,9 @@ class ChartsPanel(QWidget):
         outer.setSpacing(1)
         outer.addLayout(controls)
         self.grid_widget = QWidget()
-        self.grid_widget.setLayout(grid)
+        self.grid_widget.setLayout(self.grid)
         outer.addWidget(self.grid_widget, 1)
         outer.addWidget(self.readout)
-
-        self.timer = QTimer(self)
-        self.timer.setInterval(REDRAW_MS)
-        self.timer.timeout.connect(self._redraw_if_dirty)
-        self.timer.start()
-        self._update_legends()
 
     def set_scheme(self, scheme: str) -> None:
         """Draw for the theme's "light" or "dark" scheme: background, axes, tick labels and the curves too dark
@@ -225,9 +249,7 @@ class ChartsPanel(QWidget):
         run.baselines, run.n_train = dict(baselines), n_train
         self.add_run(run, current=True)
         self.target = target
-        self.planned_samples = 0
-        self._epoch_state = None
-        self._release_x_range()
+        self._new_view()
         return run
 
     def add_run(self, run: RunSeries, current: bool = False) -> None:
@@ -247,13 +269,15 @@ class ChartsPanel(QWidget):
         self.request_redraw()
 
     def set_current(self, run: RunSeries) -> None:
+        changed = run is not self.current
         self.current = run
-        self.planned_samples = 0
-        self._epoch_state = None
-        self._release_x_range()
+        self._new_view()
+        self._follow_x(run.x_max())
         self._overlays_dirty = True
         self._update_legends()
         self.request_redraw()
+        if changed:
+            self.shownRunChanged.emit(run)
 
     def set_checked(self, run: RunSeries, on: bool) -> None:
         i = self.runs.index(run)
@@ -263,31 +287,43 @@ class ChartsPanel(QWidget):
         """A run's data grew outside add_batch/add_epoch (a followed folder): redraw what shows it."""
         if run is not self.current:
             self._overlays_dirty = True
+        else:
+            self._follow_x(run.x_max())
         self.request_redraw()
 
-    def add_batch(self, samples_seen: int, loss: float, n_epochs: int = 0) -> None:
+    def add_batch(self, samples_seen: int, loss: float, n_epochs: int = 0, lr: float = 0.0) -> None:
         if self.current is None:
             self.start_run("run", {}, self.target)
-        self.current.add_batch(samples_seen, loss)
-        if n_epochs and self.current.n_train and self.planned_samples != self.current.n_train * n_epochs:
+        self.current.add_batch(samples_seen, loss, lr)
+        if n_epochs and self.current.n_train:
             self.planned_samples = self.current.n_train * n_epochs
-            self._hold_x_range()
+        self._follow_x(samples_seen)
         self._dirty = True
 
-    def _hold_x_range(self) -> None:
-        """Show the whole run's x-range from its first batch. With auto-range the shared x-axis grew with every
-        redraw, and through the x-link every plot repainted each time; now only the loss plot's curves change
-        between epochs. The plot's 'A' button (or a zoom) takes over as usual."""
-        vb = self.plots[PANELS[0][0]].getViewBox()
-        vb.setXRange(0.0, float(self.planned_samples), padding=0.02)     # also turns x auto-range off
-
-    def _release_x_range(self) -> None:
+    def _new_view(self) -> None:
+        """A new or newly shown run: nothing of the previous run's view stays (x-range, drawn state, zoom)."""
+        self.planned_samples = 0
+        self._epoch_state = None
+        self._lr_drawn = -1
+        self.x_follow.reset()
         self.plots[PANELS[0][0]].getViewBox().enableAutoRange(x=True)
+
+    def _follow_x(self, x: float) -> None:
+        """Grow the shared x-range in coarse steps (axes.XFollow). With auto-range the x-axis grew with every
+        redraw, and through the x-link every plot repainted each time; a range held over the whole planned run
+        left the first minutes a sliver at its left edge."""
+        if self.x_follow.grow(float(x), float(self.planned_samples)):
+            vb = self.plots[PANELS[0][0]].getViewBox()
+            vb.setXRange(0.0, self.x_follow.span, padding=0.02)     # also turns x auto-range off
+
+    def _x_zoomed(self, *_) -> None:
+        self.x_follow.following = False       # the user's zoom or pan wins until the next run
 
     def add_epoch(self, metrics: dict) -> None:
         if self.current is None:
             self.start_run("run", {}, self.target)
-        self.current.add_epoch(metrics)
+        row = self.current.add_epoch(metrics)
+        self._follow_x(row.get("samples_seen", 0))
         self._dirty = True
 
     def request_redraw(self, *_):
@@ -326,7 +362,7 @@ class ChartsPanel(QWidget):
         self.redraws += 1
         run = self.current
         if run is None:
-            for c in (*self.curves.values(), self.batch_raw, self.batch_smooth, self.target_line,
+            for c in (*self.curves.values(), self.batch_raw, self.batch_smooth, self.batch_lr, self.target_line,
                       *self.baseline_items.values()):
                 c.setData([], [])
         else:
@@ -341,6 +377,9 @@ class ChartsPanel(QWidget):
     def _draw_current(self, run: RunSeries, staggered: bool = False) -> None:
         self.batch_raw.setData(run.batch_loss.x, run.batch_loss.y)
         self.batch_smooth.setData(run.batch_ema.out.x, run.batch_ema.out.y)
+        if run.batch_lr.n != self._lr_drawn:       # only when the rate moved (data.LR_STEP): a repaint of its plot
+            self._lr_drawn = run.batch_lr.n
+            self.batch_lr.setData(run.batch_lr.x, run.batch_lr.y)
         # The per-epoch data changes only when an epoch ends (or the run, the x-range, the baselines or the
         # target do). Each setData repaints its plot: five plot repaints per redraw were most of the window's
         # stalls during training, and five at once at an epoch's end its longest (benchmarks/gui_events.py).
@@ -408,21 +447,21 @@ class ChartsPanel(QWidget):
         self._legend_state = self._legend_keys()
         run = self.current
         for title, keys, _, metric in PANELS:
-            parts = [f"<b>{title}</b>"]
+            parts = [f"<b>{_nb(title)}</b>"]
             if title == "loss":
-                parts.append(_swatch(BATCH_COLOUR) + "train, per batch (EMA; raw faint)")
+                parts.append(_swatch(BATCH_COLOUR) + _nb("train, per batch (EMA; raw faint)"))
             for key, colour, name in keys:
                 has = run is not None and any(np.isfinite(v) and v != 0 for v in run.epoch_series(key)[1])
                 if has or key in ("loss", "val_loss", "train_cosine", "val_cosine", "val_top1", "val_mrr", "lr"):
-                    parts.append(_swatch(view_colour(colour, self.scheme), dot=True) + name)
+                    parts.append(_swatch(view_colour(colour, self.scheme), dot=True) + _nb(name))
             if metric and run is not None:
                 for name, colour in BASELINES:
                     v = run.baselines.get(name, {}).get(metric)
                     if v is not None:
-                        parts.append(_swatch(colour, dash=True) + f"{name.replace('_', ' ')} {v:.3f}")
+                        parts.append(_swatch(colour, dash=True) + _nb(f"{name.replace('_', ' ')} {v:.3f}"))
             if title == "Q→A cosine":
                 target = view_colour(TARGET_COLOUR, self.scheme)
-                parts.append(_swatch(target, dash=True) + f"target {self.target:.2f}")
+                parts.append(_swatch(target, dash=True) + _nb(f"target {self.target:.2f}"))
             self.legends[title].setText(" &nbsp; ".join(parts))
         checked = self._checked_runs()
         parts = ["<b>runs</b> (tick to overlay)"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[3] / "sample_data"   # workbench/gui/common/ → the repo root
 SAMPLE = SAMPLE_DIR / "pairs_160.csv"
 
 

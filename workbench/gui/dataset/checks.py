@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from workbench.data.dataset import CLEANED_KINDS, LEVELS, Dataset, ValidationRules
 from workbench.data.rules import question_key, repeat_problems, validate_pair
-from workbench.train.pipeline import validation_rules
+from workbench.train.config import validation_rules
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QGridLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QGridLayout, QLabel,
                                QVBoxLayout)
 
 from workbench.data.columns import ColumnPeek, guess_columns
-from workbench.data.dataset import FIELDS, DataError, load_dataset
+from workbench.data.dataset import FIELDS, DataError
 from workbench.data.formats import REQUIRED, ROLES
+from workbench.gui.dataset.loading import load_with_progress
 
 ROLE_TEXT = {   # role → (label, tooltip)
     "question": ("Question", "The column that holds the questions (required)"),
@@ -49,6 +50,16 @@ class ColumnMappingDialog(QDialog):
                        "Choose which column holds each field; every other column is kept as an extra column.")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.RichText)
+        grid = self._role_grid(start)
+        self._make_footer()
+        lay = QVBoxLayout(self)
+        for w in (intro, grid, self.extras_label, self.keep_names, self.save_label, self.general_error, self.hint,
+                  self.buttons):
+            lay.addLayout(w) if isinstance(w, QGridLayout) else lay.addWidget(w)
+        self._update()
+
+    def _role_grid(self, start: dict[str, str]) -> QGridLayout:
+        """One row per role: its name, a combo of the file's columns (typed names too), an example, its error."""
         grid = QGridLayout()
         self.combos: dict[str, QComboBox] = {}
         self.examples: dict[str, QLabel] = {}
@@ -56,17 +67,7 @@ class ColumnMappingDialog(QDialog):
         for i, role in enumerate(ROLES):
             label, tip = ROLE_TEXT[role]
             name = QLabel(label + ("" if role in REQUIRED else " (optional)"))
-            combo = QComboBox()
-            combo.setObjectName(f"column_{role}")
-            combo.setEditable(True)                       # a typed name is checked like a chosen one
-            combo.setInsertPolicy(QComboBox.NoInsert)
-            combo.setMinimumContentsLength(min(24, max(12, *(len(n) for n in self.names or [""]))))
-            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-            combo.addItems(([] if role in REQUIRED else [""]) + self.names)
-            combo.setCurrentText(start.get(role, ""))
-            combo.lineEdit().setPlaceholderText("choose a column" if role in REQUIRED else "(none)")
-            combo.setToolTip(tip)
-            combo.setStatusTip(tip)
+            combo = self._role_combo(role, start.get(role, ""), tip)
             name.setBuddy(combo)
             name.setToolTip(tip)
             example, error = QLabel(), QLabel()
@@ -82,7 +83,24 @@ class ColumnMappingDialog(QDialog):
             self.combos[role], self.examples[role], self.errors[role] = combo, example, error
             combo.currentTextChanged.connect(self._update)
         grid.setColumnStretch(2, 1)
+        return grid
 
+    def _role_combo(self, role: str, chosen: str, tip: str) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(f"column_{role}")
+        combo.setEditable(True)                       # a typed name is checked like a chosen one
+        combo.setInsertPolicy(QComboBox.NoInsert)
+        combo.setMinimumContentsLength(min(24, max(12, *(len(n) for n in self.names or [""]))))
+        combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        combo.addItems(([] if role in REQUIRED else [""]) + self.names)
+        combo.setCurrentText(chosen)
+        combo.lineEdit().setPlaceholderText("choose a column" if role in REQUIRED else "(none)")
+        combo.setToolTip(tip)
+        combo.setStatusTip(tip)
+        return combo
+
+    def _make_footer(self) -> None:
+        """Extra columns, the save-header choice, errors, the hovered control's hint and Import / Cancel."""
         self.extras_label = QLabel()
         self.extras_label.setWordWrap(True)
         self.keep_names = QCheckBox("Save with the file's own column names")
@@ -111,12 +129,6 @@ class ColumnMappingDialog(QDialog):
         self.hint.setEnabled(False)
         for w in (self.keep_names, self.ok_btn, self.buttons.button(QDialogButtonBox.Cancel)):
             w.setStatusTip(w.toolTip().splitlines()[0])
-
-        lay = QVBoxLayout(self)
-        for w in (intro, grid, self.extras_label, self.keep_names, self.save_label, self.general_error, self.hint,
-                  self.buttons):
-            lay.addLayout(w) if isinstance(w, QGridLayout) else lay.addWidget(w)
-        self._update()
 
     # ------------------------------------------------------------------ the mapping
     def _column(self, text: str) -> str | None:
@@ -193,9 +205,8 @@ class ColumnMappingDialog(QDialog):
                 self._show_error(role, text)
             return
         mapping = self.mapping()
-        QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
-            ds = load_dataset(self.path, columns=mapping)
+            ds = load_with_progress(self, self.path, mapping)    # off the GUI thread, with progress and Cancel
         except DataError as exc:
             other = []
             for p in exc.problems:
@@ -208,8 +219,8 @@ class ColumnMappingDialog(QDialog):
                                            + (f" (and {len(other) - 3} more)" if len(other) > 3 else ""))
                 self.general_error.show()
             return
-        finally:
-            QApplication.restoreOverrideCursor()
+        if ds is None:
+            return            # cancelled: the dialog stays open
         self.dataset, self.columns = ds, mapping
         self.save_names = dict(mapping) if self.keep_names.isChecked() else {}
         super().accept()

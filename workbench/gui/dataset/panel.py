@@ -65,6 +65,20 @@ class DatasetPanel(QWidget):
         self.proxy.setSourceModel(model)
         self.view = self._table()
         self._delegate = MultiLineDelegate(self.view)
+        self._make_controls()
+        self._tips()
+        self._lay_out()
+        model.contentChanged.connect(self.refresh_categories)
+        model.modelReset.connect(self._reset)
+        self._summary_soon = QTimer(self)     # counts over 13k rows: once after a burst of edits, not per edit
+        self._summary_soon.setSingleShot(True)
+        self._summary_soon.setInterval(120)
+        self._summary_soon.timeout.connect(self._update_summary)
+        model.problemsChanged.connect(self._summary_soon.start)
+        self._reset()
+
+    def _make_controls(self) -> None:
+        """Search, category filter, row buttons, the summary, the row editor and the problem list."""
         self.search = QLineEdit()
         self.search.setPlaceholderText("search questions, answers, categories")
         self.search.setClearButtonEnabled(True)
@@ -80,8 +94,8 @@ class DatasetPanel(QWidget):
         self.dup_btn.clicked.connect(lambda: self.model.duplicate_rows(self.selected_rows()))
         self.del_btn.clicked.connect(lambda: self.model.delete_rows(self.selected_rows()))
         self.summary = QLabel()
-        self.row_editor = RowEditor(model)
-        self.problem_panel = ProblemPanel(model)
+        self.row_editor = RowEditor(self.model)
+        self.problem_panel = ProblemPanel(self.model)
         self.problem_panel.rowChosen.connect(self.go_to_row)
         self.lower = QTabWidget()
         editor_area = QScrollArea()              # its fields keep a usable height; the table keeps the space
@@ -92,6 +106,8 @@ class DatasetPanel(QWidget):
         self.lower.addTab(self.problem_panel, "Problems")
         self.lower.setTabToolTip(0, "The selected row's full text, editable")
         self.lower.setTabToolTip(1, "Every data problem the run would see; click one to go to its row")
+
+    def _tips(self) -> None:
         for w, tip in ((self.search, "Show only rows whose question, answer, category or extra columns contain "
                                      "this text (Ctrl+F)"),
                        (self.category, "Show only one category"),
@@ -101,6 +117,10 @@ class DatasetPanel(QWidget):
                        (self.view, "Double-click or type to edit a cell; Enter commits, Shift+Enter adds a line, "
                                    "Esc cancels. Red cells: the run cannot use the row; amber: the run drops it")):
             w.setToolTip(tip)
+
+    def _lay_out(self) -> None:
+        """Search on a line of its own, the filter and row buttons under it, the table, then Row | Problems below
+        a splitter."""
         bar = QHBoxLayout()
         bar.addWidget(self.category, 1)
         for b in (self.add_btn, self.dup_btn, self.del_btn):
@@ -122,14 +142,6 @@ class DatasetPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.splitter)
-        model.contentChanged.connect(self.refresh_categories)
-        model.modelReset.connect(self._reset)
-        self._summary_soon = QTimer(self)     # counts over 13k rows: once after a burst of edits, not per edit
-        self._summary_soon.setSingleShot(True)
-        self._summary_soon.setInterval(120)
-        self._summary_soon.timeout.connect(self._update_summary)
-        model.problemsChanged.connect(self._summary_soon.start)
-        self._reset()
 
     def _table(self) -> QTableView:
         view = QTableView()

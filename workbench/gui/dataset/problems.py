@@ -16,6 +16,7 @@ from workbench.gui.common.theme import ERROR_TEXT, WARNING_TEXT
 from workbench.data.problem_report import KIND_LABELS, effect
 
 HEADERS = ["row", "level", "field", "problem"]
+MIN_ROWS = 8
 
 
 def kind_label(kind: str) -> str:
@@ -107,6 +108,8 @@ class ProblemPanel(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.Fixed)
         self.view.verticalHeader().setDefaultSectionSize(20)
+        # room for MIN_ROWS problems whatever the window's size (issue 19: ~3 rows at 1366×768); the dock scrolls
+        self.view.setMinimumHeight(MIN_ROWS * 20 + self.view.horizontalHeader().sizeHint().height() + 4)
         self.view.horizontalHeader().setStretchLastSection(True)
         for col, width in enumerate((52, 62, 70)):
             self.view.setColumnWidth(col, width)

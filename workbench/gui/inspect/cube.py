@@ -27,6 +27,7 @@ MODES = ("voxels", "points", "volume", "slices")
 SOURCES = ("latest", "untrained", "difference")
 
 HIDDEN_CELL = 32  # vtkDataSetAttributes::HIDDENCELL: ghost value that hides a cell without rebuilding the mesh
+VOLUME_OPACITY = np.abs(np.linspace(-1.0, 1.0, 21))   # over the colour range −lim…lim: |value| / lim
 MIN_RENDER_GAP_S = 1.0   # training snapshots: at most one render a second (a user action renders at once)
 
 
@@ -38,6 +39,7 @@ class CubeFrame:
     question: str = ""
     input_face: str = "volume"
     output_face: str = "volume"
+    unit: str = ""              # the colour bar's title when not a state channel (cube_sources.py: "Δ cosine …")
 
     @classmethod
     def from_snapshot(cls, ev) -> "CubeFrame":
@@ -63,6 +65,11 @@ class LatticeView(QWidget):
         self._meshes: dict = {}
         self._actors: dict = {}
         self._shape: tuple[int, int, int] | None = None
+        self._make_controls()
+        self._lay_out()
+        self._connect()
+
+    def _make_controls(self) -> None:
         self.mode = QComboBox()
         self.mode.addItems(MODES)
         self.source = QComboBox()
@@ -73,6 +80,7 @@ class LatticeView(QWidget):
         self.channel.setToolTip("state channel to show; channel 0 carries the embedding in volume io")
         self.step = QSlider(Qt.Horizontal)
         self.step.setRange(0, 0)
+        self.step.setMinimumWidth(90)       # a slider narrower than this cannot be aimed at a step (issue 19)
         self.step.setToolTip("lattice update step: 0 is the injected question, the last step is read out as the answer")
         self.step_label = QLabel("step 0/0")
         self.step_label.setMinimumWidth(70)
@@ -81,6 +89,7 @@ class LatticeView(QWidget):
         self.threshold = QSlider(Qt.Horizontal)
         self.threshold.setRange(0, 100)
         self.threshold.setValue(30)
+        self.threshold.setMinimumWidth(70)
         self.threshold.setToolTip("voxels: hide cells whose |activation| is below this share of the largest")
         self.info = QLabel("no snapshot yet: start training, or click a table row after a run")
         self.info.setWordWrap(False)
@@ -90,26 +99,36 @@ class LatticeView(QWidget):
         self.info.setStyleSheet("padding: 2px 4px; background: palette(alternate-base);")
         self.placeholder = QLabel("the 3D view starts once its libraries have loaded in the background")
         self.placeholder.setAlignment(Qt.AlignCenter)
-        row = QHBoxLayout()
-        for label, w in (("mode", self.mode), ("show", self.source), ("channel", self.channel)):
-            row.addWidget(QLabel(label))
-            row.addWidget(w)
-        row.addWidget(self.step_label)
-        row.addWidget(self.step, 2)
-        row.addWidget(self.play)
-        row.addWidget(QLabel("threshold"))
-        row.addWidget(self.threshold, 1)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(80)
         self.busy.setTextVisible(False)
         self.busy.hide()
-        row.addWidget(self.busy)
+
+    def _lay_out(self) -> None:
+        """Two rows of controls (what is shown; which step and threshold), so that at the window's minimum
+        width every control keeps its size instead of squeezing the sliders."""
+        what = QHBoxLayout()
+        for label, w in (("mode", self.mode), ("show", self.source), ("channel", self.channel)):
+            what.addWidget(QLabel(label))
+            what.addWidget(w)
+        what.addWidget(self.play)
+        what.addWidget(self.busy)
+        what.addStretch(1)
+        when = QHBoxLayout()
+        when.addWidget(self.step_label)
+        when.addWidget(self.step, 2)
+        when.addWidget(QLabel("threshold"))
+        when.addWidget(self.threshold, 1)
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
-        self.layout_.addLayout(row)
+        self.layout_.setSpacing(2)
+        self.layout_.addLayout(what)
+        self.layout_.addLayout(when)
         self.layout_.addWidget(self.info)
         self.layout_.addWidget(self.placeholder, 1)
+
+    def _connect(self) -> None:
         self._render_soon = QTimer(self)
         self._render_soon.setSingleShot(True)
         self._render_soon.setInterval(30)
@@ -280,24 +299,29 @@ class LatticeView(QWidget):
         ink = VIEW_COLOURS[self.scheme]["ink"]
         bar = dict(title=f"channel {self.channel.value()}", vertical=True, position_x=0.86, position_y=0.15,
                    height=0.7, title_font_size=14, label_font_size=12, color=ink, n_labels=5, fmt="%.2g")
+        # a symmetric range from the start: the zeros before any data would label every tick "0" (refresh sets it)
+        bar = dict(scalar_bar_args=bar, clim=[-1.0, 1.0])
         if mode == "voxels":
             self._actors["main"] = p.add_mesh(cells, scalars="activation", cmap="coolwarm", show_edges=True,
-                                              edge_color="#777777", scalar_bar_args=bar)
+                                              edge_color="#777777", **bar)
         elif mode == "points":
             pts = pv.PolyData(cells.cell_centers().points)
             pts.point_data["activation"] = np.zeros(X * Y * Z, np.float32)
             self._meshes["points"] = pts
             self._actors["main"] = p.add_mesh(pts, scalars="activation", cmap="coolwarm", point_size=14,
-                                              render_points_as_spheres=True, scalar_bar_args=bar)
+                                              render_points_as_spheres=True, **bar)
         elif mode == "volume":
             vol = pv.ImageData(dimensions=(X, Y, Z), origin=(0.5, 0.5, 0.5), spacing=(1, 1, 1))
             vol.point_data["activation"] = np.zeros(X * Y * Z, np.float32)
             self._meshes["volume"] = vol
-            self._actors["main"] = p.add_volume(vol, scalars="activation", cmap="coolwarm", opacity="sigmoid",
-                                                scalar_bar_args=bar)
+            # activations are signed: opaque at both ends, clear near 0 ("sigmoid" hid every negative value)
+            self._actors["main"] = p.add_volume(vol, scalars="activation", cmap="coolwarm", opacity=VOLUME_OPACITY,
+                                                **bar)
         else:
             self._actors["main"] = p.add_mesh(self._slices(cells), scalars="activation", cmap="coolwarm",
-                                              show_edges=True, edge_color="#999999", scalar_bar_args=bar)
+                                              show_edges=True, edge_color="#999999", **bar)
+        for sbar in getattr(p, "scalar_bars", {}).values():
+            sbar.SetUseOpacity(False)     # the bar shows colours whole: the volume's opacity blanked half of it
         p.add_mesh(cells.outline(), color=ink)
         self._mark_faces(pv, X, Y, Z)
         p.add_axes()

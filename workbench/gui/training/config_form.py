@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from workbench.train.config import (DEFAULT_PRESET, PRESETS, ConfigError, RunConfig, field_metas, fields_of, from_preset,
                             get_value, set_value)
+from workbench.model.lattice_config import grid_shape
 from workbench.gui.common.form_widgets import SciSpinBox, WheelGuard, nice_step
 from workbench.gui.common.theme import ERROR_TEXT
 
@@ -42,6 +43,7 @@ class ConfigForm(QWidget):
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.facts = field_facts()
+        self.embedding_dim = 384          # the default teacher's; a run's RunStarted tells the real one
         self.wheel_guard = WheelGuard(self)
         top = QVBoxLayout(self)
         row = QHBoxLayout()
@@ -87,6 +89,7 @@ class ConfigForm(QWidget):
             label.setToolTip(ed.toolTip())
             groups[section].addRow(label, cell)
         top.addStretch(1)
+        self._show_auto_shape()
 
     def _editor(self, key: str, value, rng, choices, hint: str) -> QWidget:
         if choices:
@@ -140,8 +143,21 @@ class ConfigForm(QWidget):
             return False
         err.hide()
         err.setText("")
+        self._show_auto_shape()
         self.changed.emit()
         return True
+
+    def _show_auto_shape(self) -> None:
+        """An empty shape means the default grid: the field says which one this config gets (issue 19: it was
+        blank while the run used 8×8×8)."""
+        ed = self.editors.get("lattice.shape")
+        if isinstance(ed, QLineEdit):
+            x, y, z = grid_shape(self.config.lattice, self.embedding_dim)
+            ed.setPlaceholderText(f"auto: {x}x{y}x{z} for {self.embedding_dim}-d embeddings")
+
+    def set_embedding_dim(self, dim: int) -> None:
+        self.embedding_dim = int(dim)
+        self._show_auto_shape()
 
     def error_text(self) -> str:
         """Every field error now shown, one per line ('' when none)."""
@@ -159,6 +175,7 @@ class ConfigForm(QWidget):
             self._show(ed, key, get_value(cfg, key))
             self.errors[key].hide()
             self.errors[key].setText("")
+        self._show_auto_shape()
         self.changed.emit()
 
     def load_preset(self, name: str) -> None:

@@ -27,6 +27,9 @@ from workbench.gui.training.views import RunViews
 from workbench.gui.training.worker import TrainingRun, TrainingWorker
 
 
+LAST_CHECKPOINT = "last.safetensors"   # state.LAST, named here: importing state would load torch at window start
+
+
 class RunController(QObject):
     runningChanged = Signal(bool)
     CLOSE_POLL_MS = 50         # after the worker's last signal, how often a closing window looks if its thread has ended
@@ -40,6 +43,7 @@ class RunController(QObject):
         self.last_finished = None      # the run's Finished event
         self.started = None            # its RunStarted
         self.prepared = None           # its worker.Prepared
+        self.series = None             # its charts.data.RunSeries, from its RunStarted on
         self.run_count = 0
         self.run_name = ""
         self.run_config = None
@@ -53,9 +57,17 @@ class RunController(QObject):
         self.ask_slow = True    # ask before going on with an hours-long epoch (off for --screenshot)
         self.slow_box = None    # that question, while it is open
         t = win.training
-        t.start_btn.clicked.connect(self.start)
+        t.start_btn.clicked.connect(lambda: self.start())
+        t.resume_btn.clicked.connect(lambda: self.resume(t.resumable))
+        win.charts.shownRunChanged.connect(self._shown_run_changed)
         t.pause_btn.toggled.connect(self.set_paused)
         t.stop_btn.clicked.connect(self.stop)
+
+    shown = True               # for RunViews: the app's own run always drives the training panel
+
+    @property
+    def target(self) -> float:
+        return self.run_config.target_similarity
 
     def is_running(self) -> bool:
         return self.run is not None and self.run.is_running()
@@ -66,9 +78,10 @@ class RunController(QObject):
         return self.run is not None and self.run.worker.stopping
 
     # ---------------------------------------------------------------- start
-    def start(self, drop_errors: bool | None = None) -> bool:
+    def start(self, drop_errors: bool | None = None, resume: str = "") -> bool:
         """Start a run on the table as it is. Rows with errors stop a run; here the user may train
-        without them (drop_errors=None asks, True drops without asking, False refuses)."""
+        without them (drop_errors=None asks, True drops without asking, False refuses).
+        resume: a checkpoint to go on from (see resume()); the run then writes into its folder."""
         win = self.win
         if self.is_running():
             return False
@@ -80,11 +93,13 @@ class RunController(QObject):
         if len(keep) < len(ds.pairs):
             ds = ds.subset(keep)   # each row keeps its table row number: splits and cosines land on the right rows
         self.run_count += 1
-        self.run_name = f"run {self.run_count}"
-        self.out_dir = str(user_dir("runs") / time.strftime(f"run-%Y%m%d-%H%M%S-{self.run_count}"))
-        worker = TrainingWorker(cfg, ds, self.out_dir, tensorboard=win.training.writes_tensorboard())
+        self.run_name = f"run {self.run_count}" + (" (resumed)" if resume else "")
+        self.out_dir = (str(Path(resume).parent) if resume and Path(resume).name == LAST_CHECKPOINT else
+                        str(user_dir("runs") / time.strftime(f"run-%Y%m%d-%H%M%S-{self.run_count}")))
+        worker = TrainingWorker(cfg, ds, self.out_dir, tensorboard=win.training.writes_tensorboard(),
+                                resume=resume or None)
         self.run_config = cfg
-        self.last_finished = self.started = self.prepared = None
+        self.last_finished = self.started = self.prepared = self.series = None
         worker.event.connect(self._on_event)
         worker.done.connect(self._on_done)
         if cfg.teacher.model == DEFAULT_TEACHER:  # its 384-d is known without loading it: pre-build the cube
@@ -96,6 +111,30 @@ class RunController(QObject):
         self.run.start()
         self.runningChanged.emit(True)
         return True
+
+    def pick_and_resume(self) -> bool:
+        """Run ▸ Resume…: a checkpoint (or a run folder's last.safetensors) to go on from."""
+        path = self.win.choose_path("Resume a run: its folder's last.safetensors, or another checkpoint",
+                                    str(user_dir("runs")), "Checkpoints (*.safetensors);;All files (*)")
+        return self.resume(path) if path else False
+
+    def resume(self, path: str, drop_errors: bool | None = None) -> bool:
+        """Go on from a checkpoint (a run folder means its last.safetensors) on the table open now, with the
+        checkpoint's own settings (shown in the form). A stop in mid-epoch goes on with the next batch. A
+        checkpoint that does not fit this table or model is refused with its reason, as the CLI refuses it."""
+        from workbench.train.config import from_dict
+        from workbench.train.record.checkpoint import CheckpointError, read_state
+        if not path or self.is_running():
+            return False
+        ck = Path(path) / LAST_CHECKPOINT if Path(path).is_dir() else Path(path)
+        try:
+            state = read_state(ck)
+            cfg = from_dict(state["config"])
+        except (CheckpointError, ValueError, TypeError, KeyError) as exc:
+            self.win.show_error("Cannot resume", str(exc))
+            return False
+        self.win.training.form.set_config(cfg)
+        return self.start(drop_errors, resume=str(ck))
 
     def _rows_to_train(self, drop_errors: bool | None) -> list[int] | None:
         """Table rows the run gets: all but rows with errors, once the user agreed to leave those out."""
@@ -180,6 +219,13 @@ class RunController(QObject):
         if self.is_running():
             self.run.stop_and_wait(timeout_ms)
         self.gc.worker_ended()
+
+    @Slot(object)
+    def _shown_run_changed(self, _run) -> None:
+        """Another run is shown (a followed folder, a past run): the last run's banner, notice and progress go,
+        unless this app's own run is still going."""
+        if not self.is_running():
+            self.win.training.clear_run_state()
 
     # ---------------------------------------------------------------- worker signals (GUI thread)
     @Slot(object)

@@ -35,6 +35,7 @@ class TrainingPanel(QWidget):
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("background:#b00020; color:white; font-weight:bold; padding:6px;")
         self.banner.hide()
+        self.notice = self._notice_row()       # a stop's notice (what was kept) and its Resume button
         self.tensorboard = self._tensorboard_toggle()
         self.init_from = InitFromRow(self.form)       # "start from a trained run" (config key init_from)
         self.preset_hint = PresetHint(self.form)      # "use large-data" for thousands of pairs; hidden otherwise
@@ -54,6 +55,7 @@ class TrainingPanel(QWidget):
         lay.addWidget(self.init_from)
         lay.addWidget(self.preset_hint)
         lay.addWidget(self.banner)
+        lay.addWidget(self.notice)
         lay.addLayout(buttons)
         lay.addWidget(self.embed_bar)
         lay.addWidget(self.train_bar)
@@ -64,6 +66,42 @@ class TrainingPanel(QWidget):
         self._label_timer.setInterval(200)
         self._label_timer.timeout.connect(self._show_pending)
         self.set_running(False)
+
+    def _notice_row(self) -> QWidget:
+        """A neutral notice (not the red banner: a stop is not an error) with the offer to resume."""
+        row = QWidget()
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        self.notice_text = QLabel()
+        self.notice_text.setWordWrap(True)
+        self.notice_text.setStyleSheet("background: palette(alternate-base); padding: 6px;")
+        self.resumable = ""                    # the checkpoint the Resume button goes on from
+        self.resume_btn = QPushButton("Resume")
+        self.resume_btn.setToolTip("Continue the stopped run from its last checkpoint, with the next batch")
+        h.addWidget(self.notice_text, 1)
+        h.addWidget(self.resume_btn)
+        row.hide()
+        return row
+
+    def show_notice(self, text: str, resumable: str = "") -> None:
+        """resumable: the checkpoint the Resume button goes on from ("" hides the button)."""
+        self.resumable = resumable
+        self.notice_text.setText(text)
+        self.resume_btn.setVisible(bool(resumable))
+        self.notice.show()
+
+    def clear_run_state(self) -> None:
+        """Nothing of the previous run stays: banner, notice, progress and ETA (a new run, or another run shown)."""
+        self.banner.hide()
+        self.banner.setText("")
+        self.notice.hide()
+        self.notice_text.setText("")
+        self.resumable = ""
+        self._pending = None
+        self.embed_bar.setValue(0)
+        self.train_bar.setValue(0)
+        self.train_bar.setFormat("idle")
+        self.eta.setText("")
 
     def _tensorboard_toggle(self) -> QCheckBox:
         box = QCheckBox("Write TensorBoard logs")
@@ -96,12 +134,8 @@ class TrainingPanel(QWidget):
             self.eta.setText("")          # an ETA means a run is going; none after it ends
 
     def run_started(self, epochs: int) -> None:
-        self.banner.hide()
-        self.banner.setText("")
-        self.embed_bar.setValue(0)
-        self.train_bar.setValue(0)
+        self.clear_run_state()
         self.train_bar.setFormat("embedding with the teacher…")
-        self.eta.setText("")
         self._epochs = epochs
 
     def show_embed(self, ev) -> None:

@@ -57,8 +57,9 @@ class TrainingWorker(QObject):
     done = Signal()          # always last: the thread may quit
 
     def __init__(self, config: RunConfig, dataset: Dataset, out_dir: str, val_path: str | None = None,
-                 tensorboard: bool = False):
+                 tensorboard: bool = False, resume: str | None = None):
         super().__init__()
+        self.resume_path = resume        # a checkpoint to go on from (a stopped run: with its next batch)
         self.config, self.dataset, self.out_dir = config, dataset, out_dir
         self.tensorboard = tensorboard   # also write OUT/tensorboard/ (the training panel's toggle)
         # one decision, passed to prepare() explicitly, so the labels below match what the pipeline did
@@ -118,6 +119,7 @@ class TrainingWorker(QObject):
 
     def _run(self) -> None:
         from workbench.data.stats import pair_cosines
+        from workbench.train.events import TrainWarning
         from workbench.train.pipeline import prepare, run_training
 
         prep = prepare(self.config, self.dataset, self.val_source, progress=self._embed_progress)
@@ -126,7 +128,9 @@ class TrainingWorker(QObject):
         self.event.emit(self._prepared(prep, pair_cosines))
         # the one run function, as the CLI and a sweep trial call it: the run folder (record, progress.jsonl,
         # TensorBoard if asked) sees each event first, then this view passes it to the window
-        run_training(self.config, prep, self.out_dir, tensorboard=self.tensorboard, views=[self._emit], stop=self._stop)
+        # a resume (a stopped run: with its next batch) warns through the same channel, e.g. another batch size
+        run_training(self.config, prep, self.out_dir, resume=self.resume_path, tensorboard=self.tensorboard,
+                     views=[self._emit], stop=self._stop, say=lambda note: self._emit(TrainWarning("resume", note)))
 
     def _emit(self, ev) -> None:
         """Pause holds the trainer here, between batches; the event then goes to the GUI thread unchanged."""

@@ -1,8 +1,8 @@
 """RUN/progress.jsonl: THE live log of a run, the one file another process follows while it is written.
 
-Every kind of run writes it through this one writer (run_sinks.run_folder_sinks builds it for the CLI,
+Every kind of run writes it through this one writer (sinks.run_folder_sinks builds it for the CLI,
 rank 0 of a torchrun job, each sweep trial and the app's own runs), and the app's follower reads it
-(gui/chart_data.py through ProgressTail). history.csv and metrics.json are rewritten whole, once per epoch
+(ProgressTail, through follow.RunFolderReader). history.csv and metrics.json are rewritten whole, once per epoch
 and at the end; this file adds what happens between: per-batch loss, the start (baselines, sizes) and the end.
 
 Why this format and not the recorder's older batches.csv (epoch, batch, samples_seen, loss): one file
@@ -28,10 +28,15 @@ Line kinds (every line has "kind" and "t", Unix time in seconds):
      "samples_seen": 21920, "loss": 0.41, "running_loss": 0.43, "samples_per_s": 812.0, "eta_s": 95.0}
     {"kind": "epoch", "t": …, "epoch": 3, "is_best": true, "metrics": {<history.csv columns>}}
     {"kind": "warning", "t": …, "code": "no-gradient", "message": "…"}
-    {"kind": "finished", "t": …, "reason": "completed", "best_epoch": 7, "epochs_run": 10, "error": ""}
+    {"kind": "finished", "t": …, "reason": "completed", "best_epoch": 7, "epochs_run": 10, "seconds": 81.2,
+     "error": "", "partial_batches": 0, "checkpoint": "best.safetensors"}
 
 "step" is the global batch number (epoch − 1) · n_batches + batch, stable across a resume; "samples_seen"
 is the x-axis of the app's charts. A resumed run appends a new "started" line to the same file.
+"checkpoint" is the file's name in the run folder (the folder may be mounted elsewhere by the reader).
+
+Reading: ProgressTail turns the lines back into the trainer's event dataclasses (progress_decode.py), so the
+app draws a followed run through the same views as its own.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from workbench.train.events import BatchProgress, EpochMetrics, EventSink, Finished, RunStarted, TrainWarning
+from workbench.train.record.progress_decode import ProgressDecoder
 
 PROGRESS_FILE = "progress.jsonl"
 
@@ -93,7 +99,7 @@ class ProgressLog(EventSink):
         self._pending.append(self._line(
             "batch", epoch=ev.epoch, batch=ev.batch, n_batches=ev.n_batches,
             step=(ev.epoch - 1) * ev.n_batches + ev.batch, samples_seen=ev.samples_seen, loss=ev.loss,
-            running_loss=ev.running_loss, samples_per_s=ev.samples_per_s, eta_s=ev.eta_s))
+            running_loss=ev.running_loss, samples_per_s=ev.samples_per_s, eta_s=ev.eta_s, lr=ev.lr))
         if ev.batch >= ev.n_batches or self.clock() - self._written >= self.interval:
             self._write()
 
@@ -105,19 +111,28 @@ class ProgressLog(EventSink):
 
     def on_finished(self, ev: Finished) -> None:
         self._write(self._line("finished", reason=ev.reason, best_epoch=ev.best_epoch, epochs_run=ev.epochs_run,
-                               seconds=ev.seconds, error=ev.error))
+                               seconds=ev.seconds, error=ev.error, partial_batches=ev.partial_batches,
+                               checkpoint=Path(ev.checkpoint).name if ev.checkpoint else ""))
 
 
 class ProgressTail:
-    """Reads a progress.jsonl as it grows: each `read_new()` returns the whole lines added since the last call
-    (a line still being written waits for the next call). A line that is not JSON is skipped, never fatal:
-    the file may come from another version or a disk that was full."""
+    """Reads a progress.jsonl as it grows: each `read_new()` returns the events of the whole lines added since the
+    last call, as the trainer's own dataclasses (ProgressDecoder), so a followed run reaches the views the way an
+    in-app run does. A line still being written waits for the next call. A line that is not JSON, or not one of
+    the kinds above, is counted in `skipped`, never fatal: the file may come from another version or a disk that
+    was full."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.offset = 0          # bytes read so far
+        self.decoder = ProgressDecoder(self.path.parent)
 
-    def read_new(self) -> list[dict]:
+    @property
+    def skipped(self) -> int:
+        return self.decoder.skipped
+
+    def read_lines(self) -> list[dict]:
+        """The new whole lines as parsed JSON objects (what `read_new` decodes)."""
         try:
             with open(self.path, "rb") as fh:
                 fh.seek(self.offset)
@@ -131,12 +146,17 @@ class ProgressTail:
             try:
                 obj = json.loads(line)
             except ValueError:
-                continue
+                obj = None
             if isinstance(obj, dict):
                 out.append(obj)
+            elif line.strip():
+                self.decoder.skipped += 1
         return out
+
+    def read_new(self) -> list:
+        return [ev for ev in map(self.decoder.decode, self.read_lines()) if ev is not None]
 
 
 def read_progress(path: str | Path) -> list[dict]:
-    """Every whole line of a progress.jsonl (an unfinished last line is left for the next read)."""
-    return ProgressTail(path).read_new()
+    """Every whole line of a progress.jsonl as JSON objects (an unfinished last line is left for the next read)."""
+    return ProgressTail(path).read_lines()
