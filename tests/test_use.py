@@ -187,6 +187,8 @@ def test_damaged_or_foreign_checkpoints_get_a_clear_error(run_dir, tmp_path):
     with pytest.raises(CheckpointError, match="format version"):
         workbench.load_run(bad)
     (bad / "best.safetensors").unlink()
+    for name in ("last.safetensors",):                 # the fallback workbench-eval also accepts (a run mid-way)
+        (bad / name).unlink(missing_ok=True)
     from workbench.train.evaluate import EvalError
     with pytest.raises(EvalError, match="no checkpoint"):
         workbench.load_run(bad)
