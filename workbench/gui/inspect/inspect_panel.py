@@ -112,6 +112,11 @@ class InspectPanel(QWidget):
         self.replay.follow(run, self.tasks)
         self.tasks.submit(lambda: saved_inspection(run), self._saved_loaded)
 
+    def follow_folder(self, folder) -> None:
+        """A run folder followed from another process (Run ▸ Open run folder): its epoch replay, re-read as it
+        grows; its checkpoint comes with the run's end, as for the app's own runs."""
+        self.replay.follow(str(folder), self.tasks)
+
     def set_scheme(self, scheme: str) -> None:
         self.chart.set_scheme(scheme)
 
