@@ -15,7 +15,8 @@ import time
 
 import torch
 
-from workbench.model.lattice import CellLattice, LatticeConfig, neighbour_index
+from workbench.model.lattice import CellLattice, neighbour_index
+from workbench.model.lattice_config import LatticeConfig
 from workbench.train.config import from_preset
 
 

@@ -28,7 +28,8 @@ import time
 import torch
 
 from lattice_gather_ref import gather_run
-from workbench.model.lattice import CellLattice, LatticeConfig, neighbour_index
+from workbench.model.lattice import CellLattice, neighbour_index
+from workbench.model.lattice_config import LatticeConfig
 from workbench.model.lattice_config import NEIGHBOURHOODS
 from workbench.train import metrics as M
 from workbench.train.config import from_preset

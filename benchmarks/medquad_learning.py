@@ -5,7 +5,7 @@
 
 The split, the embeddings and the metrics are the app's: `pipeline.prepare` with the run's own config
 (so a document-held-out split of medquad_dev.csv, the same rows the run validated on), the teacher's
-disk cache, and `metrics.evaluate` (cosine; top-1 and MRR of the true answer among all validation
+disk cache, and `metrics.score` (cosine; top-1 and MRR of the true answer among all validation
 answers, ties against the model). Rows:
   identity      answer := question
   ridge         the closed-form linear map (λ=1) fitted on the training pairs, as the trainer fits it

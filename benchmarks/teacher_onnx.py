@@ -5,7 +5,7 @@
 
 The teacher's transformer is exported with torch.onnx.export (the TorchScript exporter that Hugging Face's
 optimum also drives: inputs input_ids / attention_mask / token_type_ids with dynamic batch and sequence axes,
-output last_hidden_state, opset 17), then both backends embed the same texts through the same token-budget
+output last_hidden_state, opset 17; eager attention and a padded example input, see export()), then both backends embed the same texts through the same token-budget
 batches (tokenized once, sorted by length) and the same masked mean pooling. Printed: texts/s of each, the
 ratio, and the cosine between the two vectors of every text (mean and minimum). The bar for keeping it
 (issue 16): >= 1.5x texts/s with mean cosine >= 0.9999.
@@ -32,9 +32,13 @@ from workbench.teacher.encoder import Teacher, TeacherConfig  # noqa: E402
 
 
 def export(teacher: Teacher, path: Path) -> None:
+    """Eager attention and a padded example: a trace through SDPA with an all-ones mask records the path that
+    skips the mask (a data-dependent branch), and padded batches then attend to their padding."""
     import torch
-    teacher.load_checked()
+    from transformers import AutoModel
     ids = torch.ones((2, 8), dtype=torch.long)
+    mask = torch.ones_like(ids)
+    mask[1, 5:] = 0
     names = ["input_ids", "attention_mask", "token_type_ids"]
     axes = {n: {0: "batch", 1: "sequence"} for n in names} | {"last_hidden_state": {0: "batch", 1: "sequence"}}
     class Encoder(torch.nn.Module):          # named inputs in, last_hidden_state out (as optimum's export)
@@ -45,9 +49,11 @@ def export(teacher: Teacher, path: Path) -> None:
         def forward(self, input_ids, attention_mask, token_type_ids):
             return self.model(input_ids=input_ids, attention_mask=attention_mask,
                               token_type_ids=token_type_ids).last_hidden_state
-    model = Encoder(teacher._model.eval())
+    eager = AutoModel.from_pretrained(str(teacher.model_dir), local_files_only=True, use_safetensors=True,
+                                      attn_implementation="eager")
+    model = Encoder(eager.eval())
     with torch.no_grad():
-        torch.onnx.export(model, (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(path), input_names=names,
+        torch.onnx.export(model, (ids, mask, torch.zeros_like(ids)), str(path), input_names=names,
                           output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False)
 
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from workbench.model.lattice import CellLattice, LatticeConfig, check_config, neighbour_index
-from workbench.model.lattice_config import default_shape
+from workbench.model.lattice import CellLattice, neighbour_index
+from workbench.model.lattice_config import LatticeConfig, check_config, default_shape
 from workbench.model.reshaper import Reshaper
 
 

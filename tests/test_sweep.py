@@ -108,12 +108,18 @@ def test_pruned_trial_stops_through_the_trainer_and_is_recorded(tmp_path, space,
         assert (folder / "history.csv").read_text().count("\n") == 2      # header + epoch 1
 
 
-def test_changed_settings_are_refused_for_an_existing_study(tmp_path, space, cache_dir):
+def test_changed_settings_are_refused_for_an_existing_study(tmp_path, space, cache_dir, capsys):
+    """A sweep started again with other settings is refused with one line naming each differing key."""
     out = tmp_path / "s"
     args = [str(SAMPLE_45), "--trials", "1", "--out", str(out), "--space", str(space), "--cache-dir", str(cache_dir),
             *TINY]
     assert cli.run(args) == 0
-    assert cli.run([*args, "--set", "optim.weight_decay=0.5"]) == 2
+    capsys.readouterr()
+    assert cli.run([*args, "--set", "optim.weight_decay=0.5", "--drop-invalid"]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "other settings" in err[0], err
+    assert "optim.weight_decay: 0.1 then, 0.5 now" in err[0] and "--drop-invalid: False then, True now" in err[0]
+    assert len(list(out.glob("trial-*"))) == 1                   # nothing ran for the refused worker
 
 
 def test_space_file_schema_json_and_toml(tmp_path):

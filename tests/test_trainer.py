@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from workbench.train.events import BatchProgress, EpochMetrics, Finished, LatticeSnapshot, RunStarted, TrainWarning
-from workbench.train.pipeline import prepare, split_indices
+from workbench.data.split import split_indices
+from workbench.train.pipeline import prepare
 from workbench.train.trainer import TrainingState, train
 from helpers import SAMPLE_45, SAMPLE_160
 

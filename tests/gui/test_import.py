@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from workbench.data.columns import peek_columns
 from workbench.gui.dataset.column_dialog import ColumnMappingDialog
 from workbench.gui.common.tips import controls
+from workbench.gui.dataset.loading import reading
 from shared_data import realistic_rows
 
 MAPPING = {"question": "Q", "answer": "A", "category": "topic", "group": "doc"}
@@ -41,6 +42,9 @@ def answer_dialog(win, action, seen):
     """Run `action(dialog)` on the mapping dialog once it is open (it runs modally inside Open/Import)."""
     def act():
         dlg = win.document.mapping_dialog
+        if dlg is None and reading():          # Open reads the file in the background first: wait for that
+            QTimer.singleShot(10, act)
+            return
         seen.append(dlg)
         if dlg is not None:
             try:

@@ -17,8 +17,6 @@ from workbench.train.config import RunConfig, save_config
 from workbench.sweep.study import counted, is_surplus, redact, trial_folder
 from workbench.sweep.space import apply_params
 
-SUMMARY_FILES = ("trials.csv", "best_config.json", "importance.png", "history.png", "sweep.json")
-
 
 def trial_rows(study) -> list[dict]:
     """One row per trial that holds a place (surplus trials, which trained nothing, are left out)."""

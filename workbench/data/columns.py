@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.data.formats import REQUIRED, ROLES, format_of, header_names
+from workbench.data.formats import format_of
+from workbench.data.names import guess_columns, header_names, needs_mapping
 from workbench.data.pairs import DataError, Problem
 
 HEAD_BYTES = 64 * 1024     # first read; doubled while the header (or a JSON record) is cut off
@@ -29,21 +30,6 @@ MAX_HEAD_BYTES = 64 << 20  # a "header" longer than this is not a header: stop g
 SAMPLE_RECORDS = 50        # JSON records whose keys are gathered (keys vary little between records)
 SAMPLE_BYTES = 4 << 20     # ...unless they are this long: enough to show what the columns hold
 EXAMPLES = 3               # records kept as examples of each column's values
-
-# Names a role is known by, most telling first. Compared after normalising (case, spaces, dashes).
-SYNONYMS = {
-    "question": ("question", "q", "query", "prompt", "input", "instruction", "questions", "question_text",
-                 "user", "ask"),
-    "answer": ("answer", "a", "response", "reply", "text", "output", "completion", "target", "answers",
-               "answer_text", "assistant", "ans"),
-    "category": ("category", "label", "type", "topic", "class", "tag", "categories", "qtype", "question_type",
-                 "focus_area", "subject"),
-    "group": ("group", "document", "doc", "source", "doc_id", "document_id", "source_id", "docid", "article",
-              "file", "url"),
-}
-# A word inside a longer name ("user_question", "AnswerText") that still says the role.
-WORDS = {"question": ("question", "query", "prompt"), "answer": ("answer", "response", "reply")}
-
 
 @dataclass
 class ColumnPeek:
@@ -252,41 +238,6 @@ def peek_columns(path) -> ColumnPeek:
     if not Path(path).is_file():
         raise _problem(name, "cannot read file: " + ("no such file" if not Path(path).exists() else "not a file"))
     return {"csv": _peek_csv, "jsonl": _peek_jsonl, "json": _peek_json, "parquet": _peek_parquet}[fmt](name)
-
-
-# ----------------------------------------------------------------------------- guessing
-
-def _norm(name: str) -> str:
-    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())    # QuestionText → Question_Text
-    return re.sub(r"[\s\-.]+", "_", name).casefold().strip("_")
-
-
-def needs_mapping(names: list[str]) -> bool:
-    """True when load_dataset cannot find question and answer by name alone (a mapping must name them)."""
-    found = {n.strip().lower() for n in names}
-    return bool(names) and not all(r in found for r in REQUIRED)
-
-
-def guess_columns(names: list[str]) -> dict[str, str]:
-    """A best guess of role → column for a header: the role's own name in any case, then its common synonyms
-    (q, prompt, response, topic, doc, …), then a name holding a telling word ("user_question"). Each column
-    serves one role at most; a role with no likely column is left out."""
-    norm = [_norm(n) for n in names]
-    out: dict[str, str] = {}
-    for role in ROLES:
-        for syn in SYNONYMS[role]:
-            j = next((j for j, n in enumerate(norm) if n == syn and names[j] not in out.values()), None)
-            if j is not None:
-                out[role] = names[j]
-                break
-    for role, words in WORDS.items():
-        if role in out:
-            continue
-        j = next((j for j, n in enumerate(norm) if names[j] not in out.values()
-                  and any(w in n.split("_") for w in words)), None)
-        if j is not None:
-            out[role] = names[j]
-    return {r: out[r] for r in ROLES if r in out}
 
 
 __all__ = ["ColumnPeek", "peek_columns", "guess_columns", "needs_mapping"]

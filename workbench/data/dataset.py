@@ -3,7 +3,8 @@
 - `pairs.py`: DialoguePair, Dataset, Problem (file, row, field, message, line, level, kind), DataError,
   and what the levels "error" / "warning" / "note" mean.
 - `formats.py`: `load_dataset(path, columns=None)` and `save_dataset(ds, path)` for CSV, JSONL,
-  JSON and Parquet; `parse_columns("question=Q,answer=A")` for a column mapping.
+  JSON and Parquet; `parse_columns("question=Q,answer=A")` for a column mapping. Reading is streamed and
+  bounded (`read_csv.py`, `read_json.py`, `stream.py`): no file can take the machine's memory.
 - `rules.py`: `validate(ds, rules)`, the per-row `validate_pair(pair, rules, file=, row=, line=)`
   the app's table calls per edited row, `repeat_problems` across rows, `apply_rules` for a run.
 - `problem_report.py`: `summarise_problems` for the console, `write_problems_csv` for the run folder.

@@ -21,11 +21,12 @@ from workbench.gui.dataset.autosave import AutosaveController
 from workbench.gui.charts.panel import ChartsPanel
 from workbench.gui.dataset.model import DatasetModel
 from workbench.gui.dataset.panel import DatasetPanel
-from workbench.gui.dataset.document import FILTERS, DatasetDocument  # noqa: F401  (FILTERS: kept importable from here)
-from workbench.gui.inspect.cube import LatticeView
+from workbench.gui.dataset.document import DatasetDocument
+from workbench.gui.inspect.cube_sources import InspectableView
+from workbench.gui.inspect.inspect_panel import InspectPanel
 from workbench.gui.menus import build_menus
-from workbench.gui.inspect.ask import AskPanel, ReportPanel
-from workbench.gui.common.paths import user_dir  # noqa: F401  (kept importable from here)
+from workbench.gui.inspect.ask import AskPanel
+from workbench.gui.inspect.report import ReportPanel
 from workbench.gui.inspect.row_inspector import RowInspector
 from workbench.gui.charts.library import RunLibrary
 from workbench.gui.training.controller import RunController
@@ -45,7 +46,8 @@ class MainWindow(QMainWindow):
         self.dataset_panel = DatasetPanel(self.model)
         self.training = TrainingPanel(config or from_preset())
         self.charts = ChartsPanel()
-        self.lattice = LatticeView()
+        self.lattice = InspectableView()
+        self.inspect = InspectPanel(self.lattice, self)     # beside the cube: knockout, dynamics, atlas, replay
         self.report = ReportPanel()
         self.ask_panel = AskPanel(lambda: self.model.dataset.pairs)
         self.window_layout = WindowLayout(self)
@@ -61,6 +63,9 @@ class MainWindow(QMainWindow):
         apply_tips(self)
         self.statusBar().showMessage("Hover a control for what it does; F1 opens the guide", 8000)
         self.training.form.changed.connect(self._rules_changed)
+        self.ask_panel.checkpointChanged.connect(self.inspect.set_checkpoint)
+        self.library.followed.connect(lambda f: f.trace and self.inspect.follow_folder(f.folder))
+        self.document.pathChanged.connect(lambda _: self.inspect.refresh_table())
         self._rules_changed()
         self.model.dirtyChanged.connect(self._update_title)
         self.document.pathChanged.connect(self._update_title)
@@ -154,6 +159,7 @@ class MainWindow(QMainWindow):
     def _scheme_changed(self, scheme: str) -> None:
         self.charts.set_scheme(scheme)
         self.lattice.set_scheme(scheme)
+        self.inspect.set_scheme(scheme)
 
     def _update_title(self, *_):
         name = Path(self.path).name if self.path else "untitled"

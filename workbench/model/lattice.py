@@ -31,7 +31,7 @@ from torch import nn
 from workbench.model.lattice_config import NEIGHBOURHOODS, LatticeConfig, check_config, grid_shape
 from workbench.model.reshaper import Reshaper
 
-__all__ = ["CellLattice", "LatticeConfig", "check_config", "neighbour_index", "neighbour_offsets"]
+__all__ = ["CellLattice", "build_lattice", "neighbour_index", "neighbour_offsets"]
 
 PAD_MODES = {"periodic": "circular", "reflect": "replicate"}   # "reflect" mirrors the cell at the face: replicate
 
@@ -182,9 +182,12 @@ class CellLattice(nn.Module):
         return torch.rand((batch, T, *self.shape), generator=generator) < self.cfg.fire_rate
 
     def run(self, s: torch.Tensor, steps: int | None = None, record: bool = False,
-            fire: torch.Tensor | None = None):
+            fire: torch.Tensor | None = None, live: torch.Tensor | None = None):
         """Propagate T steps from s (B, N, C). Returns the final state and, if record, T+1 detached CPU states.
-        fire: (B, T, X, Y, Z) masks from fire_masks (training with fire_rate < 1; drawn here when not given)."""
+        fire: (B, T, X, Y, Z) masks from fire_masks (training with fire_rate < 1; drawn here when not given).
+
+        live (B, N) or (N,): 0 silences a cell, whose update is then dropped at every step: it holds its value
+        in s (the injected one), which its neighbours still read. Why not zero: workbench/inspect/knockout.py."""
         cfg = self.cfg
         B, N, C = s.shape
         X, Y, Z = self.shape
@@ -192,6 +195,7 @@ class CellLattice(nn.Module):
         relu = cfg.activation == "relu"
         trace = [s.detach().cpu()] if record else None
         x = s.reshape(B, X, Y, Z, C).permute(0, 4, 1, 2, 3)     # (B, C, X, Y, Z), channels-last: a view
+        keep = None if live is None else live.to(s.dtype).reshape(-1, 1, X, Y, Z)   # (B or 1, 1, X, Y, Z)
         T = cfg.steps if steps is None else steps
         if self.training and fire is None:
             fire = self.fire_masks(B, steps=T)
@@ -202,20 +206,27 @@ class CellLattice(nn.Module):
             if cfg.fire_rate < 1.0:
                 # training: this step's (B, 1, X, Y, Z) mask; evaluation: the expected update (deterministic)
                 mask = fire[:, t].unsqueeze(1).to(s.dtype) if self.training else cfg.fire_rate
+            if keep is not None:
+                mask = keep if mask is None else keep * mask
             x = _step(x, convs, bias, w2, b2, cfg.boundary, relu, mask)
             if record:
                 trace.append(_cells(x).detach().cpu())
         return _cells(x), trace
 
     def forward(self, q: torch.Tensor, record: bool = False, steps: int | None = None,
-                fire: torch.Tensor | None = None):
+                fire: torch.Tensor | None = None, live: torch.Tensor | None = None):
         """pred = q + readout(s_T) − readout(s_0): exactly q while the rule's last layer is zero.
         steps overrides lattice.steps (0 = the lattice knocked out: the ablation in the run report);
-        fire: the batch's (B, T, X, Y, Z) update masks (fire_masks), drawn from the global stream when None."""
+        fire: the batch's (B, T, X, Y, Z) update masks (fire_masks), drawn from the global stream when None;
+        live (B, N) or (N,) silences the cells where it is 0 (see run)."""
         s0 = self.inject(q)
-        sT, trace = self.run(s0, steps=steps, record=record, fire=fire)
-        pred = q + self.readout(sT) - self.readout(s0)
+        sT, trace = self.run(s0, steps=steps, record=record, fire=fire, live=live)
+        pred = self.prediction(q, s0, sT)
         return (pred, trace) if record else pred
+
+    def prediction(self, q: torch.Tensor, s0: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """(B, D) read out of a state s (B, N, C) reached from s0 = inject(q); also before the last step."""
+        return q + self.readout(s) - self.readout(s0)
 
     def trace_grids(self, trace: list[torch.Tensor], sample: int = 0):
         """Recorded states of one sample as a numpy array (T+1, C, X, Y, Z) for the 3D view."""

@@ -81,6 +81,15 @@ def find_checkpoint(run_dir: str | Path) -> Path:
     raise EvalError(f"{run}: no checkpoint ({' or '.join(CHECKPOINT_NAMES)}); did the run finish an epoch?")
 
 
+def open_run(run: Path):
+    """(checkpoint path, train.predict.LoadedModel) of run's best checkpoint; EvalError / CheckpointError name the file."""
+    ckpt = find_checkpoint(run)
+    try:
+        return ckpt, load_model(str(ckpt))      # CheckpointError / ConfigError name the file themselves
+    except (RuntimeError, KeyError, TypeError) as exc:   # weights that do not fit the recorded config
+        raise EvalError(f"{ckpt}: checkpoint does not match its config ({str(exc).splitlines()[0]})") from None
+
+
 def run_teacher(run: Path, ckpt: Path, cfg, dim: int, cache_dir: str | None = None) -> Teacher:
     """The run's own teacher settings (model, pooling, max_length), checked against what the run recorded."""
     teacher = Teacher(dataclasses.replace(cfg.teacher, cache_dir=cache_dir) if cache_dir else cfg.teacher)
@@ -105,7 +114,7 @@ def recorded_teacher(run: Path) -> str:
         return ""   # a run still in progress (or killed) has no metrics.json yet
 
 
-def _load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list[str], columns=None):
+def load_pairs(path: str | Path, rules: ValidationRules, drop: bool, notes: list[str], columns=None):
     ds = load_dataset(path, columns=columns)
     problems = validate(ds, rules)          # the run's data rules: errors stop, warnings drop, notes are counted
     if any(p.level == "error" for p in problems) and not drop:
@@ -127,11 +136,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
     Raises EvalError / CheckpointError / DataError / TeacherError with a message naming the file at fault.
     """
     run = Path(run_dir)
-    ckpt = find_checkpoint(run)
-    try:
-        loaded = load_model(str(ckpt))      # CheckpointError / ConfigError name the file themselves
-    except (RuntimeError, KeyError, TypeError) as exc:   # weights that do not fit the recorded config
-        raise EvalError(f"{ckpt}: checkpoint does not match its config ({str(exc).splitlines()[0]})") from None
+    ckpt, loaded = open_run(run)
     cfg, model = loaded.config, loaded.trained
     notes: list[str] = []
     w = None                                  # the run's ridge map (D+1, D), checked before any embedding work
@@ -142,7 +147,7 @@ def evaluate_run(run_dir: str | Path, data: str | Path, cache_dir: str | None = 
             raise EvalError(str(exc)) from None
     else:
         notes.append(f"{run / M.RIDGE_FILE} not found (a run from before ridge weights were saved): no ridge figures")
-    pairs = _load_pairs(data, validation_rules(cfg), drop_invalid_rows, notes, columns)
+    pairs = load_pairs(data, validation_rules(cfg), drop_invalid_rows, notes, columns)
     if teacher is None:
         teacher = run_teacher(run, ckpt, cfg, model.dim, cache_dir)
     else:

@@ -18,7 +18,7 @@ import numpy as np
 from workbench.train.config import RunConfig, validation_rules
 from workbench.data.dataset import DataError, Dataset, Problem, apply_rules, load_dataset, norm, validate
 from workbench.data.problem_report import count_problems
-from workbench.data.split import group_column, split_dataset, split_indices  # noqa: F401  (split_indices: re-exported)
+from workbench.data.split import group_column, split_dataset
 from workbench.data.stats import dataset_stats, quality_filter
 from workbench.teacher.encoder import Teacher
 from workbench.teacher.progress import EmbedProgress

@@ -2,7 +2,8 @@
 
     pred = predict(model, q)                     # (N, D) numpy in → numpy out; a tensor in → a tensor out
     pred = predict(model, q, steps=0)            # the lattice knocked out (the ablation)
-    pred = yield from ...predict_chunks(...)     # the same, yielding the rows done after each chunk (eval_pass)
+    chunks = predict_chunks(model, q_t)          # a generator: yields the rows done after each chunk and
+                                                 # returns the (N, D) tensor (eval_pass adds progress and Stop)
     loaded = load_model("RUN/best.safetensors")  # the trained lattice and the seed's untrained one
     states = trace(loaded.trained, q[0])         # (T+1, C, X, Y, Z) per-step cell states of one question
 

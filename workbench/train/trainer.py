@@ -31,7 +31,7 @@ from workbench.train.events import (BatchProgress, EpochMetrics, EvalProgress, F
                      TrainWarning)
 from workbench.train.pace import ActiveClock, Throughput
 from workbench.train.record.compare import Figures
-from workbench.train.state import BEST, LAST, TrainData, TrainingState  # noqa: F401  (re-exported)
+from workbench.train.state import BEST, LAST, TrainingState  # noqa: F401  (TrainingState: re-exported, the drivers' one import)
 
 log = logging.getLogger(__name__)
 GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2
@@ -376,7 +376,7 @@ def _finish(state: TrainingState, run: _Run, reason: str, error: str = "", parti
             kept: str = "") -> Iterator:
     """The lattice ablation of the best epoch (eval_pass.ablation; a Stop skips it), then Finished."""
     extra = {}
-    if state.history and not error:   # the best epoch's model with the lattice knocked out (ablation.py)
+    if state.history and not error:   # the best epoch's model with the lattice knocked out (eval_pass.ablation)
         weights = run.best_weights    # None: a resumed run whose best epoch came before the resume
         extra = yield from eval_pass.ablation(_eval_context(state, run), run.q_sc, run.a_sc, run.q_va, run.a_va,
                                               weights)

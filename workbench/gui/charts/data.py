@@ -67,13 +67,6 @@ class Ema:
             self.push(x, y)
 
 
-def ema(values: np.ndarray, alpha: float) -> np.ndarray:
-    """Debiased EMA of a whole array (what Ema.push builds point by point)."""
-    e = Ema(alpha)
-    e.reset(alpha, np.arange(len(values), dtype=float), np.asarray(values, dtype=float))
-    return e.out.y.copy() if alpha > 0 else np.asarray(values, dtype=float)
-
-
 class RunSeries(EventSink):
     """One run as the charts see it, filled from the trainer's events: this app's runs, or a run folder's
     (decoded by follow.RunFolderReader). `series(ev)` takes the events that carry chart data."""

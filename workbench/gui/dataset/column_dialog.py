@@ -12,12 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QGridLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QGridLayout, QLabel,
                                QVBoxLayout)
 
 from workbench.data.columns import ColumnPeek, guess_columns
-from workbench.data.dataset import FIELDS, DataError, load_dataset
+from workbench.data.dataset import FIELDS, DataError
 from workbench.data.formats import REQUIRED, ROLES
+from workbench.gui.dataset.loading import load_with_progress
 
 ROLE_TEXT = {   # role → (label, tooltip)
     "question": ("Question", "The column that holds the questions (required)"),
@@ -204,9 +205,8 @@ class ColumnMappingDialog(QDialog):
                 self._show_error(role, text)
             return
         mapping = self.mapping()
-        QApplication.setOverrideCursor(Qt.WaitCursor)
         try:
-            ds = load_dataset(self.path, columns=mapping)
+            ds = load_with_progress(self, self.path, mapping)    # off the GUI thread, with progress and Cancel
         except DataError as exc:
             other = []
             for p in exc.problems:
@@ -219,8 +219,8 @@ class ColumnMappingDialog(QDialog):
                                            + (f" (and {len(other) - 3} more)" if len(other) > 3 else ""))
                 self.general_error.show()
             return
-        finally:
-            QApplication.restoreOverrideCursor()
+        if ds is None:
+            return            # cancelled: the dialog stays open
         self.dataset, self.columns = ds, mapping
         self.save_names = dict(mapping) if self.keep_names.isChecked() else {}
         super().accept()

@@ -13,9 +13,10 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from workbench.data.columns import needs_mapping, peek_columns
-from workbench.data.dataset import DataError, load_dataset, save_dataset
+from workbench.data.dataset import DataError, save_dataset
 from workbench.gui.common.paths import is_shipped_sample, user_documents_dir
 from workbench.gui.common.settings import app_settings
+from workbench.gui.dataset.loading import load_with_progress
 
 FILTERS = ("Datasets (*.csv *.jsonl *.ndjson *.json *.parquet);;CSV (*.csv);;JSON Lines (*.jsonl *.ndjson);;"
            "JSON (*.json);;Parquet (*.parquet)")
@@ -87,14 +88,17 @@ class DatasetDocument(QObject):
     def _remember(self, path: str, columns: dict[str, str], keep_names: bool) -> None:
         app_settings().setValue(self._mapping_key(path), json.dumps({"columns": columns, "keep_names": keep_names}))
 
-    def _open_as_before(self, path: str) -> bool:
-        """Read path with the mapping chosen for it earlier; False when there is none or the file no longer fits it."""
+    def _open_as_before(self, path: str) -> bool | None:
+        """Read path with the mapping chosen for it earlier; False when there is none or the file no longer fits it,
+        None when the user cancelled the read."""
         try:
             saved = json.loads(app_settings().value(self._mapping_key(path), "") or "null")
             columns, keep = dict(saved["columns"]), bool(saved["keep_names"])
-            ds = load_dataset(path, columns=columns)
+            ds = load_with_progress(self.win, path, columns)
         except (ValueError, TypeError, KeyError, DataError):
             return False
+        if ds is None:
+            return None       # cancelled: the user chose to stop; nothing more to ask
         self._adopt(path, ds, columns if keep else {})
         spec = ", ".join(f"{role}={col}" for role, col in columns.items())
         self.win.statusBar().showMessage(f"Read {Path(path).name} with the column mapping chosen before ({spec}); "
@@ -109,14 +113,17 @@ class DatasetDocument(QObject):
 
     def open(self, path: str) -> bool:
         if self._needs_mapping(path):
-            if self._open_as_before(path):
-                return True
+            opened = self._open_as_before(path)
+            if opened is not False:
+                return bool(opened)
             if self.ask_columns:
                 return self.import_file(path)
         try:
-            ds = load_dataset(path)
+            ds = load_with_progress(self.win, path)   # off the GUI thread: the window paints, Cancel works
         except DataError as exc:
             self._show_data_error("Cannot open dataset", exc)
+            return False
+        if ds is None:
             return False
         self._adopt(path, ds, {})
         return True

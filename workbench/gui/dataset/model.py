@@ -16,12 +16,10 @@ from PySide6.QtGui import QBrush, QColor, QUndoCommand, QUndoStack
 
 from workbench.data.dataset import Dataset, DialoguePair
 from workbench.gui.dataset.checks import Issue, RowChecks
-from workbench.gui.dataset.search import DatasetFilter  # noqa: F401  (importable from here, as before)
 
 TEXT_FIELDS = ["question", "answer", "category"]
 DERIVED = ["Q len", "A len", "Q→A cos", "split"]
 COLUMNS = TEXT_FIELDS + DERIVED   # without extra columns; a loaded file's extra columns go after "category"
-EDITABLE = 3                      # the first three columns hold text; extra columns are editable too
 ELIDE = 160                       # characters shown in a cell; the row editor shows the whole text
 INVALID = QColor(255, 205, 205)   # error: the run cannot use the row
 WARNED = QColor(255, 231, 186)    # warning: the run drops the row (or strips characters from it)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLin
 
 from workbench.gui.common.background import TaskRunner
 from workbench.gui.inspect.probe_session import FILE, RUN_VAL, TABLE, BankChoice, ProbeSession
-from workbench.gui.inspect.report import ReportPanel  # noqa: F401  (kept importable from here)
 
 BANKS = ((TABLE, "the open table"), (RUN_VAL, "this run's validation answers"), (FILE, "an answer file…"))
 WARN_STYLE = "color: #b36b00;"
@@ -25,6 +24,7 @@ class AskPanel(QWidget):
     responsive, a busy bar shows while they work, and `answered` brings the result back.
     """
     answered = Signal(object)     # the session's ask() dict, or None after an error
+    checkpointChanged = Signal(str)   # the run whose best checkpoint Ask (and the inspect panel) use
 
     def __init__(self, pairs_provider, parent=None):
         super().__init__(parent)
@@ -96,6 +96,7 @@ class AskPanel(QWidget):
 
     def set_checkpoint(self, path: str) -> None:
         self.checkpoint = path
+        self.checkpointChanged.emit(path)       # the inspect panel follows the same run
         self.status.setText(f"model: {path}")
 
     def _set_busy(self, busy: bool) -> None:

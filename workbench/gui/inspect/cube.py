@@ -39,6 +39,7 @@ class CubeFrame:
     question: str = ""
     input_face: str = "volume"
     output_face: str = "volume"
+    unit: str = ""              # the colour bar's title when not a state channel (cube_sources.py: "Δ cosine …")
 
     @classmethod
     def from_snapshot(cls, ev) -> "CubeFrame":

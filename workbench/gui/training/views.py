@@ -103,6 +103,7 @@ class RunViews(EventSink):
 
     def on_lattice_snapshot(self, ev: LatticeSnapshot) -> None:
         self.win.lattice.set_snapshot(ev)
+        self.win.inspect.add_snapshot(ev)       # the live epoch replay
 
     def on_train_warning(self, ev: TrainWarning) -> None:
         if not self.ctl.shown:

@@ -10,6 +10,7 @@ their run folders hold the same files and cannot drift apart again:
 - RunRecorder: config.json, history.csv, metrics.json, report.md, data_problems.csv, ridge weights;
 - pairs.json (pairs_record.py): which pairs the run trained and validated on, matched by content later;
 - ProgressLog: progress.jsonl, the one live log a follower reads (every batch, epochs, start and end);
+- ReplayRecorder: replay.npz, the cube of the snapshot's validation question at every epoch (replay.py);
 - TensorBoardSink, when asked: RUN/tensorboard/ (needs the optional tensorboard package).
 """
 
@@ -23,6 +24,7 @@ from workbench.train.events import EventSink
 from workbench.train.record.pairs_record import write_run_pairs
 from workbench.train.record.progress_log import ProgressLog
 from workbench.train.record.recorder import RunRecorder
+from workbench.train.record.replay import ReplayRecorder
 
 
 @dataclass
@@ -44,7 +46,7 @@ def run_folder_sinks(out: str | Path, config: RunConfig, prepared, *, world_size
     write_run_pairs(out, prepared.train, prepared.val)    # pairs.json: what the run trained on, for Ask and labels
     if history:
         recorder.history = list(history)
-    sinks: list[EventSink] = [recorder, ProgressLog(out, config.optim.epochs, world_size)]
+    sinks: list[EventSink] = [recorder, ProgressLog(out, config.optim.epochs, world_size), ReplayRecorder(out)]
     if tensorboard:
         from workbench.train.record.tensorboard import TB_DIR, TensorBoardSink
         sinks.append(TensorBoardSink(Path(out) / TB_DIR, config))
