@@ -44,7 +44,7 @@ def rows(events) -> list[dict]:
 
 
 def test_resume_is_bit_identical_with_stochastic_cells(make_config, prepared, tmp_path):
-    """4 epochs straight == 2 epochs + resume for 2, with fire_rate < 1 (global torch RNG) and context noise."""
+    """4 epochs straight == 2 epochs + resume for 2, with fire_rate < 1 masks and context noise (the run's generator)."""
     cfg = make_config(**{"optim.epochs": 4, "lattice.fire_rate": 0.6, "optim.context_noise": 0.05})
     straight = TrainingState.create(cfg, prepared.data)
     full = rows(list(train(straight)))

@@ -89,8 +89,7 @@ def test_a_stop_in_mid_epoch_keeps_its_position_and_the_resume_ends_where_a_stra
         make_config, prepared, tmp_path):
     """Issue 19: a stop after batch 3 of epoch 2 writes last.safetensors with the epoch's order, running sums and
     RNG states; the resume trains batch 4 next (not batch 1) and the whole history equals an uninterrupted run's,
-    with the stochastic parts on (fire_rate < 1 draws from torch's global stream, context noise from the
-    run's generator)."""
+    with the stochastic parts on (fire_rate < 1 masks and context noise, both from the run's generator)."""
     cfg = make_config(**{"optim.epochs": 3, "optim.batch_size": 4, "lattice.fire_rate": 0.6,
                          "optim.context_noise": 0.05})
     straight = TrainingState.create(cfg, prepared.data)

@@ -118,10 +118,13 @@ def test_ten_thousand_rows_load_fast_and_scroll(window, tmp_path, qtbot):
     assert window.open_file(str(path))
     qtbot.wait(1)
     elapsed = time.perf_counter() - t
-    assert window.model.rowCount() == 10_000 and elapsed < 2.0, elapsed
+    # a hang guard, not a speed claim (benchmarks/table_speed.py measures that): ~0.4 s on a quiet machine, so
+    # 20 s is 50× what it needs, and a per-row widget or a per-row Python call at 10k rows would still blow it
+    assert window.model.rowCount() == 10_000 and elapsed < 20.0, elapsed
+    assert window.dataset_panel.view.verticalHeader().sectionResizeMode(0).name == "Fixed"   # no per-row sizing
     view = window.dataset_panel.view
     t = time.perf_counter()
     for frac in (0.25, 0.5, 0.75, 1.0):
         view.verticalScrollBar().setValue(int(view.verticalScrollBar().maximum() * frac))
         view.viewport().repaint()
-    assert time.perf_counter() - t < 1.0
+    assert time.perf_counter() - t < 10.0      # four repaints of visible rows only: ~40 ms quiet, 250× margin

@@ -126,3 +126,12 @@ def test_saving_the_view_and_both_replays(qtbot, window, run_dir, tmp_path):
     mp4 = panel.save_epochs(str(tmp_path / "epochs.mp4"))
     assert mp4.stat().st_size > 1000
     assert panel.save_epochs(str(tmp_path / "epochs.txt")) is None and "gif" in window.errors[-1][1]
+
+
+def test_a_followed_run_folder_brings_its_epoch_replay(qtbot, window, run_dir):
+    window.library.follow(run_dir)                           # Run ▸ Open run folder…: followed as another process's
+    qtbot.waitUntil(lambda: window.inspect.replay.count() == 3, timeout=30_000)
+    window.inspect.replay.slider.setValue(1)
+    assert np.allclose(window.lattice.current_values(),
+                       read_replay(run_dir).states[1, window.lattice.step.value(), window.lattice.channel.value()]
+                       .astype(np.float32))

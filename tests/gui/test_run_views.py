@@ -52,7 +52,8 @@ def test_a_run_per_batch_charts_cube_captions_traced_rows_report_and_evaluate(wi
     for title, plot in charts.plots.items():
         assert below_and_apart(charts.legends[title], plot.getViewWidget()), title
     ident = started.baselines["identity"]["val_cosine"]
-    assert f"identity {ident:.3f}" in charts.legends["Q→A cosine"].text() and "ridge" in charts.legends["Q→A cosine"].text()
+    legend = charts.legends["Q→A cosine"].text()
+    assert f"identity\xa0{ident:.3f}" in legend and "ridge" in legend     # an entry wraps as a whole (no-break spaces)
     # ETA belongs to a running run only
     assert win.training.eta.text() == "" and "completed" in win.training.train_bar.format()
 

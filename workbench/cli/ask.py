@@ -15,6 +15,7 @@ import sys
 
 from workbench.cli.guard import guarded
 from workbench.cli.progress import Printer
+from workbench.cli.run_flags import run_reader_flags
 from workbench.data.atomic import atomic_write_text
 
 
@@ -28,12 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", dest="questions_file", metavar="FILE",
                    help="questions from a file: its 'question' column, or the lines of a .txt")
     p.add_argument("-k", type=int, default=5, help="answers per question (default: %(default)s)")
-    p.add_argument("--json", dest="json_out", metavar="OUT", help="write the answers as JSON")
+    run_reader_flags(p, "write the answers as JSON")
     p.add_argument("--csv", dest="csv_out", metavar="OUT", help="write the answers as CSV (one line per answer)")
-    p.add_argument("--cache-dir", help="teacher embedding cache folder (default: the one the run used)")
     p.add_argument("--answer-column", default="answer", help="the bank's text column (default: %(default)s)")
     p.add_argument("--question-column", default="question", help="the questions file's column (default: %(default)s)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 

@@ -14,6 +14,7 @@ import sys
 
 from workbench.cli.guard import EXIT_OK, guarded
 from workbench.cli.progress import Printer
+from workbench.cli.run_flags import run_reader_flags
 from workbench.data.atomic import atomic_write_text
 from workbench.train.evaluate import evaluate_run
 
@@ -24,12 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
                                             "identity and the run's ridge baseline.")
     p.add_argument("run_dir", help="run folder written by workbench-train (holds best.safetensors and ridge_weights.npy)")
     p.add_argument("data", help="dataset to score: .csv (question,answer[,…]), .jsonl, .json or .parquet")
-    p.add_argument("--json", dest="json_out", metavar="OUT", help="also write the figures to this JSON file")
-    p.add_argument("--cache-dir", help="teacher embedding cache folder (default: the one the run used)")
+    run_reader_flags(p, "also write the figures to this JSON file")
     p.add_argument("--columns", metavar="ROLE=COL,...",
                    help="column names when DATA's differ: question=Q,answer=A (as for workbench-train)")
     p.add_argument("--drop-invalid", action="store_true", help="leave invalid rows out (each is reported) instead of stopping")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 

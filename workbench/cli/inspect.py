@@ -24,6 +24,7 @@ from workbench.inspect.knockout import knockout_map
 from workbench.inspect.source import SPLITS, open_source
 from workbench.cli.guard import EXIT_OK, guarded
 from workbench.cli.progress import Printer
+from workbench.cli.run_flags import run_reader_flags
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,11 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", default="category", metavar="COLUMN", help="the column the atlas groups by (default category)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random deciles (default 0)")
     p.add_argument("--out", metavar="DIR", help="where knockout.npy, atlas.npz, inspect.json go (default RUN_DIR/inspect)")
-    p.add_argument("--json", dest="json_out", metavar="OUT", help="also write the report to this JSON file")
-    p.add_argument("--cache-dir", help="teacher embedding cache folder (default: the one the run used)")
+    run_reader_flags(p, "also write the report to this JSON file")
     p.add_argument("--columns", metavar="ROLE=COL,...", help="column names when DATA's differ (as for workbench-train)")
     p.add_argument("--drop-invalid", action="store_true", help="leave invalid rows out (each is reported)")
-    p.add_argument("--quiet", action="store_true", help="no progress")
     return p
 
 

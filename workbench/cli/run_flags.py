@@ -80,3 +80,10 @@ def choose_preset(args) -> tuple:
     args.preset = suggested_preset(len(ds))
     return ds, (f"preset: {args.preset}, chosen for {len(ds):,} pairs ('{LARGE_DATA_PRESET}' from "
                 f"{LARGE_DATA_MIN_PAIRS:,} pairs, else '{DEFAULT_PRESET}'; --preset NAME to choose)")
+
+
+def run_reader_flags(p: argparse.ArgumentParser, json_help: str) -> None:
+    """The flags every command that reads a trained run shares (workbench-eval, -ask, -inspect): one wording."""
+    p.add_argument("--json", dest="json_out", metavar="OUT", help=json_help)
+    p.add_argument("--cache-dir", help="teacher embedding cache folder (default: the one the run used)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -16,7 +16,6 @@ import argparse
 import logging
 import os
 import sys
-from pathlib import Path
 
 from workbench.cli.ddp import Rank0Share, follow, lost_peer_message
 from workbench.cli.guard import EXIT_OK, EXIT_TRAINING_FAILED, guarded, report_data_problems

@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Hover a control for what it does; F1 opens the guide", 8000)
         self.training.form.changed.connect(self._rules_changed)
         self.ask_panel.checkpointChanged.connect(self.inspect.set_checkpoint)
+        self.library.followed.connect(lambda f: f.trace and self.inspect.follow_folder(f.folder))
         self.document.pathChanged.connect(lambda _: self.inspect.refresh_table())
         self._rules_changed()
         self.model.dirtyChanged.connect(self._update_title)

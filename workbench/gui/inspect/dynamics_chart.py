@@ -8,13 +8,17 @@ moves the slider to the nearest step.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from workbench.gui.common.theme import VIEW_COLOURS
-from workbench.inspect.dynamics import StepDynamics, state_update_norms
+
+if TYPE_CHECKING:     # workbench.inspect.dynamics imports torch: the window must appear without it (test_startup)
+    from workbench.inspect.dynamics import StepDynamics
 
 
 class DynamicsChart(QWidget):
@@ -73,6 +77,7 @@ class DynamicsChart(QWidget):
 
     def set_states(self, states: np.ndarray | None) -> None:
         """The shown pair's recorded states (T+1, C, X, Y, Z): its own update sizes (red)."""
+        from workbench.inspect.dynamics import state_update_norms   # torch is loaded by the time a pair is shown
         self.pair_norms = None if states is None else state_update_norms(states)
         if self.pair_norms is None:
             self.pair_upd.setData([], [])

@@ -11,16 +11,21 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from workbench.gui.inspect.probe_session import ProbeSession
-from workbench.inspect import files
-from workbench.inspect.atlas import Atlas, category_atlas, row_difference
-from workbench.inspect.dynamics import StepDynamics, step_dynamics
-from workbench.inspect.knockout import KnockoutResult, knockout_map
 from workbench.train.record.replay import REPLAY_FILE, Replay, read_replay
+
+# workbench.inspect's modules import torch, and this module is imported when the window is built: they are
+# imported inside the jobs, which run in the panel's task thread (the window appears before torch; test_startup)
+if TYPE_CHECKING:
+    import torch
+
+    from workbench.inspect.atlas import Atlas
+    from workbench.inspect.dynamics import StepDynamics
+    from workbench.inspect.knockout import KnockoutResult
 
 
 @dataclass
@@ -42,24 +47,31 @@ class InspectSession:
         key = hashlib.sha1(("\x1e".join(questions) + "\x1f" + "\x1e".join(answers) + run.teacher.identity).encode(
             "utf-8", "surrogatepass")).hexdigest()
         if key != self._key or self._emb is None:
+            import torch
             emb = run.embed(list(questions) + list(answers))
             n = len(questions)
             self._emb, self._key = (torch.from_numpy(emb[:n]), torch.from_numpy(emb[n:])), key
         return run.model.cpu(), *self._emb
 
     def knockout(self, checkpoint: str, questions, answers, block: int, progress=None) -> KnockoutResult:
+        from workbench.inspect.knockout import knockout_map
         model, q, a = self.pairs(checkpoint, questions, answers)
         return knockout_map(model, q, a, block=block, progress=progress)
 
     def dynamics(self, checkpoint: str, questions, answers) -> StepDynamics:
+        from workbench.inspect.dynamics import step_dynamics
         model, q, a = self.pairs(checkpoint, questions, answers)
         return step_dynamics(model, q, a)
 
     def atlas(self, checkpoint: str, questions, answers, labels: list[str]) -> Atlas:
+        from workbench.inspect.atlas import category_atlas
         model, q, _ = self.pairs(checkpoint, questions, answers)
         return category_atlas(model, q, labels)
 
     def row_difference(self, checkpoint: str, first: str, second: str) -> np.ndarray:
+        import torch
+
+        from workbench.inspect.atlas import row_difference
         run = self.probe.load(checkpoint)
         q = torch.from_numpy(run.embed([first, second]))
         return row_difference(run.model.cpu(), q[0], q[1])
@@ -67,6 +79,7 @@ class InspectSession:
 
 def saved_inspection(run_dir: str | Path) -> SavedInspection | None:
     """RUN/inspect/'s knockout map and report, when workbench-inspect made them; None when there are none."""
+    from workbench.inspect import files
     folder = files.default_folder(run_dir)
     volume = files.load_knockout(folder / files.KNOCKOUT) if (folder / files.KNOCKOUT).is_file() else None
     try:

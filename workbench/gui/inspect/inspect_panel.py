@@ -18,15 +18,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFormLayout, QLabel, QSpinBox, QTabWidget, QVBoxLayout, QWidget
 
 from workbench.gui.common.background import TaskRunner
 from workbench.gui.inspect import save_view as export
 from workbench.gui.inspect.cube import CubeFrame
 from workbench.gui.inspect.dynamics_chart import DynamicsChart
-from workbench.gui.inspect.inspect_jobs import InspectSession, replay_of, saved_inspection
+from workbench.gui.inspect.inspect_jobs import InspectSession, saved_inspection
 from workbench.gui.inspect.atlas_tab import ATLAS, AtlasTab, button  # noqa: F401  (ATLAS: the source name)
 from workbench.gui.inspect.replay_tab import ReplayTab
 
@@ -111,6 +109,11 @@ class InspectPanel(QWidget):
         self.status.setText(f"inspecting {path}")
         self.replay.follow(run, self.tasks)
         self.tasks.submit(lambda: saved_inspection(run), self._saved_loaded)
+
+    def follow_folder(self, folder) -> None:
+        """A run folder followed from another process (Run ▸ Open run folder): its epoch replay, re-read as it
+        grows; its checkpoint comes with the run's end, as for the app's own runs."""
+        self.replay.follow(str(folder), self.tasks)
 
     def set_scheme(self, scheme: str) -> None:
         self.chart.set_scheme(scheme)
