@@ -72,7 +72,8 @@ class DatasetDocument(QObject):
                 return False
         finally:
             self.mapping_dialog = None
-            dlg.deleteLater()
+            dlg.setParent(None)        # freed here, with its Python wrapper: a deferred delete would run inside
+            #                            the next read's progress loop (loading.py) and stall it there
         self._remember(path, dlg.columns, bool(dlg.save_names))
         self._adopt(path, dlg.dataset, dlg.save_names)
         return True
