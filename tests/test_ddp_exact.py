@@ -91,7 +91,7 @@ def one_step_gradients(state: TrainingState, rank: int = 0) -> dict:
     ep = trainer._Epoch(1, trainer._flat_params(state.model), [torch.zeros_like(p, dtype=torch.bool)
                                                                  for p in state.model.parameters()])
     run.touched = {n: False for n, _ in state.model.named_parameters()}
-    idx = next(trainer._batch_indices(state, run))
+    idx = next(trainer._batch_indices(state, run, ep))
     trainer._train_batch(state, run, ep, idx)
     return {n: p.grad.double().reshape(-1).tolist() for n, p in state.model.named_parameters() if p.grad is not None}
 
