@@ -14,24 +14,15 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lattice_speed import matmul_gflops  # noqa: E402
+from machine import cpu_model, matmul_gflops  # noqa: E402
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 def plain_pass_seconds(run_dir: str, data: str, split: str, cache_dir: str | None) -> tuple[float, int, int]:

@@ -28,6 +28,7 @@ import time
 import torch
 
 from lattice_gather_ref import gather_run
+from machine import matmul_gflops
 from workbench.model.lattice import CellLattice, neighbour_index
 from workbench.model.lattice_config import LatticeConfig
 from workbench.model.lattice_config import NEIGHBOURHOODS
@@ -36,15 +37,6 @@ from workbench.train.config import from_preset
 
 DIM = 384
 MEDQUAD_TRAIN, MEDQUAD_VAL = 10_500, 2_600   # ~80/20 document split of medquad_dev.csv's 13,191 pairs
-
-
-def matmul_gflops(n: int = 1024, reps: int = 10) -> float:
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    t = time.perf_counter()
-    for _ in range(reps):
-        a @ b
-    return 2 * n ** 3 * reps / (time.perf_counter() - t) / 1e9
 
 
 def rule_flops(m: CellLattice, batch: int) -> float:

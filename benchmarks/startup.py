@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import ast
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+from machine import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT / "sample_data" / "pairs_160.csv"
@@ -67,17 +68,8 @@ def time_torch(env: dict) -> float:
     return time.monotonic() - t0
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def matmul_gflops(n: int = 512, reps: int = 5) -> float:
+    """numpy, not machine.matmul_gflops: this process must not import torch before it times the window."""
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
     a @ a
     t = time.perf_counter()
