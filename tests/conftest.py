@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -44,3 +45,12 @@ def pytest_collection_modifyitems(config, items):
     if os.environ.get("LATTICE_WORKBENCH_CI") and any("gui" in it.keywords for it in items):
         if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") != "offscreen":
             raise pytest.UsageError("GUI tests need Xvfb in CI: install xvfb (see .ci/install); refusing to skip them")
+
+
+@pytest.fixture
+def space(tmp_path) -> Path:
+    """A small sweep space file (two searched keys), shared by the sweep tests."""
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps({"defaults": False, "optim.lr": {"low": 1e-3, "high": 1e-2, "log": True},
+                                "lattice.steps": {"low": 1, "high": 3}}))
+    return path

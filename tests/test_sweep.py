@@ -21,14 +21,6 @@ TINY = ["--epochs", "2", "--set", "lattice.channels=4", "--set", "lattice.hidden
         "--set", "lattice.neighbourhood=von_neumann", "--set", "optim.batch_size=16", "--quiet"]
 
 
-@pytest.fixture
-def space(tmp_path) -> Path:
-    path = tmp_path / "space.json"
-    path.write_text(json.dumps({"defaults": False, "optim.lr": {"low": 1e-3, "high": 1e-2, "log": True},
-                                "lattice.steps": {"low": 1, "high": 3}}))
-    return path
-
-
 def study_of(out: Path) -> optuna.Study:
     return optuna.load_study(study_name=f"workbench-sweep-{out.name}", storage=f"sqlite:///{out / 'study.db'}")
 

@@ -28,14 +28,6 @@ TINY = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "la
         "--set", "optim.batch_size=16"]
 
 
-@pytest.fixture
-def space(tmp_path) -> Path:
-    path = tmp_path / "space.json"
-    path.write_text(json.dumps({"defaults": False, "optim.lr": {"low": 1e-3, "high": 1e-2, "log": True},
-                                "lattice.steps": {"low": 1, "high": 3}}))
-    return path
-
-
 def test_two_fresh_workers_with_other_settings_one_is_refused(tmp_path, space, make_config, monkeypatch):
     """Both workers look at the fresh study before either has stored anything (a barrier holds the first read
     of each until both got there): exactly one may pass."""
