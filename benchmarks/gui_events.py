@@ -36,6 +36,8 @@ class TimedApp(QApplication):
     def __init__(self, argv):
         super().__init__(argv)
         self.stats: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+        self.timeline: list[tuple[float, float, float, str]] = []   # (start s, wall ms, cpu ms, key), outermost first
+        self.depth = 0
 
     def notify(self, obj, ev):
         kind = ev.type()
@@ -43,10 +45,26 @@ class TimedApp(QApplication):
             return super().notify(obj, ev)
         key = (kind.name, f"{type(obj).__name__} in {type(obj.parent()).__name__ if obj.parent() else '-'}")
         w, c = time.perf_counter(), time.thread_time()
+        self.depth += 1
         try:
             return super().notify(obj, ev)
         finally:
-            self.stats[key].append(((time.perf_counter() - w) * 1e3, (time.thread_time() - c) * 1e3))
+            self.depth -= 1
+            took = ((time.perf_counter() - w) * 1e3, (time.thread_time() - c) * 1e3)
+            self.stats[key].append(took)
+            if took[0] > 2:
+                self.timeline.append((w, *took, f"{'  ' * self.depth}{key[0]} {key[1]}"))
+
+
+def print_gaps(app: TimedApp, beats: np.ndarray, n: int) -> None:
+    """The events longer than 2 ms that ran inside each of the n largest heartbeat gaps (nested ones indented)."""
+    gaps = np.diff(beats)
+    for i in np.argsort(gaps)[::-1][:n]:
+        lo, hi = beats[i], beats[i + 1]
+        print(f"gap of {gaps[i] * 1e3:.0f} ms at t={lo - beats[0]:.2f} s:")
+        inside = sorted(e for e in app.timeline if e[0] < hi and e[0] + e[1] / 1e3 > lo)
+        for start, wall, cpu, what in inside:
+            print(f"   +{(start - lo) * 1e3:6.0f} ms  wall {wall:6.1f}  cpu {cpu:6.1f}  {what}")
 
 
 def main() -> None:
@@ -56,6 +74,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--preset", default="recommended")
     ap.add_argument("--rows", type=int, default=15, help="how many (event, receiver) rows to print")
+    ap.add_argument("--gaps", type=int, default=3, help="list the events inside the N largest heartbeat gaps")
     args = ap.parse_args()
     app = TimedApp(sys.argv[:1])
     tmp = tempfile.mkdtemp(prefix="gui-events-")
@@ -70,6 +89,7 @@ def main() -> None:
     for (kind, who), v in rows:
         w, c = np.array([x for x, _ in v]), np.array([y for _, y in v])
         print(f"{kind:<14} {who[:44]:<44} {len(v):>6} {w.max():>9.1f} {w.sum():>9.0f} {c.sum():>8.0f}")
+    print_gaps(app, result["beats"], args.gaps)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))      # benchmarks/machine.py
 DEFAULT_DATA = ROOT / "sample_data" / "pairs_160.csv"
 
 LAUNCH_PROBE = r"""
@@ -156,6 +157,21 @@ class Costs:
         return out
 
 
+def run_until(done, poll_ms: int = 20) -> None:
+    """The app's own event loop (as app.exec() runs it) until done() holds, checked 50 times a second.
+    A processEvents() + sleep(1 ms) loop polls 1,000 times a second: its wake-ups take the GIL from the
+    training thread each time, which cost the in-app run ~5% of its throughput that the app does not pay."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    if done():
+        return
+    loop, poll = QEventLoop(), QTimer()
+    poll.setInterval(poll_ms)
+    poll.timeout.connect(lambda: done() and loop.quit())
+    poll.start()
+    loop.exec()
+    poll.stop()
+
+
 def in_app(cfg, data: Path, tmp: str) -> dict:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -182,25 +198,20 @@ def in_app(cfg, data: Path, tmp: str) -> dict:
     if not win.start_training():
         raise SystemExit(f"the app did not start training: {win.runs.refused or win.last_error}")
     # measure only while epochs run: the teacher phase is cached by then and the cube is built at Start
-    while win.runs.started is None and win.run.is_running():
-        app.processEvents()
-        time.sleep(0.001)
+    run_until(lambda: win.runs.started is not None or not win.run.is_running())
     t0 = time.perf_counter()
     heart.start()
-    while win.runs.last_finished is None and win.run.is_running():
-        app.processEvents()
-        time.sleep(0.001)
+    run_until(lambda: win.runs.last_finished is not None or not win.run.is_running())
     wall = time.perf_counter() - t0
     heart.stop()
-    while win.run.is_running():
-        app.processEvents()
+    run_until(lambda: not win.run.is_running())
     fin, started = win.runs.last_finished, win.runs.started
     redraws, batches = win.charts.redraws, win.charts.current.batch_loss.n
     win.model.undo.setClean()
     win.close()
     gaps = np.diff(np.array(beats)) * 1000.0
     return {"rate": started.n_train * fin.epochs_run / wall, "wall": wall, "gaps": gaps, "redraws": redraws,
-            "batches": batches, "costs": costs}
+            "batches": batches, "costs": costs, "beats": np.array(beats)}
 
 
 def main(argv=None) -> None:
@@ -221,6 +232,10 @@ def main(argv=None) -> None:
         head = headless(cfg, data, tmp, args.headless_main)   # also fills the embedding cache for the app's run
         app = in_app(config(args), data, tmp)
     gaps = app["gaps"]
+    import pyvistaqt
+    from machine import cpu_model, matmul_gflops
+    print(f"machine: {cpu_model()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}; torch matmul "
+          f"{matmul_gflops():.0f} GFLOP/s (same run); pyvistaqt {pyvistaqt.__version__}")
     print(f"data: {args.data.name}" + (f" (first {args.limit} records)" if args.limit else "") +
           f", preset {args.preset}, {args.epochs} epochs, {head['n_train']} training pairs")
     if launch:

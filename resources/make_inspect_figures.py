@@ -30,8 +30,10 @@ from benchmarks.gui_speed import isolate_user_files  # noqa: E402
 from make_screenshots import new_window, pump, settle  # noqa: E402
 
 
-def grab(widget, path: Path) -> None:
-    if not widget.grab().save(str(path)):
+def grab(widget, path: Path, view=None) -> None:
+    """The widget as the screen shows it, the cube (a native window of its own) painted in."""
+    from workbench.gui.inspect.save_view import grab_window
+    if not grab_window(widget, view).save(str(path)):
         raise SystemExit(f"make_inspect_figures: could not save {path}")
     print(path, flush=True)
 
@@ -66,7 +68,7 @@ def shot_knockout(win, out: Path) -> None:
     cube.step.setValue(cube.step.maximum())
     settle()
     cube.refresh()
-    grab(win.window_layout.cube_row, out / "shot_inspect_knockout.png")
+    grab(win.window_layout.cube_row, out / "shot_inspect_knockout.png", win.lattice)
     grab(panel.chart, out / "shot_inspect_dynamics.png")
 
 
@@ -85,7 +87,7 @@ def shot_atlas(win, out: Path, first: str, second: str) -> None:
     cube.step.setValue(cube.step.maximum())
     settle()
     cube.refresh()
-    grab(win.window_layout.cube_row, out / "shot_inspect_atlas.png")
+    grab(win.window_layout.cube_row, out / "shot_inspect_atlas.png", win.lattice)
 
 
 def labelled(frame, text: str):

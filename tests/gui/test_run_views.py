@@ -216,8 +216,8 @@ def test_between_epochs_a_redraw_repaints_only_the_loss_curves(qtbot):
 
 def test_the_x_range_follows_the_data_in_doublings_and_a_new_run_resets_it(qtbot):
     """Issue 19: the first batches fill the charts (not a sliver of the planned 4,000 samples), the range grows
-    by doubling when the curve reaches the edge (a handful of range changes in a whole run, each a repaint of
-    every x-linked plot), ends at the planned run, and a new run or a manual zoom is not overridden."""
+    by doubling when the curve reaches the edge (a handful of range changes in a whole run), ends at the planned
+    run, and a new run or a manual zoom is not overridden."""
     from workbench.gui.charts.panel import PANELS, ChartsPanel
     charts = ChartsPanel()
     qtbot.addWidget(charts)
@@ -229,21 +229,62 @@ def test_the_x_range_follows_the_data_in_doublings_and_a_new_run_resets_it(qtbot
     changes.clear()
     for b in range(1, 5):
         charts.add_batch(b * 50, 1.0, n_epochs=4)
+    charts.redraw()                                      # ranges change at the timer's redraws, not per batch
     x1 = vb.viewRange()[0][1]
     assert 200 <= x1 <= 2 * 200 * 1.03                   # 200 samples seen: they fill at least half the width
     for b in range(5, 81):                               # the whole run: 4 epochs of 20 batches of 50
         charts.add_batch(b * 50, 1.0, n_epochs=4)
         if b % 20 == 0:
             charts.add_epoch({"epoch": b // 20, "loss": 0.5, "val_cosine": 0.6, "lr": 1e-3})
+        charts.redraw()
     assert 4_000 <= vb.viewRange()[0][1] <= 4_000 * 1.05  # capped at the planned end
     assert len(changes) <= 8                             # 100, 200, …, 3,200, then the cap: log2(4000/50) + 1
+    assert {p.getViewBox().viewRange()[0][1] for p in charts.plots.values()} == {vb.viewRange()[0][1]}
     charts.start_run("next", {}, 0.8, n_train=500)       # a new run: nothing of the last one's range stays
     assert vb.autoRangeEnabled()[0] and charts.x_follow.span == 0
     charts.add_batch(25, 1.0, n_epochs=2)
+    charts.redraw()
     assert vb.viewRange()[0][1] <= 60
     vb.sigRangeChangedManually.emit(vb.mouseEnabled())   # a zoom by the user
     charts.add_batch(2_000, 1.0, n_epochs=2)
+    charts.redraw()
     assert vb.viewRange()[0][1] <= 60                    # not taken back by the next batch
+
+
+def test_a_new_x_range_reaches_one_plot_per_tick_and_a_users_zoom_reaches_all_at_once(qtbot):
+    """Each chart is a QGraphicsScene of its own, and Qt flushes each scene's repaint to the screen on its own:
+    a range set on all five plots at once was five flushes in a row, the GUI thread's longest stall during a run
+    (gui_events.py: ~100–250 ms on 2 busy cores). So the timer's redraw moves the loss plot (repainted every
+    tick for its batch curves) and at most one other plot; a user's zoom still moves every plot together."""
+    from workbench.gui.charts.panel import PANELS, ChartsPanel
+    charts = ChartsPanel()
+    qtbot.addWidget(charts)
+    charts.show()
+    charts.start_run("run", {}, 0.8, n_train=1_000)
+    charts.add_batch(50, 1.0, n_epochs=4)
+    charts.redraw()                                      # every plot at 0…100
+    moved: list[str] = []
+    for title, p in charts.plots.items():
+        p.getViewBox().sigXRangeChanged.connect(lambda *_, t=title: moved.append(t))
+    charts.add_batch(150, 1.0, n_epochs=4)               # past the edge: the range doubles
+    charts.redraw(staggered=True)                        # one timer tick
+    assert PANELS[0][0] in moved and len(set(moved)) == 2
+    ticks = 1
+    while charts.pending_epoch_plots:
+        moved.clear()
+        charts.redraw(staggered=True)
+        ticks += 1
+        assert len(set(moved) - {PANELS[0][0]}) <= 1
+    assert ticks == len(PANELS) - 1
+    spans = {round(p.getViewBox().viewRange()[0][1]) for p in charts.plots.values()}
+    assert len(spans) == 1 and 200 <= spans.pop() <= 420
+    zoomed = charts.plots["Q→A cosine"].getViewBox()     # a user's zoom on any chart: every chart at once
+    zoomed.setXRange(30, 90, padding=0.0)
+    zoomed.sigRangeChangedManually.emit(zoomed.mouseEnabled())
+    assert {tuple(np.round(p.getViewBox().viewRange()[0])) for p in charts.plots.values()} == {(30.0, 90.0)}
+    charts.add_batch(5_000, 1.0, n_epochs=4)
+    charts.redraw()
+    assert tuple(np.round(zoomed.viewRange()[0])) == (30.0, 90.0)   # and following stops until the next run
 
 
 def test_the_learning_rate_chart_draws_the_warm_up_per_batch(qtbot):
@@ -259,7 +300,24 @@ def test_the_learning_rate_chart_draws_the_warm_up_per_batch(qtbot):
     charts.redraw()
     x, y = charts.batch_lr.xData, charts.batch_lr.yData
     assert len(x) >= 20 and y[0] == pytest.approx(5e-6) and y[-1] == pytest.approx(1e-3, rel=0.011)
-    assert len(x) < 200 and x[-1] <= 200 * 25           # nothing added once the rate stopped moving
+    assert len(x) < 400 and charts.current.batch_lr.n < 200   # a point per 1% step, nothing once it stopped moving
+    assert x[-1] == 400 * 25                             # the held rate runs on to the latest batch
+
+
+def test_the_learning_rate_chart_holds_a_constant_rate_until_it_drops(qtbot):
+    """A constant rate, then a drop (a plateau schedule): flat at the old rate up to the drop, a step there, not
+    a diagonal from the first batch to the drop (the two recorded points joined)."""
+    from workbench.gui.charts.panel import ChartsPanel
+    charts = ChartsPanel()
+    qtbot.addWidget(charts)
+    charts.show()
+    charts.start_run("run", {}, 0.8, n_train=1_000)
+    for b in range(1, 81):                               # 1e-3 for 60 batches, then 1e-4
+        charts.add_batch(b * 50, 1.0, n_epochs=4, lr=1e-3 if b <= 60 else 1e-4)
+    charts.redraw()
+    x, y = charts.batch_lr.getData()                     # as drawn (log y: log10 of the rate)
+    assert np.interp(59 * 50, x, y) == pytest.approx(-3.0)          # just before the drop: still the old rate
+    assert np.interp(70 * 50, x, y) == pytest.approx(-4.0) and x[-1] == 80 * 50
 
 
 def test_stop_while_the_teacher_embeds_ends_the_run_quietly(window, qtbot, tmp_path):

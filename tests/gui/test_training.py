@@ -3,13 +3,20 @@ import threading
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QPoint, QRect, QThread
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from gui_helpers import BatchGate, wait_for_run
 
 pytestmark = pytest.mark.gui
+
+
+def _rgb(img: QImage) -> np.ndarray:
+    """(H, W, 3) float pixels of a QImage."""
+    img = img.convertToFormat(QImage.Format_RGB888)
+    rows = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
+    return rows[:, :img.width() * 3].reshape(img.height(), img.width(), 3).astype(float)
 
 
 def training_threads():
@@ -66,6 +73,11 @@ def test_short_run_updates_charts_cube_report_and_ask(window, qtbot, tmp_path):
     assert img.width() > 800 and img.height() > 500
     colours = {img.pixel(x, y) for x in range(0, img.width(), 17) for y in range(0, img.height(), 17)}
     assert len(colours) > 50
+    # the cube renders into a native window of its own, which a window grab does not see: its render is in the PNG
+    cube = win.lattice.plotter
+    ref = np.asarray(cube.screenshot(None, return_img=True))[..., :3].astype(float)
+    shot = _rgb(img.copy(QRect(cube.mapTo(win, QPoint(0, 0)), cube.size())))
+    assert shot.shape == ref.shape and np.abs(shot - ref).mean() < 8, np.abs(shot - ref).mean()
     # exports
     win.charts.export_csv(str(tmp_path / "h.csv"))
     assert (tmp_path / "h.csv").read_text().count("\n") == 4

@@ -28,6 +28,7 @@ from workbench.gui.menus import build_menus
 from workbench.gui.inspect.ask import AskPanel
 from workbench.gui.inspect.report import ReportPanel
 from workbench.gui.inspect.row_inspector import RowInspector
+from workbench.gui.inspect.save_view import grab_window
 from workbench.gui.charts.library import RunLibrary
 from workbench.gui.training.controller import RunController
 from workbench.gui.dataset.checks import rules_from_config
@@ -147,7 +148,7 @@ class MainWindow(QMainWindow):
         return self.inspector.inspect(row)
 
     def save_screenshot(self, path: str) -> bool:
-        return self.grab().save(path)
+        return grab_window(self, self.lattice).save(path)
 
     # ---------------------------------------------------------------- window
     def _rules_changed(self) -> None:

@@ -110,6 +110,18 @@ class RunSeries(EventSink):
         if lr > 0 and (self.batch_lr.n == 0 or abs(lr / self.batch_lr.y[-1] - 1) > LR_STEP):
             self.batch_lr.append(samples_seen, lr)
 
+    def lr_steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The per-batch rate as held values: each rate runs flat until the batch where it moved, then steps, and
+        the last one runs to the latest batch. Joining the recorded points instead drew a constant rate followed
+        by a drop as a slow diagonal decline over the whole constant stretch."""
+        x, y = self.batch_lr.x, self.batch_lr.y
+        if not len(x):
+            return x, y
+        xs, ys = np.repeat(x, 2)[1:], np.repeat(y, 2)[:-1]      # (x0,y0) (x1,y0) (x1,y1) (x2,y1) (x2,y2) …
+        if self.last_samples > x[-1]:
+            xs, ys = np.append(xs, self.last_samples), np.append(ys, y[-1])
+        return xs, ys
+
     def add_epoch(self, metrics: dict) -> dict:
         row = dict(metrics)
         if "samples_seen" not in row:

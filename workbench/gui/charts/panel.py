@@ -2,9 +2,9 @@
 
 - The training loss of every batch is drawn faint, with its EMA (the smoothing slider) on top;
   validation and the other per-epoch metrics sit at the samples seen when their epoch ended.
-- Fast at 13k pairs × 20 epochs: points go into preallocated buffers (chart_data), curves are
+- Fast at 13k pairs × 20 epochs: points go into preallocated buffers (charts/data.py), curves are
   made once and fed with setData, pyqtgraph downsamples and clips to the view, and the charts
-  redraw on a timer at most 5 times a second, and not at all while hidden.
+  redraw on a timer at most 5 times a second, and not at all while hidden (drawing.py says how).
 - Legends sit under each chart, never over the curves; baselines are dashed lines named with
   their value there, so no label is clipped at the edge of a plot. Log axes label decades only.
 - Runs ticked in the run list are overlaid, each in its own colour, named in the run legend.
@@ -12,51 +12,23 @@
 
 from __future__ import annotations
 
-import csv
 import math
 
-import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy,
                                QSlider, QVBoxLayout, QWidget)
 
-from workbench.data.atomic import atomic_open
-from workbench.train.events import EPOCH_KEYS
 from workbench.gui.charts.axes import EpochAxis, LogAxis, XFollow
 from workbench.gui.charts.data import RunSeries
+from workbench.gui.charts.drawing import ChartDrawing
+from workbench.gui.charts.legends import BASELINES, BATCH_COLOUR, PANELS, TARGET_COLOUR
 from workbench.gui.common.theme import VIEW_COLOURS, view_colour
 
-PANELS = [  # title, [(metric key, colour, legend name)], log-y, baseline metric
-    ("loss", [("loss", "#08306b", "train (epoch mean)"), ("val_loss", "#d62728", "validation"),
-              ("loss_mse", "#ff7f0e", "mse"), ("loss_cosine", "#2ca02c", "cosine"), ("loss_l1", "#9467bd", "l1"),
-              ("loss_infonce", "#8c564b", "InfoNCE")], False, None),
-    ("Q→A cosine", [("train_cosine", "#1f77b4", "train"), ("val_cosine", "#d62728", "validation")], False,
-     "val_cosine"),
-    ("validation retrieval", [("val_top1", "#2ca02c", "top-1"), ("val_mrr", "#9467bd", "MRR")], False, "val_top1"),
-    ("learning rate", [("lr", "#444444", "lr")], True, None),
-    ("gradient norm · update ratio", [("grad_norm", "#ff7f0e", "grad norm"), ("update_ratio", "#17becf",
-                                                                               "‖Δθ‖/‖θ‖")], True, None),
-]
-BATCH_COLOUR = "#1f77b4"
-BASELINES = (("identity", "#888888"), ("ridge", "#bcbd22"), ("mean_answer", "#e377c2"))
-TARGET_COLOUR = "#000000"
-RUN_COLOURS = ("#e6550d", "#31a354", "#756bb1", "#636363", "#3182bd", "#d6616b", "#8c6d31")
 REDRAW_MS = 200      # ≤ 5 redraws a second, however fast batches arrive
 
 
-def _nb(text: str) -> str:
-    """A legend entry that wraps only between entries, never mid-phrase (no-break spaces inside it)."""
-    return text.replace(" ", "\u00a0")
-
-
-def _swatch(colour: str, dash: bool = False, dot: bool = False) -> str:
-    mark = "• " if dot else ("╌╌ " if dash else "━━ ")
-    return f"<span style='color:{colour}; font-weight:bold'>{mark}</span>"
-
-
-class ChartsPanel(QWidget):
+class ChartsPanel(ChartDrawing, QWidget):
     shownRunChanged = Signal(object)      # set_current: another run (a followed or past one) is now the one drawn
 
     def __init__(self, parent=None):
@@ -68,6 +40,8 @@ class ChartsPanel(QWidget):
         self.x_follow = XFollow()         # the x-range, grown in coarse steps as the data comes
         self._epoch_state = None          # what the per-epoch curves were last drawn from (see _draw_current)
         self._plots_due: list[str] = []   # plots whose per-epoch data is still to be fed
+        self._x_due: list[str] = []       # plots still to take the followed x-range (_follow_x)
+        self._x_syncing = False           # the panel itself sets an x-range: not a change to pass on (_x_changed)
         self._lr_drawn = -1               # per-batch lr points last fed to the lr chart
         self._dirty = False
         self._overlays_dirty = False
@@ -118,9 +92,10 @@ class ChartsPanel(QWidget):
         p.getAxis("left").setStyle(tickFont=_small_font())
         p.getAxis("top").setStyle(tickFont=_small_font(), tickLength=3)
         p.getAxis("left").setWidth(46)   # the same width on every chart, so the x-axes line up
-        if i:
-            p.setXLink(self.plots[PANELS[0][0]])
+        # One x-range for all charts, linked by hand (not setXLink): a followed range reaches the plots one per
+        # tick (_draw_current), while a user's zoom, pan or auto-range reaches all of them at once (_x_changed).
         p.getViewBox().sigRangeChangedManually.connect(self._x_zoomed)
+        p.getViewBox().sigXRangeChanged.connect(lambda vb, _r, t=title: self._x_changed(t, vb))
         self.plots[title] = p
         for key, colour, _name in keys:
             self.curves[key] = p.plot([], [], pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
@@ -305,19 +280,14 @@ class ChartsPanel(QWidget):
         self.planned_samples = 0
         self._epoch_state = None
         self._lr_drawn = -1
+        self._x_due = []
         self.x_follow.reset()
-        self.plots[PANELS[0][0]].getViewBox().enableAutoRange(x=True)
-
-    def _follow_x(self, x: float) -> None:
-        """Grow the shared x-range in coarse steps (axes.XFollow). With auto-range the x-axis grew with every
-        redraw, and through the x-link every plot repainted each time; a range held over the whole planned run
-        left the first minutes a sliver at its left edge."""
-        if self.x_follow.grow(float(x), float(self.planned_samples)):
-            vb = self.plots[PANELS[0][0]].getViewBox()
-            vb.setXRange(0.0, self.x_follow.span, padding=0.02)     # also turns x auto-range off
-
-    def _x_zoomed(self, *_) -> None:
-        self.x_follow.following = False       # the user's zoom or pan wins until the next run
+        self._x_syncing = True
+        try:
+            for p in self.plots.values():
+                p.getViewBox().enableAutoRange(x=True)
+        finally:
+            self._x_syncing = False
 
     def add_epoch(self, metrics: dict) -> None:
         if self.current is None:
@@ -344,181 +314,6 @@ class ChartsPanel(QWidget):
     def showEvent(self, event):
         super().showEvent(event)
         self._redraw_if_dirty()      # a tab switched back: catch up at once
-
-    @property
-    def pending_epoch_plots(self) -> tuple[str, ...]:
-        """Plots whose new per-epoch points the timer has yet to draw (one per tick during a run)."""
-        return tuple(self._plots_due)
-
-    def _redraw_if_dirty(self) -> None:
-        """The timer's redraw: at most one plot's per-epoch data per tick (see _draw_current)."""
-        if self._dirty and self.isVisible():
-            self._dirty = False
-            self.redraw(staggered=True)
-
-    def redraw(self, staggered: bool = False) -> None:
-        """Feed every curve of the current run its data (one setData each); rebuild overlays only when asked.
-        `staggered` (the timer's redraws during a run) spreads an epoch's new points over the next ticks."""
-        self.redraws += 1
-        run = self.current
-        if run is None:
-            for c in (*self.curves.values(), self.batch_raw, self.batch_smooth, self.batch_lr, self.target_line,
-                      *self.baseline_items.values()):
-                c.setData([], [])
-        else:
-            self._draw_current(run, staggered)
-        if self._overlays_dirty:
-            self._overlays_dirty = False
-            self._draw_overlays()
-            self._update_legends()
-        elif self._legend_keys() != self._legend_state:
-            self._update_legends()     # a metric got its first values: name it (text changes are rare)
-
-    def _draw_current(self, run: RunSeries, staggered: bool = False) -> None:
-        self.batch_raw.setData(run.batch_loss.x, run.batch_loss.y)
-        self.batch_smooth.setData(run.batch_ema.out.x, run.batch_ema.out.y)
-        if run.batch_lr.n != self._lr_drawn:       # only when the rate moved (data.LR_STEP): a repaint of its plot
-            self._lr_drawn = run.batch_lr.n
-            self.batch_lr.setData(run.batch_lr.x, run.batch_lr.y)
-        # The per-epoch data changes only when an epoch ends (or the run, the x-range, the baselines or the
-        # target do). Each setData repaints its plot: five plot repaints per redraw were most of the window's
-        # stalls during training, and five at once at an epoch's end its longest (benchmarks/gui_events.py).
-        # So a plot is fed only when its data changed, and the timer feeds one plot per tick.
-        x_end = max(run.x_max(), self.planned_samples, 1.0)
-        state = (id(run), len(run.history), x_end, len(run.baselines), self.target, self.scheme)
-        if state != self._epoch_state:
-            self._epoch_state = state
-            self._plots_due = [title for title, *_ in PANELS]
-        while self._plots_due:
-            self._draw_epoch_plot(run, self._plots_due.pop(0), x_end)
-            if staggered:
-                self._dirty = self._dirty or bool(self._plots_due)     # the next tick feeds the next plot
-                break
-
-    def _draw_epoch_plot(self, run: RunSeries, title: str, x_end: float) -> None:
-        """One plot's per-epoch curves, baselines, target line and epoch ticks."""
-        keys = next(k for t, k, _, _ in PANELS if t == title)
-        for key, _, _ in keys:
-            self.curves[key].setData(*run.epoch_series(key))
-        metric = next(m for t, _, _, m in PANELS if t == title)
-        for (t, name), item in self.baseline_items.items():
-            if t == title:
-                v = run.baselines.get(name, {}).get(metric)
-                item.setData([0.0, x_end], [v, v]) if v is not None else item.setData([], [])
-        if self.target_line.getViewBox() is self.plots[title].getViewBox():
-            self.target_line.setData([0.0, x_end], [self.target, self.target])
-        ticks = [(r["samples_seen"], int(r["epoch"])) for r in run.history if "epoch" in r]
-        self.plots[title].getAxis("top").set_epochs(ticks)
-
-    def _checked_runs(self) -> list[tuple[RunSeries, str]]:
-        out = []
-        for i in range(self.run_list.count()):
-            run = self.runs[i]
-            if self.run_list.item(i).checkState() == Qt.Checked and run is not self.current:
-                out.append((run, RUN_COLOURS[len(out) % len(RUN_COLOURS)]))
-        return out
-
-    def _draw_overlays(self) -> None:
-        for item in self.overlays:
-            vb = item.getViewBox()
-            if vb is not None:
-                vb.removeItem(item)
-        self.overlays = []
-        for run, colour in self._checked_runs():
-            colour = view_colour(colour, self.scheme)
-            for title, keys, _, _ in PANELS:
-                for j, (key, _, _) in enumerate(keys[:2]):
-                    x, y = run.epoch_series(key)
-                    style = Qt.DashLine if j == 0 else Qt.DotLine
-                    self.overlays.append(self.plots[title].plot(x, y, pen=pg.mkPen(colour, width=1.5, style=style)))
-            if run.batch_ema.out.n:
-                self.overlays.append(self.plots["loss"].plot(run.batch_ema.out.x, run.batch_ema.out.y,
-                                                             pen=pg.mkPen(colour, width=1)))
-
-    def _legend_keys(self) -> tuple:
-        run = self.current
-        if run is None:
-            return ()
-        return (run.name, tuple(sorted(run.baselines)), self.target,
-                tuple(k for k in self.curves if any(np.isfinite(v) and v != 0 for v in run.epoch_series(k)[1])))
-
-    def _update_legends(self) -> None:
-        """Legend text under each chart: the curves drawn there, baselines with their values."""
-        self._legend_state = self._legend_keys()
-        run = self.current
-        for title, keys, _, metric in PANELS:
-            parts = [f"<b>{_nb(title)}</b>"]
-            if title == "loss":
-                parts.append(_swatch(BATCH_COLOUR) + _nb("train, per batch (EMA; raw faint)"))
-            for key, colour, name in keys:
-                has = run is not None and any(np.isfinite(v) and v != 0 for v in run.epoch_series(key)[1])
-                if has or key in ("loss", "val_loss", "train_cosine", "val_cosine", "val_top1", "val_mrr", "lr"):
-                    parts.append(_swatch(view_colour(colour, self.scheme), dot=True) + _nb(name))
-            if metric and run is not None:
-                for name, colour in BASELINES:
-                    v = run.baselines.get(name, {}).get(metric)
-                    if v is not None:
-                        parts.append(_swatch(colour, dash=True) + _nb(f"{name.replace('_', ' ')} {v:.3f}"))
-            if title == "Q→A cosine":
-                target = view_colour(TARGET_COLOUR, self.scheme)
-                parts.append(_swatch(target, dash=True) + _nb(f"target {self.target:.2f}"))
-            self.legends[title].setText(" &nbsp; ".join(parts))
-        checked = self._checked_runs()
-        parts = ["<b>runs</b> (tick to overlay)"]
-        if run is not None:
-            parts.append(f"━━ {run.name} (current)")
-        parts += [_swatch(view_colour(c, self.scheme), dash=True) + r.name for r, c in checked]
-        self.run_legend.setText(" &nbsp; ".join(parts))
-        colours = {id(r): c for r, c in checked}
-        self.run_list.blockSignals(True)      # icons and fonts are not a user's tick
-        for i, r in enumerate(self.runs):
-            item = self.run_list.item(i)
-            pix = QPixmap(12, 12)
-            pix.fill(QColor(view_colour(colours[id(r)], self.scheme)) if id(r) in colours else Qt.transparent)
-            item.setIcon(QIcon(pix))
-            f = item.font()
-            f.setBold(r is run)
-            item.setFont(f)
-        self.run_list.blockSignals(False)
-
-    def _mouse_moved(self, evt) -> None:
-        pos = evt[0]
-        for title, p in self.plots.items():
-            if p.sceneBoundingRect().contains(pos) and p.scene() is not None:
-                break
-        else:
-            return
-        x = p.vb.mapSceneToView(pos).x()
-        for line in self.vlines.values():
-            line.setPos(x)
-        run = self.current
-        if run is None:
-            return
-        parts = [f"samples {max(0, x):,.0f}"]
-        if title == "loss" and run.batch_ema.out.n:
-            i = int(np.clip(np.searchsorted(run.batch_ema.out.x, x), 0, run.batch_ema.out.n - 1))
-            parts.append(f"batch loss (EMA) {run.batch_ema.out.y[i]:.4g}")
-        row = run.nearest_epoch(x)
-        if row is not None:
-            keys = [k for t, ks, _, _ in PANELS if t == title for k, _, _ in ks]
-            parts.append(f"epoch {int(row['epoch'])}: " + ", ".join(
-                f"{k} {row[k]:.4g}" for k in keys if k in row and np.isfinite(row[k])))
-        self.readout.setText("<br>".join(parts))
-
-    # ---------------------------------------------------------------- export
-    def export_png(self, path: str) -> bool:
-        self.redraw()
-        return self.grid_widget.grab().save(path)
-
-    def export_csv(self, path: str) -> None:
-        """The current run's per-epoch metrics, with the samples seen at each epoch's end."""
-        rows = self.current.history if self.current else []
-        with atomic_open(path, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=["epoch", "samples_seen", *EPOCH_KEYS], extrasaction="ignore",
-                               lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-
 
 def _small_font():
     from PySide6.QtGui import QFont

@@ -179,7 +179,10 @@ class LatticeView(QWidget):
         self.timer.stop()
         self._render_soon.stop()
         if self.plotter is not None:
+            widget = self.plotter.interactor
             self.plotter.close()
+            widget.hide()          # closed, its VTK interactor is gone: a later paint event would call into it
+            widget.deleteLater()
             self.plotter = None
 
     # ---------------------------------------------------------------- data in

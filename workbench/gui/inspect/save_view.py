@@ -31,6 +31,26 @@ def save_png(view, path: str | Path) -> Path:
     return path
 
 
+def grab_window(widget, view=None):
+    """widget.grab() with the cube painted in: the cube renders into a native window of its own (see the pyvistaqt
+    pin in pyproject.toml), which QWidget.grab() does not see (it leaves garbage there). The cube's own render,
+    scaled to the cube's place in the widget, goes over that area. Returns a QPixmap."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtGui import QImage, QPainter
+    pix = widget.grab()
+    plotter = getattr(view, "plotter", None)
+    if plotter is None or not plotter.isVisible() or not widget.isAncestorOf(plotter) or min(
+            plotter.width(), plotter.height()) < 2:     # a collapsed cube row: nothing of it on screen
+        return pix
+    img = np.ascontiguousarray(np.asarray(plotter.screenshot(None, return_img=True))[..., :3])
+    qimg = QImage(img.data, img.shape[1], img.shape[0], img.strides[0], QImage.Format_RGB888)
+    target = QRect(plotter.mapTo(widget, QPoint(0, 0)), plotter.size())
+    painter = QPainter(pix)
+    painter.drawImage(target, qimg)
+    painter.end()
+    return pix
+
+
 def grab_frames(view, show: Callable[[int], None], count: int) -> list[np.ndarray]:
     """Render frame i = 0..count-1 after show(i) (which moves a slider) and keep each image (H, W, 3)."""
     if view.plotter is None:
