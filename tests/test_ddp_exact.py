@@ -88,7 +88,7 @@ def one_step_gradients(state: TrainingState, rank: int = 0) -> dict:
     with torch.no_grad():      # a rule that is not the identity yet, so every parameter has a gradient
         state.model.w2.copy_(0.1 * torch.randn(state.model.w2.shape, generator=torch.Generator().manual_seed(1)))
     run = trainer._new_run(state, trainer.ActiveClock(), np.arange(4))
-    ep = trainer._Epoch(1, trainer._flat_params(state.model), [torch.zeros_like(p, dtype=torch.bool)
+    ep = trainer.Epoch(1, trainer.flat_params(state.model), [torch.zeros_like(p, dtype=torch.bool)
                                                                  for p in state.model.parameters()])
     run.touched = {n: False for n, _ in state.model.named_parameters()}
     idx = next(trainer._batch_indices(state, run, ep))

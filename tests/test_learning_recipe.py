@@ -19,7 +19,7 @@ from workbench.train.events import EpochMetrics, Finished, RunStarted
 from workbench.train.pipeline import prepare
 from workbench.train.record.recorder import RunRecorder
 from workbench.train.schedule import WarmupCosine
-from workbench.train.trainer import TrainingState, _batch_indices, _Epoch, _Run, train
+from workbench.train.trainer import Epoch, Run, TrainingState, _batch_indices, train
 from workbench.train.pace import ActiveClock
 from workbench.train.predict import load_model
 from workbench.model.lattice_config import check_config
@@ -82,14 +82,14 @@ def test_trainer_batches_hold_whole_groups(grouped):
     cats = p.train.categories()
     assert all((groups[i] == groups[j]) == (cats[i] == cats[j]) for i in range(0, len(cats), 7) for j in range(len(cats)))
     state = TrainingState.create(cfg, p.data)
-    run = _Run(torch.from_numpy(p.data.q_train), torch.from_numpy(p.data.a_train), torch.from_numpy(p.data.q_val),
+    run = Run(torch.from_numpy(p.data.q_train), torch.from_numpy(p.data.a_train), torch.from_numpy(p.data.q_val),
                torch.from_numpy(p.data.a_val), ActiveClock(), 8)
-    batches = [b.numpy() for b in _batch_indices(state, run, _Epoch(1, None, []))]
+    batches = [b.numpy() for b in _batch_indices(state, run, Epoch(1, None, []))]
     assert sorted(np.concatenate(batches).tolist()) == list(range(len(groups)))
     # whole groups are contiguous, so a batch of 8 spans at most 2 of the 9-row groups
     assert max(len(set(groups[b].tolist())) for b in batches) <= 2
     state2 = TrainingState.create(cfg, p.data)
-    assert all(np.array_equal(a, b.numpy()) for a, b in zip(batches, _batch_indices(state2, run, _Epoch(1, None, []))))
+    assert all(np.array_equal(a, b.numpy()) for a, b in zip(batches, _batch_indices(state2, run, Epoch(1, None, []))))
 
 
 def test_group_batching_without_a_group_column_falls_back_with_a_note(make_config):

@@ -251,7 +251,7 @@ def estimate_run(cfg: RunConfig, n_train: int, dim: int, n_val: int = 0, device:
     if errs:
         raise ConfigError("; ".join(errs))
     if device is None:
-        from workbench.teacher.encoder import pick_device
+        from workbench.teacher.model_files import pick_device
         device = pick_device(cfg.device)
     lat = cfg.lattice
     shape = tuple(int(s) for s in grid_shape(lat, dim))

@@ -25,7 +25,8 @@ from workbench.train.record.compare import EVAL_COLUMNS, ComparisonRow, Figures,
 from workbench.train.state import BEST, LAST
 from workbench.data.dataset import DataError, Problem, ValidationRules, apply_rules, load_dataset, validate
 from workbench.data.problem_report import problem_headline
-from workbench.teacher.encoder import Teacher, pick_device
+from workbench.teacher.encoder import Teacher
+from workbench.teacher.model_files import pick_device
 from workbench.teacher.progress import EmbedProgress
 
 JSON_KEYS = ("n", "cosine", "top1", "mrr", "identity_cosine", "identity_top1", "identity_mrr",

@@ -26,7 +26,7 @@ from workbench.train.resume_check import BEST, check_split, differences, init_we
 from workbench.train.schedule import build_optimizer
 from workbench.train.events import RunEstimate
 from workbench.model.lattice import CellLattice, build_lattice
-from workbench.teacher.encoder import pick_device
+from workbench.teacher.model_files import pick_device
 
 log = logging.getLogger(__name__)
 LAST = "last.safetensors"
@@ -66,7 +66,7 @@ class TrainingState:
     seconds_before: float = 0.0     # active seconds of the epochs a resumed run inherits
     estimate: RunEstimate | None = None
     is_writer: bool = True          # the process that writes checkpoints (rank 0 under DDP)
-    partial: dict | None = None     # an interrupted epoch's position (trainer._Epoch.position), saved by a stop
+    partial: dict | None = None     # an interrupted epoch's position (epoch.Epoch.position), saved by a stop
     ddp: object | None = None       # distributed.Ddp when torchrun started several processes, else None
 
     @classmethod

@@ -8,17 +8,17 @@ first update, and watches the gradient path: a lattice whose parameters get no g
 or never change is reported with a TrainWarning, never as a silently flat curve.
 
 The loop reads top-down: `_train` runs epochs, `_train_epoch` runs batches, `_train_batch`
-is one update, `_evaluate_epoch` measures (eval_pass.py: in chunks, with progress and Stop) and
-records. For data parallelism there is one
-place the batch is drawn (`_batch_indices`), one place gradients are combined
-(`_reduce_gradients`) and one place files are written (`TrainingState.save`, rank 0).
+is one update, and `epoch.evaluate_epoch` measures (eval_pass.py: in chunks, with progress and
+Stop) and records. What the loop carries between steps is in epoch.py too (Run, Epoch).
+For data parallelism there is one place the batch is drawn (`_batch_indices`), one place
+gradients are combined (`_reduce_gradients`) and one place files are written
+(`TrainingState.save`, rank 0).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
@@ -27,67 +27,17 @@ import torch
 from workbench.train import batching, eval_pass, schedule
 from workbench.train import metrics as M
 from workbench.train.estimate import describe, slow_warning
-from workbench.train.events import (BatchProgress, EpochMetrics, EvalProgress, Finished, LatticeSnapshot, RunEstimate, RunStarted,
-                     TrainWarning)
-from workbench.train.pace import ActiveClock, Throughput
-from workbench.train.record.compare import Figures
+from workbench.train.events import BatchProgress, EvalProgress, Finished, RunEstimate, RunStarted, TrainWarning
+from workbench.train.pace import ActiveClock
 from workbench.train.state import BEST, LAST, TrainingState  # noqa: F401  (TrainingState: re-exported, the drivers' one import)
+from workbench.train.epoch import (GRAD_CHECK_STEPS, Epoch, Run, eval_context, evaluate_epoch, flat_params,
+                                   gradient_path_warnings, measure, snapshot, stop_requested)
 
 log = logging.getLogger(__name__)
-GRAD_CHECK_STEPS = 3   # the rule's last layer starts at zero, so its first layer sees gradient from step 2
 
 
 class Diverged(Exception):
     """The loss stopped being a finite number; the message says where and what to change."""
-
-
-@dataclass
-class _Run:
-    """What one call of train() holds: the splits on the device, the clock and the gradient-path watch."""
-    q_tr: torch.Tensor
-    a_tr: torch.Tensor
-    q_va: torch.Tensor
-    a_va: torch.Tensor
-    clock: ActiveClock
-    batch_size: int
-    drop_last: bool = False
-    stopped: bool = False                    # Stop came before training began (baselines, untrained model)
-    speed: Throughput = field(default_factory=Throughput)
-    samples: int = 0                         # samples trained since this call began (a resumed run starts at 0)
-    touched: dict[str, bool] = field(default_factory=dict)   # parameter → got a non-zero gradient yet
-    theta_first: torch.Tensor | None = None
-    best_weights: dict | None = None         # the best epoch's weights (this call's), for the ablation at the end
-    q_sc: torch.Tensor | None = None         # the training pairs scored each epoch (eval_pass.train_score_rows):
-    a_sc: torch.Tensor | None = None         # set by _new_run
-
-    @property
-    def n_batches(self) -> int:
-        return batching.n_batches(len(self.q_tr), self.batch_size, self.drop_last)
-
-
-@dataclass
-class _Epoch:
-    """Running sums of one epoch."""
-    number: int
-    theta0: torch.Tensor
-    nonzero: list[torch.Tensor]              # per parameter: which entries got a non-zero gradient
-    sums: dict[str, float] = field(default_factory=dict)
-    norms: list[float] = field(default_factory=list)
-    seen: int = 0
-    batches: int = 0
-    stopped: bool = False                    # Stop came in the epoch's batches or in its evaluation
-    order: torch.Tensor | None = None        # (n_train,) int64 CPU: the epoch's batch order, drawn once
-
-    def position(self) -> dict:
-        """Where the epoch stands, for a mid-epoch checkpoint (TrainingState.partial): a resume continues
-        with the next batch of the same order, and the epoch's row comes out as if never interrupted."""
-        return {"epoch": self.number, "batches": self.batches, "seen": self.seen, "order": self.order,
-                "sums": dict(self.sums), "norms": list(self.norms), "theta0": self.theta0,
-                "nonzero": list(self.nonzero)}
-
-
-def _flat_params(model: torch.nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
 
 
 def train(state: TrainingState) -> Iterator:
@@ -116,14 +66,14 @@ def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
         try:
             yield from _train_epoch(state, run, ep)
             if not ep.stopped:
-                yield from _evaluate_epoch(state, run, ep)
+                yield from evaluate_epoch(state, run, ep)
         except Diverged as exc:
             yield from _finish(state, run, "error", error=str(exc))
             return
         if ep.stopped:
             yield from _stopped_in_epoch(state, run, ep)
             return
-        if _stop_requested(state):
+        if stop_requested(state):
             reason = "stopped"
             break
         if o.early_stop_patience and state.epoch - state.best_epoch >= o.early_stop_patience:
@@ -132,19 +82,19 @@ def _train(state: TrainingState, clock: ActiveClock) -> Iterator:
     yield from _finish(state, run, reason)
 
 
-def _next_epoch(state: TrainingState) -> _Epoch:
+def _next_epoch(state: TrainingState) -> Epoch:
     """The epoch to train next: a fresh one, or the one a mid-epoch checkpoint stopped in (state.partial,
     set by resume_from), with its batch order, position and running sums."""
     p, state.partial = state.partial, None
     if p is None or int(p["epoch"]) != state.epoch + 1:
-        return _Epoch(state.epoch + 1, _flat_params(state.model),
+        return Epoch(state.epoch + 1, flat_params(state.model),
                       [torch.zeros_like(w, dtype=torch.bool) for w in state.model.parameters()])
     dev = state.device
-    return _Epoch(state.epoch + 1, p["theta0"].to(dev), [nz.to(dev) for nz in p["nonzero"]], dict(p["sums"]),
+    return Epoch(state.epoch + 1, p["theta0"].to(dev), [nz.to(dev) for nz in p["nonzero"]], dict(p["sums"]),
                   [float(x) for x in p["norms"]], int(p["seen"]), int(p["batches"]), order=p["order"])
 
 
-def _stopped_in_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
+def _stopped_in_epoch(state: TrainingState, run: Run, ep: Epoch) -> Iterator:
     """Stop came in epoch ep's batches or its evaluation: the epoch is not recorded, but last.safetensors keeps
     its position (batch order, running sums, RNG states), so a resume goes on with the next batch."""
     kept = ""
@@ -157,12 +107,12 @@ def _stopped_in_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
     yield from _finish(state, run, "stopped", partial_batches=ep.batches, kept=kept)
 
 
-def _new_run(state: TrainingState, clock: ActiveClock, score_rows: np.ndarray) -> _Run:
+def _new_run(state: TrainingState, clock: ActiveClock, score_rows: np.ndarray) -> Run:
     """The splits on the device, and the training rows scored each epoch (score_rows: eval_pass.train_score_rows)."""
     d, dev = state.data, state.device
     rows = torch.from_numpy(score_rows).to(dev)
     q_tr, a_tr = torch.from_numpy(d.q_train).to(dev), torch.from_numpy(d.a_train).to(dev)
-    return _Run(q_tr, a_tr, torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev), clock,
+    return Run(q_tr, a_tr, torch.from_numpy(d.q_val).to(dev), torch.from_numpy(d.a_val).to(dev), clock,
                 max(1, state.config.optim.batch_size), state.config.optim.drop_last, q_sc=q_tr[rows], a_sc=a_tr[rows])
 
 
@@ -182,12 +132,12 @@ def _begin(state: TrainingState, clock: ActiveClock):
     base = M.baselines(d.q_train, d.a_train, d.q_val, d.a_val, ridge_w=ridge_w,
                        train_rows=score_rows)
     if not state.start_metrics:      # a resumed run keeps the original run's starting point
-        start = yield from _measure(state, run, "before training")
+        start = yield from measure(state, run, "before training")
         if start is not None:
             tr0, va0, _ = start
             state.start_metrics = {"train_cosine_start": tr0, "val_cosine_start": va0.cosine,
                                    "val_top1_start": va0.top1, "val_mrr_start": va0.mrr}
-    if _stop_requested(state):       # asked during the baselines or the untrained model's evaluation
+    if stop_requested(state):       # asked during the baselines or the untrained model's evaluation
         run.stopped = True
         return run
     n_params = sum(p.numel() for p in state.model.parameters())
@@ -198,13 +148,13 @@ def _begin(state: TrainingState, clock: ActiveClock):
                      world_size=state.ddp.world_size if state.ddp is not None else 1,
                      backend=state.ddp.backend if state.ddp is not None else "none")
     if state.epoch == 0 and state.partial is None:     # (a mid-epoch resume must not draw numbers here)
-        yield _snapshot(state, run.q_va)
+        yield snapshot(state, run.q_va)
     run.touched = {n: False for n, _ in state.model.named_parameters()}
-    run.theta_first = _flat_params(state.model).cpu()
+    run.theta_first = flat_params(state.model).cpu()
     return run
 
 
-def _batch_indices(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator[torch.Tensor]:
+def _batch_indices(state: TrainingState, run: Run, ep: Epoch) -> Iterator[torch.Tensor]:
     """The one place batches are drawn: a seeded order per epoch (random, or whole groups together with
     optim.batching = "group": batching.py), cut into batch_size slices; an epoch resumed mid-way keeps its
     order and skips the batches it already trained."""
@@ -214,17 +164,17 @@ def _batch_indices(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator[torc
     yield from batching.cut(ep.order.to(state.device), run.batch_size, run.drop_last)[ep.batches:]
 
 
-def _train_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
+def _train_epoch(state: TrainingState, run: Run, ep: Epoch) -> Iterator:
     o = state.config.optim
     state.model.train()
     run.speed.restart(run.clock(), run.samples)   # the rate window never spans an evaluation
     for idx in _batch_indices(state, run, ep):
-        if _stop_requested(state):
+        if stop_requested(state):
             ep.stopped = True
             return
         loss = _train_batch(state, run, ep, idx)
         if state.step == GRAD_CHECK_STEPS:
-            yield from _gradient_path_warnings(state, run)
+            yield from gradient_path_warnings(state, run)
         now = run.clock()
         rate = run.speed.update(now, run.samples)
         left = (len(run.q_tr) - ep.seen) + (o.epochs - ep.number) * len(run.q_tr)
@@ -232,10 +182,10 @@ def _train_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
                             ep.sums["total"] / max(1, ep.seen), rate,
                             run.speed.eta(rate, left, o.epochs - ep.number + 1), state.optimizer.param_groups[0]["lr"])
     if state.step < GRAD_CHECK_STEPS and ep.number == o.epochs:
-        yield from _gradient_path_warnings(state, run)
+        yield from gradient_path_warnings(state, run)
 
 
-def _train_batch(state: TrainingState, run: _Run, ep: _Epoch, idx: torch.Tensor) -> float:
+def _train_batch(state: TrainingState, run: Run, ep: Epoch, idx: torch.Tensor) -> float:
     """One update on the rows idx; returns the batch loss. Raises Diverged on a non-finite loss."""
     cfg, o = state.config, state.config.optim
     q = run.q_tr[idx]
@@ -282,103 +232,13 @@ def _reduce_gradients(state: TrainingState) -> None:
         state.ddp.sum_gradients(state.model.parameters())
 
 
-def _stop_requested(state: TrainingState) -> bool:
-    """A stop asked on any rank stops every rank at the same batch (a collective under DDP)."""
-    return state.ddp.any(state.stop_requested) if state.ddp is not None else state.stop_requested
-
-
-def _evaluate_epoch(state: TrainingState, run: _Run, ep: _Epoch) -> Iterator:
-    """Measure both splits, record the epoch, checkpoint, step the schedule; yield what was found.
-    A Stop during the measurement sets ep.stopped: the epoch is then not recorded."""
-    t_eval = run.clock()
-    measured = yield from _measure(state, run, f"epoch {ep.number}")
-    if measured is None:
-        ep.stopped = True
-        return
-    tr, va, va_loss = measured
-    run.speed.eval_s = run.clock() - t_eval
-    row = _epoch_row(state, run, ep, tr, va, va_loss)
-    if state.ddp is not None:      # every rank decides best epoch, schedule and early stop on rank 0's numbers
-        row = state.ddp.broadcast(row)
-    state.epoch = ep.number
-    state.history.append(row)
-    is_best = row["val_cosine"] > state.best_value
-    if is_best:
-        state.best_value, state.best_epoch = row["val_cosine"], ep.number
-    schedule.after_epoch(state.scheduler, row["val_cosine"])
-    if is_best:
-        state.save(BEST)
-        run.best_weights = {k: v.detach().clone() for k, v in state.model.state_dict().items()}
-    state.save(LAST)
-    log.info("epoch %d: loss %.4f, val cosine %.4f%s", ep.number, row["loss"], row["val_cosine"],
-             " (best)" if is_best else "")
-    yield EpochMetrics(ep.number, row, is_best)
-    yield _snapshot(state, run.q_va)
-    if row["grad_coverage"] == 0.0:
-        yield TrainWarning("no-gradient", f"LATTICE NOT IN GRADIENT PATH: in epoch {ep.number} no parameter "
-                           "received a non-zero gradient; the curves are flat because nothing learns.")
-
-
-def _epoch_row(state: TrainingState, run: _Run, ep: _Epoch, tr: float, va: Figures, va_loss: float) -> dict:
-    n, s = max(1, ep.seen), ep.sums
-    theta1 = _flat_params(state.model)
-    covered = sum(int(nz.sum()) for nz in ep.nonzero) / max(1, sum(nz.numel() for nz in ep.nonzero))
-    return {"epoch": ep.number,
-            "loss": s.get("total", 0.0) / n,
-            "loss_mse": s.get("mse", 0.0) / n, "loss_cosine": s.get("cosine", 0.0) / n,
-            "loss_l1": s.get("l1", 0.0) / n, "loss_infonce": s.get("infonce", 0.0) / n,
-            "val_loss": va_loss, "train_cosine": tr, "val_cosine": va.cosine,
-            "val_top1": va.top1, "val_top5": va.top5, "val_mrr": va.mrr,
-            "lr": state.optimizer.param_groups[0]["lr"],
-            "grad_norm": float(np.mean(ep.norms)) if ep.norms else 0.0,
-            "update_ratio": float((theta1 - ep.theta0).norm() / ep.theta0.norm().clamp(min=1e-12)),
-            "grad_coverage": float(covered),
-            "target_progress": va.cosine / state.config.target_similarity,
-            "seconds": state.seconds_before + run.clock()}
-
-
-def _eval_context(state: TrainingState, run: _Run) -> eval_pass.EvalContext:
-    return eval_pass.EvalContext(state, run.clock, lambda: _stop_requested(state))
-
-
-def _measure(state: TrainingState, run: _Run, phase: str) -> Iterator:
-    """(train cosine on the scored subset, validation Figures, validation loss), yielding EvalProgress; None when
-    Stop came."""
-    ctx = _eval_context(state, run)
-    tr = yield from eval_pass.train_cosine(ctx, run.q_sc, run.a_sc, phase)
-    va = None if tr is None else (yield from eval_pass.validation(ctx, run.q_va, run.a_va, phase))
-    return None if va is None else (tr, *va)
-
-
-def _snapshot(state: TrainingState, q_val: torch.Tensor) -> LatticeSnapshot:
-    i = min(state.config.snapshot_sample, len(q_val) - 1)
-    state.model.eval()
-    with torch.no_grad():
-        _, trace = state.model(q_val[i:i + 1], record=True)
-    face = state.config.lattice.io == "face"
-    question = state.data.val_questions[i] if i < len(state.data.val_questions) else ""
-    return LatticeSnapshot(state.epoch, i, question, state.model.trace_grids(trace).astype(np.float32),
-                           "z=0" if face else "volume", f"z={state.model.shape[2] - 1}" if face else "volume")
-
-
-def _gradient_path_warnings(state: TrainingState, run: _Run) -> Iterator[TrainWarning]:
-    dead = [n for n, hit in run.touched.items() if not hit]
-    if dead:
-        yield TrainWarning("no-gradient", f"LATTICE NOT IN GRADIENT PATH: {len(dead)} of {len(run.touched)} parameter "
-                           f"tensors received no gradient in the first {GRAD_CHECK_STEPS} steps ({', '.join(dead)}). "
-                           "The curves below do not come from a learning lattice.")
-    if torch.equal(run.theta_first, _flat_params(state.model).cpu()):
-        yield TrainWarning("no-update", "NO PARAMETER CHANGED in the first steps (learning rate 0, or the optimizer "
-                           "does not hold the lattice's parameters): the model is not training.")
-
-
-def _finish(state: TrainingState, run: _Run, reason: str, error: str = "", partial_batches: int = 0,
+def _finish(state: TrainingState, run: Run, reason: str, error: str = "", partial_batches: int = 0,
             kept: str = "") -> Iterator:
     """The lattice ablation of the best epoch (eval_pass.ablation; a Stop skips it), then Finished."""
     extra = {}
     if state.history and not error:   # the best epoch's model with the lattice knocked out (eval_pass.ablation)
         weights = run.best_weights    # None: a resumed run whose best epoch came before the resume
-        extra = yield from eval_pass.ablation(_eval_context(state, run), run.q_sc, run.a_sc, run.q_va, run.a_va,
+        extra = yield from eval_pass.ablation(eval_context(state, run), run.q_sc, run.a_sc, run.q_va, run.a_va,
                                               weights)
         if extra is None:
             log.info("the lattice ablation was skipped: the run was stopped")

@@ -21,7 +21,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from workbench.model.lattice import CellLattice
-from workbench.teacher.encoder import Teacher, pick_device
+from workbench.teacher.encoder import Teacher
+from workbench.teacher.model_files import pick_device
 from workbench.train.config import RunConfig
 from workbench.train.evaluate import EvalError, EvalResult, evaluate_run, find_checkpoint, run_teacher
 from workbench.train.predict import load_model, predict

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QMessageBox
 from workbench.data.dataset import Dataset
 from workbench.data.pairs import DialoguePair
 from workbench.model.lattice_config import grid_shape
-from workbench.teacher.encoder import DEFAULT_TEACHER
+from workbench.teacher.model_files import DEFAULT_TEACHER
 from workbench.gui.common.gc_guard import GuiThreadGC
 from workbench.gui.common.paths import user_dir
 from workbench.gui.training.views import RunViews
