@@ -22,12 +22,10 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPu
                                QVBoxLayout, QWidget)
 
 from workbench.gui.common.theme import VIEW_COLOURS
+from workbench.gui.inspect import cube_scene
+from workbench.gui.inspect.cube_scene import MODES
 
-MODES = ("voxels", "points", "volume", "slices")
 SOURCES = ("latest", "untrained", "difference")
-
-HIDDEN_CELL = 32  # vtkDataSetAttributes::HIDDENCELL: ghost value that hides a cell without rebuilding the mesh
-VOLUME_OPACITY = np.abs(np.linspace(-1.0, 1.0, 21))   # over the colour range −lim…lim: |value| / lim
 MIN_RENDER_GAP_S = 1.0   # training snapshots: at most one render a second (a user action renders at once)
 
 
@@ -286,63 +284,16 @@ class LatticeView(QWidget):
 
     # ---------------------------------------------------------------- drawing
     def _rebuild(self, *_):
-        """(Re)create meshes and actors for the current mode; called on mode or grid-shape change only."""
+        """(Re)create meshes and actors for the current mode (cube_scene.build); on mode or grid-shape change only."""
         if self.plotter is None or self._shape is None:
             return
-        import pyvista as pv
-        p = self.plotter
-        p.clear()
-        self._meshes, self._actors = {}, {}
-        X, Y, Z = self._shape
-        cells = pv.ImageData(dimensions=(X + 1, Y + 1, Z + 1), origin=(0, 0, 0), spacing=(1, 1, 1))
-        cells.cell_data["activation"] = np.zeros(X * Y * Z, np.float32)
-        cells.cell_data["vtkGhostType"] = np.zeros(X * Y * Z, np.uint8)
-        self._meshes["cells"] = cells
-        mode = self.mode.currentText()
-        ink = VIEW_COLOURS[self.scheme]["ink"]
-        bar = dict(title=f"channel {self.channel.value()}", vertical=True, position_x=0.86, position_y=0.15,
-                   height=0.7, title_font_size=14, label_font_size=12, color=ink, n_labels=5, fmt="%.2g")
-        # a symmetric range from the start: the zeros before any data would label every tick "0" (refresh sets it)
-        bar = dict(scalar_bar_args=bar, clim=[-1.0, 1.0])
-        if mode == "voxels":
-            self._actors["main"] = p.add_mesh(cells, scalars="activation", cmap="coolwarm", show_edges=True,
-                                              edge_color="#777777", **bar)
-        elif mode == "points":
-            pts = pv.PolyData(cells.cell_centers().points)
-            pts.point_data["activation"] = np.zeros(X * Y * Z, np.float32)
-            self._meshes["points"] = pts
-            self._actors["main"] = p.add_mesh(pts, scalars="activation", cmap="coolwarm", point_size=14,
-                                              render_points_as_spheres=True, **bar)
-        elif mode == "volume":
-            vol = pv.ImageData(dimensions=(X, Y, Z), origin=(0.5, 0.5, 0.5), spacing=(1, 1, 1))
-            vol.point_data["activation"] = np.zeros(X * Y * Z, np.float32)
-            self._meshes["volume"] = vol
-            # activations are signed: opaque at both ends, clear near 0 ("sigmoid" hid every negative value)
-            self._actors["main"] = p.add_volume(vol, scalars="activation", cmap="coolwarm", opacity=VOLUME_OPACITY,
-                                                **bar)
-        else:
-            self._actors["main"] = p.add_mesh(self._slices(cells), scalars="activation", cmap="coolwarm",
-                                              show_edges=True, edge_color="#999999", **bar)
-        for sbar in getattr(p, "scalar_bars", {}).values():
-            sbar.SetUseOpacity(False)     # the bar shows colours whole: the volume's opacity blanked half of it
-        p.add_mesh(cells.outline(), color=ink)
-        self._mark_faces(pv, X, Y, Z)
-        p.add_axes()
+        face = self.latest is not None and self.latest.input_face != "volume"
+        self._meshes, self._actors = cube_scene.build(self.plotter, self._shape, self.mode.currentText(),
+                                                      VIEW_COLOURS[self.scheme], self.channel.value(), face)
         if not self._camera_set:
-            p.view_isometric()
+            self.plotter.view_isometric()
             self._camera_set = True
         self.refresh()
-
-    def _mark_faces(self, pv, X, Y, Z) -> None:
-        face = self.latest is not None and self.latest.input_face != "volume"
-        label_in = "question in: face z=0" if face else "question in: whole volume, into channel 0"
-        label_out = f"answer out: face z={Z - 1}" if face else "answer out: whole volume, from channel 0"
-        for z, colour, label in ((0.0, "#2ca02c", label_in), (float(Z), "#d62728", label_out)):
-            plane = pv.Plane(center=(X / 2, Y / 2, z), direction=(0, 0, 1), i_size=X, j_size=Y)
-            self.plotter.add_mesh(plane, color=colour, style="wireframe", line_width=3)
-            self.plotter.add_point_labels([(X / 2, -0.8, z)], [label], font_size=12, text_color=colour, bold=True,
-                                          shape_color=VIEW_COLOURS[self.scheme]["background"], shape_opacity=0.8, show_points=False,
-                                          always_visible=True)
 
     def refresh(self, *_):
         """Write the current values into the existing meshes and render; no actor or camera is recreated."""
@@ -353,24 +304,7 @@ class LatticeView(QWidget):
             self._stale = True      # nobody can see it: render when the view is shown again
             return
         self._stale = False
-        flat = np.ascontiguousarray(vals).ravel(order="F").astype(np.float32)  # VTK: x varies fastest
-        lim = float(np.abs(flat).max()) or 1.0
-        mode = self.mode.currentText()
-        cells = self._meshes["cells"]
-        cells.cell_data["activation"][:] = flat
-        if mode == "voxels":
-            hide = np.abs(flat) < self.threshold.value() / 100.0 * lim
-            cells.cell_data["vtkGhostType"][:] = np.where(hide, HIDDEN_CELL, 0).astype(np.uint8)
-        cells.Modified()
-        if mode == "points":
-            self._meshes["points"].point_data["activation"][:] = flat
-            self._meshes["points"].Modified()
-        elif mode == "volume":
-            self._meshes["volume"].point_data["activation"][:] = flat
-            self._meshes["volume"].Modified()
-        elif mode == "slices":
-            self._actors["main"].mapper.SetInputData(self._slices(cells))
-        self._actors["main"].mapper.scalar_range = (-lim, lim)
+        cube_scene.write(self._meshes, self._actors, self.mode.currentText(), vals, self.threshold.value() / 100.0)
         self.plotter.render()
         self._last_render = time.perf_counter()
         self.rendered.emit()
@@ -383,11 +317,6 @@ class LatticeView(QWidget):
         src = {"latest": "", "untrained": " (untrained)", "difference": " (difference)"}[self.source.currentText()]
         for bar in bars.values():
             bar.SetTitle(f"channel {self.channel.value()}{src}")
-
-    def _slices(self, cells):
-        """Three orthogonal slices through the middle, as one PolyData the mapper can take."""
-        X, Y, Z = self._shape
-        return cells.slice_orthogonal(x=X / 2, y=Y / 2, z=Z / 2).combine().extract_surface(algorithm="dataset_surface")
 
     def _advance(self) -> None:
         nxt = self.step.value() + 1
