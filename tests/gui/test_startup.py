@@ -52,3 +52,17 @@ def test_the_window_is_mapped_before_torch_and_the_status_bar_says_what_loads(tm
     assert lines["loading"].startswith("True loading torch, transformers and pyvista in the background")
     assert lines["done"].startswith("['torch', 'transformers', 'pyvista', 'pyvistaqt'] ready: torch, transformers "
                                     "and pyvista loaded in")
+
+
+def test_a_wayland_desktop_runs_the_app_on_xwayland_unless_the_user_chose_a_platform():
+    """The cube renders into a native X window (pyvistaqt < 0.13), which Qt's Wayland backend cannot host: on
+    Wayland with XWayland the app asks for xcb; a QT_QPA_PLATFORM the user set, or no XWayland, is left alone."""
+    from workbench.gui.app import x11_for_the_cube
+    env = {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}
+    assert x11_for_the_cube(env, "linux") and env["QT_QPA_PLATFORM"] == "xcb"
+    chosen = {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0", "QT_QPA_PLATFORM": "wayland"}
+    assert not x11_for_the_cube(chosen, "linux") and chosen["QT_QPA_PLATFORM"] == "wayland"
+    for env in ({"WAYLAND_DISPLAY": "wayland-0"}, {"DISPLAY": ":0"}):
+        assert not x11_for_the_cube(env, "linux") and "QT_QPA_PLATFORM" not in env
+    env = {"WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}
+    assert not x11_for_the_cube(env, "darwin") and "QT_QPA_PLATFORM" not in env

@@ -58,6 +58,17 @@ def save_edits_on_quit(app, win) -> None:
     QuitOnSignal(lambda signum: win.quit_now(128 + signum), win)
 
 
+def x11_for_the_cube(env=os.environ, platform: str = sys.platform) -> bool:
+    """On a Wayland desktop with XWayland, run Qt on X11 (xcb): the cube renders into a native X window of its
+    own (the pyvistaqt pin in pyproject.toml), which Qt's Wayland backend cannot host. A platform the user chose
+    (QT_QPA_PLATFORM) is kept. Returns whether it switched."""
+    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM") or not env.get("WAYLAND_DISPLAY") \
+            or not env.get("DISPLAY"):
+        return False
+    env["QT_QPA_PLATFORM"] = "xcb"
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="workbench", description="Lattice Workbench desktop app")
     ap.add_argument("data", nargs="?", default=None,
@@ -76,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
               "`xvfb-run -a workbench --screenshot out.png`, or train headless with `workbench-train`.",
               file=sys.stderr)
         return 2
+    x11_for_the_cube()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
