@@ -331,3 +331,31 @@ def test_stop_while_the_teacher_embeds_ends_the_run_quietly(window, qtbot, tmp_p
     assert win.runs.started is None and win.last_finished is None   # never got to training
     assert not win.errors and win.training.start_btn.isEnabled()   # a stop is not a failure
     assert win.training.embed_bar.value() < 90                     # the teacher stopped before embedding all 90 texts
+
+
+def test_a_plot_still_auto_ranging_does_not_push_its_range_onto_the_followed_charts(qtbot):
+    """pyqtgraph applies a plot's own x auto-range when it paints. At a run's first ticks the plots not yet given
+    the followed range still auto-range (the lr plot on its one point, 49.5…50.5): that is not a user's zoom, and
+    must not be passed on to the loss plot (nor repaint every chart)."""
+    from workbench.gui.charts.panel import ChartsPanel
+    charts = ChartsPanel()
+    qtbot.addWidget(charts)
+    charts.show()
+    charts.start_run("run", {}, 0.8, n_train=1_000)
+    charts.add_batch(50, 1.0, n_epochs=4, lr=1e-3)
+    charts.redraw(staggered=True)                        # tick 1: the loss plot takes 0…100
+    qtbot.wait(100)                                      # paint: the others apply their own auto-range
+    assert charts.plots["loss"].getViewBox().viewRange()[0][1] >= 100
+    assert charts.x_follow.following
+
+
+def test_the_auto_range_button_is_a_users_choice_and_stops_following(qtbot):
+    from workbench.gui.charts.panel import ChartsPanel
+    charts = ChartsPanel()
+    qtbot.addWidget(charts)
+    charts.show()
+    charts.start_run("run", {}, 0.8, n_train=1_000)
+    charts.add_batch(50, 1.0, n_epochs=4)
+    charts.redraw()
+    charts.plots["Q→A cosine"].autoBtnClicked()          # the small "A" in a chart's corner
+    assert not charts.x_follow.following

@@ -47,3 +47,19 @@ def test_the_shape_field_names_the_grid_an_empty_shape_gets(window):
     assert "8x8x8" in shape.placeholderText()          # what the run will use, not a blank field
     form.set_embedding_dim(768)
     assert "8x8x14" in shape.placeholderText()
+
+
+def test_a_window_grab_with_a_cube_that_never_rendered_still_gives_the_picture(qtbot):
+    """--screenshot grabs the window even when training was refused, before the cube ever rendered: the grab must
+    not raise (it ran in a timer slot, so the app hung instead of exiting 2)."""
+    from workbench.gui.inspect.save_view import grab_window
+    view = LatticeView()
+    qtbot.addWidget(view)
+    view.resize(500, 400)
+    view.show()
+    view.ensure_plotter()
+    qtbot.waitUntil(lambda: view.plotter.isVisible() and view.plotter.height() > 100)
+    view.plotter._rendered = False                       # as pyvista has it before its first render() call
+    pix = grab_window(view, view)
+    assert pix.width() >= 400 and pix.height() >= 300
+    view.close_plotter()

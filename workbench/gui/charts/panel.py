@@ -94,7 +94,7 @@ class ChartsPanel(ChartDrawing, QWidget):
         p.getAxis("left").setWidth(46)   # the same width on every chart, so the x-axes line up
         # One x-range for all charts, linked by hand (not setXLink): a followed range reaches the plots one per
         # tick (_draw_current), while a user's zoom, pan or auto-range reaches all of them at once (_x_changed).
-        p.getViewBox().sigRangeChangedManually.connect(self._x_zoomed)
+        p.sigRangeChangedManually.connect(self._x_zoomed)     # the PlotItem's: a zoom or pan, and its "A" button
         p.getViewBox().sigXRangeChanged.connect(lambda vb, _r, t=title: self._x_changed(t, vb))
         self.plots[title] = p
         for key, colour, _name in keys:

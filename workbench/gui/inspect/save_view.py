@@ -42,7 +42,12 @@ def grab_window(widget, view=None):
     if plotter is None or not plotter.isVisible() or not widget.isAncestorOf(plotter) or min(
             plotter.width(), plotter.height()) < 2:     # a collapsed cube row: nothing of it on screen
         return pix
-    img = np.ascontiguousarray(np.asarray(plotter.screenshot(None, return_img=True))[..., :3])
+    try:
+        if not getattr(plotter, "_rendered", True):
+            plotter.render()          # pyvista reads no image before its first render() (Qt's paints do not count)
+        img = np.ascontiguousarray(np.asarray(plotter.screenshot(None, return_img=True))[..., :3])
+    except (AttributeError, RuntimeError):   # no picture of the cube: the window's is still worth saving
+        return pix
     qimg = QImage(img.data, img.shape[1], img.shape[0], img.strides[0], QImage.Format_RGB888)
     target = QRect(plotter.mapTo(widget, QPoint(0, 0)), plotter.size())
     painter = QPainter(pix)
