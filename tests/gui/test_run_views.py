@@ -359,3 +359,27 @@ def test_the_auto_range_button_is_a_users_choice_and_stops_following(qtbot):
     charts.redraw()
     charts.plots["Q→A cosine"].autoBtnClicked()          # the small "A" in a chart's corner
     assert not charts.x_follow.following
+
+
+def test_runs_shown_only_as_overlays_share_the_loss_charts_x_range(qtbot):
+    """A sweep folder opened as overlaid runs (no live run): each chart would auto-range on its own points (the
+    per-epoch charts start at the first epoch's end); they all take the loss chart's range, as linked axes do."""
+    from workbench.gui.charts.data import RunSeries
+    from workbench.gui.charts.panel import ChartsPanel
+    charts = ChartsPanel()
+    qtbot.addWidget(charts)
+    charts.show()
+    for name in ("trial-0", "trial-1"):
+        run = RunSeries(name, 0.9)
+        for b in range(1, 301):
+            run.add_batch(b * 24, 1.0 / b, 1e-3)
+            if b % 100 == 0:
+                run.add_epoch({"epoch": b // 100, "loss": 0.5, "val_cosine": 0.7, "val_top1": 0.3, "lr": 1e-3,
+                               "grad_norm": 1.0})
+        charts.add_run(run)
+        charts.set_checked(run, True)
+    charts.redraw()
+    qtbot.wait(200)                                      # paint: the charts apply their auto-range
+    ranges = {t: tuple(np.round(p.getViewBox().viewRange()[0])) for t, p in charts.plots.items()}
+    assert len(set(ranges.values())) == 1, ranges
+    assert ranges["loss"][0] <= 24 and ranges["loss"][1] >= 7_200

@@ -45,12 +45,14 @@ class ChartDrawing:
             self._x_syncing = False
 
     def _x_changed(self, title: str, vb) -> None:
-        """A plot's x-range changed by a user's zoom, pan or auto-range button (not by the panel): every other
-        plot shows the same range, as linked axes would. While the panel follows the run, a plot not yet given the
-        followed range still auto-ranges on its own data when it paints (pyqtgraph applies auto-range late, so the
-        _x_syncing guard cannot see it): that is not the user's, and is not passed on (a zoom or pan turns the
-        plot's auto-range off before this signal; its "A" button stops following first, _x_zoomed)."""
-        if self._x_syncing or (self.x_follow.following and vb.autoRangeEnabled()[0]):
+        """A plot's x-range changed, not by the panel itself: every other plot shows the same range, as linked axes
+        would. That is a user's zoom, pan or auto-range button on any chart, or the loss chart's own auto-range
+        (runs shown as overlays only: every chart takes the loss chart's range, which spans the batches). Another
+        chart's own auto-range is not passed on while the panel follows the run: pyqtgraph applies auto-range
+        when a plot paints (the _x_syncing guard cannot see it), and a chart not yet given the followed range
+        would push the range of its own few points onto all of them (a zoom or pan turns the plot's auto-range
+        off before this signal; its "A" button stops following first, _x_zoomed)."""
+        if self._x_syncing or (self.x_follow.following and vb.autoRangeEnabled()[0] and title != PANELS[0][0]):
             return
         lo, hi = vb.viewRange()[0]
         self._x_syncing = True
