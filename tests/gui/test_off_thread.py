@@ -64,3 +64,28 @@ def test_ask_and_evaluate_run_off_the_gui_thread_and_the_window_keeps_ticking(wi
     timer.stop()
     assert evaluated.args[0] is not None
     check_off_thread(spy, ticks)
+
+
+def test_a_finished_jobs_callable_is_released_in_the_gui_thread_not_the_workers(qtbot):
+    """A job's bound method keeps its object alive (a file read's _Load holds a QEventLoop). Released in the worker
+    thread, a Qt object disconnects its signals under Qt's lock and then waits for the GIL, while the GUI thread
+    holds the GIL in a connect() waiting for that lock: the clean-clone test run hung there. The object dies in
+    the GUI thread, however the jobs follow each other."""
+    from workbench.gui.common.background import TaskRunner
+    died_in: list[str] = []
+
+    class Job:
+        def work(self):
+            return 1
+
+        def __del__(self):
+            died_in.append(threading.current_thread().name)
+
+    runner = TaskRunner("test-release")
+    results = []
+    runner.submit(Job().work, results.append)
+    qtbot.waitUntil(lambda: len(results) == 1, timeout=5000)
+    runner.submit(lambda: 2, results.append)             # the worker takes its next job: the old one is let go
+    qtbot.waitUntil(lambda: len(results) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: bool(died_in), timeout=5000)
+    assert died_in == ["MainThread"]

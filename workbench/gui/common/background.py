@@ -4,7 +4,8 @@
 `on_done(TaskResult)` back in the GUI thread. The rules of the training worker hold here too:
 - the result crosses back by a Qt signal connected to a bound method of a GUI-thread QObject
   (the emitter is a parentless object the thread keeps alive, so it is never deleted mid-emit);
-- cyclic GC is off while a job runs (gc_guard), so it never runs in the worker thread.
+- cyclic GC is off while a job runs (gc_guard), so it never runs in the worker thread;
+- a finished job's callable is released in the GUI thread, never in the worker's (see _loop).
 A daemon thread rather than a QThread: a window closed mid-job leaves no running QThread behind.
 """
 
@@ -43,7 +44,7 @@ def _error_text(exc: Exception) -> str:
     return text or type(exc).__name__
 
 
-def _loop(jobs: queue.Queue, emitter: _Emitter) -> None:
+def _loop(jobs: queue.Queue, emitter: _Emitter, done: list) -> None:
     while True:
         tid, fn = jobs.get()
         try:
@@ -51,6 +52,12 @@ def _loop(jobs: queue.Queue, emitter: _Emitter) -> None:
         except Exception as exc:    # any failure is shown by the caller, never a dead thread
             text = _error_text(exc)
             res = TaskResult(None, text.splitlines()[0], text + "\n\n" + traceback.format_exc())
+        # The job's last reference must not die here: a bound method keeps its object (a file read's QEventLoop)
+        # alive, and a Qt object freed in this thread disconnects its signals under Qt's lock, then waits for the
+        # GIL, while the GUI thread holds the GIL and waits for that lock in a connect(): a deadlock (seen as a
+        # hung test). `done` hands it to the GUI thread, which drops it in _deliver.
+        done.append(fn)
+        del fn
         emitter.finished.emit((tid, res))
 
 
@@ -68,7 +75,9 @@ class TaskRunner(QObject):
         self._callbacks: dict[int, Callable[[TaskResult], None]] = {}
         self._next = 0
         self._gc = GuiThreadGC(self)
-        self._thread = threading.Thread(target=_loop, args=(self._jobs, self._emitter), name=name, daemon=True)
+        self._done: list = []       # finished jobs' callables, released in the GUI thread (see _loop)
+        self._thread = threading.Thread(target=_loop, args=(self._jobs, self._emitter, self._done), name=name,
+                                        daemon=True)
         self._started = False
 
     @property
@@ -95,6 +104,8 @@ class TaskRunner(QObject):
     @Slot(object)
     def _deliver(self, item) -> None:
         tid, res = item
+        while self._done:           # the finished jobs' callables die here, in the GUI thread
+            self._done.pop()
         cb = self._callbacks.pop(tid, None)
         if not self._callbacks:
             self._gc.worker_ended()
