@@ -58,6 +58,8 @@ def measure(path: Path, old: str) -> dict:
 
 
 def write_huge(path: Path, fmt: str, mb: int) -> None:
+    """Rows 1 and 3 ordinary, row 2 holding an answer of `mb` MiB (written 1 MiB at a time: seconds, not minutes).
+    fmt: csv, jsonl or json. tests/test_data_bounded.py writes its huge files with this too."""
     chunk = "x" * (1 << 20)
     with open(path, "w", encoding="utf-8") as fh:
         if fmt == "csv":

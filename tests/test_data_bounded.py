@@ -8,6 +8,7 @@ timeout, so a reader whose cap failed cannot hang CI.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -51,20 +52,12 @@ def child_load(path, timeout: float = 120) -> dict:
 
 
 def write_with_huge_record(path: Path, fmt: str, mb: int) -> None:
-    """Rows 1 and 3 ordinary, row 2 holding an answer of `mb` MiB (written 1 MiB at a time: seconds, not minutes)."""
-    chunk = "x" * (1 << 20)
-    with open(path, "w", encoding="utf-8") as fh:
-        if fmt == "csv":
-            fh.write("question,answer\nWhat is one?,One.\nWhat is big?,")
-            end = "\nWhat is three?,Three.\n"
-        else:
-            sep = "\n" if fmt == "jsonl" else ",\n"
-            fh.write(("" if fmt == "jsonl" else "[") + '{"question": "What is one?", "answer": "One."}' + sep
-                     + '{"question": "What is big?", "answer": "')
-            end = '"}' + sep + '{"question": "What is three?", "answer": "Three."}' + ("\n" if fmt == "jsonl" else "]")
-        for _ in range(mb):
-            fh.write(chunk)
-        fh.write(end)
+    """Rows 1 and 3 ordinary, row 2 holding an answer of `mb` MiB: the writer of benchmarks/data_memory.py, so the
+    test and the benchmark read the same file."""
+    spec = importlib.util.spec_from_file_location("data_memory", ROOT / "benchmarks" / "data_memory.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.write_huge(path, fmt, mb)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
