@@ -21,3 +21,11 @@ def small_config(cache_dir, **overrides) -> RunConfig:
     for k, v in base.items():
         set_value(cfg, k, v)
     return cfg
+
+
+def cli_run(out: Path, data: Path, cache_dir, epochs: int, flags: list[str]) -> Path:
+    """A small run folder trained by workbench-train (the module-scoped run fixtures share this): OUT."""
+    from workbench.cli import train as cli_train
+    assert cli_train.run([str(data), "--epochs", str(epochs), "--out", str(out), "--cache-dir", str(cache_dir),
+                          "--quiet", *flags]) == 0
+    return out

@@ -13,10 +13,9 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import SAMPLE_45
+from helpers import SAMPLE_45, cli_run
 from shared_data import realistic_rows, write_rows_csv
 from workbench.cli import eval as cli_eval
-from workbench.cli import train as cli_train
 from workbench.train import metrics as M
 from workbench.train.evaluate import JSON_KEYS, evaluate_run
 from workbench.train.pipeline import prepare
@@ -28,10 +27,7 @@ FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "la
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, cache_dir):
-    out = tmp_path_factory.mktemp("eval") / "run"
-    assert cli_train.run([str(SAMPLE_45), "--epochs", "2", "--out", str(out), "--cache-dir", str(cache_dir),
-                          "--quiet", *FAST]) == 0
-    return out
+    return cli_run(tmp_path_factory.mktemp("eval") / "run", SAMPLE_45, cache_dir, 2, FAST)
 
 
 @pytest.fixture(scope="module")

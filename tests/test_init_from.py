@@ -12,7 +12,7 @@ import json
 import pytest
 import torch
 
-from helpers import SAMPLE_45, SAMPLE_160
+from helpers import SAMPLE_45, SAMPLE_160, cli_run
 from workbench.cli import train as cli_train
 from workbench.train.pipeline import prepare
 from workbench.train.predict import load_model
@@ -25,10 +25,7 @@ FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "la
 
 @pytest.fixture(scope="module")
 def parent(tmp_path_factory, cache_dir):
-    out = tmp_path_factory.mktemp("parent") / "run"
-    assert cli_train.run([str(SAMPLE_160), "--epochs", "2", "--out", str(out), "--cache-dir", str(cache_dir),
-                          "--quiet", *FAST]) == 0
-    return out
+    return cli_run(tmp_path_factory.mktemp("parent") / "run", SAMPLE_160, cache_dir, 2, FAST)
 
 
 def test_the_child_starts_from_the_parents_best_weights_with_a_fresh_optimizer(parent, make_config):

@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import SAMPLE_45
+from helpers import SAMPLE_45, cli_run
 from workbench.cli import inspect as cli_inspect
-from workbench.cli import train as cli_train
 from workbench.inspect import files
 from workbench.inspect.atlas import category_atlas, row_difference
 from workbench.inspect.dynamics import state_update_norms, step_dynamics
@@ -30,10 +29,7 @@ FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "la
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, cache_dir):
-    out = tmp_path_factory.mktemp("inspect") / "run"
-    assert cli_train.run([str(SAMPLE_45), "--epochs", "3", "--out", str(out), "--cache-dir", str(cache_dir),
-                          "--quiet", *FAST]) == 0
-    return out
+    return cli_run(tmp_path_factory.mktemp("inspect") / "run", SAMPLE_45, cache_dir, 3, FAST)
 
 
 @pytest.fixture(scope="module")

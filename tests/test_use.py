@@ -16,11 +16,10 @@ import numpy as np
 import pytest
 
 import workbench
-from helpers import ROOT, SAMPLE_45
+from helpers import ROOT, SAMPLE_45, cli_run
 from shared_data import find_corpus, in_ci
 from workbench.cli import ask as cli_ask
 from workbench.cli import eval as cli_eval
-from workbench.cli import train as cli_train
 from workbench.train.predict import load_model
 from workbench.use.search import AnswerBank, top_k
 
@@ -40,10 +39,7 @@ def corpus(name: str):
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, cache_dir):
-    out = tmp_path_factory.mktemp("use") / "run"
-    assert cli_train.run([str(SAMPLE_45), "--epochs", "2", "--out", str(out), "--cache-dir", str(cache_dir),
-                          "--quiet", *FAST]) == 0
-    return out
+    return cli_run(tmp_path_factory.mktemp("use") / "run", SAMPLE_45, cache_dir, 2, FAST)
 
 
 @pytest.fixture(scope="module")

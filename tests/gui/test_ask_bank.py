@@ -8,8 +8,7 @@ import os
 
 import pytest
 
-from helpers import SAMPLE_45
-from workbench.cli import train as cli_train
+from helpers import SAMPLE_45, cli_run
 from workbench.gui.inspect.probe_session import FILE, NOT_IN_RUN, RUN_VAL, TABLE
 from workbench.train.record.pairs_record import read_run_pairs
 
@@ -20,10 +19,7 @@ FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "la
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, cache_dir):
-    out = tmp_path_factory.mktemp("ask-bank") / "run"
-    assert cli_train.run([str(SAMPLE_45), "--epochs", "1", "--out", str(out), "--cache-dir", str(cache_dir),
-                          "--quiet", *FAST]) == 0
-    return out
+    return cli_run(tmp_path_factory.mktemp("ask-bank") / "run", SAMPLE_45, cache_dir, 1, FAST)
 
 
 def _ask(qtbot, panel, question: str):

@@ -8,9 +8,8 @@ dynamics chart following the step slider, a clicked cell's figures, and the PNG/
 import numpy as np
 import pytest
 
-from helpers import SAMPLE_45
+from helpers import SAMPLE_45, cli_run
 from workbench.cli import inspect as cli_inspect
-from workbench.cli import train as cli_train
 from workbench.gui.inspect.inspect_panel import ATLAS, KNOCKOUT, KNOCKOUT_UNIT
 from workbench.gui.inspect.replay_tab import SOURCE as REPLAY
 from workbench.inspect import files
@@ -23,10 +22,7 @@ FAST = ["--set", "lattice.channels=4", "--set", "lattice.hidden=8", "--set", "la
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory, cache_dir):
-    out = tmp_path_factory.mktemp("inspect-gui") / "run"
-    assert cli_train.run([str(SAMPLE_45), "--epochs", "2", "--out", str(out), "--cache-dir", str(cache_dir),
-                          "--quiet", *FAST]) == 0
-    return out
+    return cli_run(tmp_path_factory.mktemp("inspect-gui") / "run", SAMPLE_45, cache_dir, 2, FAST)
 
 
 def open_run(qtbot, window, run_dir):
