@@ -29,3 +29,16 @@ def cli_run(out: Path, data: Path, cache_dir, epochs: int, flags: list[str]) -> 
     assert cli_train.run([str(data), "--epochs", str(epochs), "--out", str(out), "--cache-dir", str(cache_dir),
                           "--quiet", *flags]) == 0
     return out
+
+
+def run_until(state, when):
+    """All events of train(state); state.request_stop() right after the first event for which when(ev) is true.
+    Returns (every event, the events after the stop was asked)."""
+    from workbench.train.trainer import train
+    seen, stopped_at = [], None
+    for e in train(state):
+        seen.append(e)
+        if stopped_at is None and when(e):
+            state.request_stop()
+            stopped_at = len(seen)
+    return seen, seen[stopped_at:]

@@ -16,7 +16,7 @@ from workbench.train.record.checkpoint import load_checkpoint
 from workbench.train.events import BatchProgress, EpochMetrics, EvalProgress, Finished, RunStarted, TrainWarning
 from workbench.train.pipeline import prepare
 from workbench.train.trainer import TrainingState, train
-from helpers import SAMPLE_45, SAMPLE_160
+from helpers import SAMPLE_45, SAMPLE_160, run_until
 
 
 @pytest.fixture(scope="module")
@@ -93,15 +93,6 @@ def test_every_evaluation_pass_reports_chunks(make_config, prepared, monkeypatch
     assert "ablation_lattice_off_val_cosine" in of(events, Finished)[0].extra
 
 
-def run_until(state, when):
-    """All events of the run; state.request_stop() right after the first event for which when(ev) is true."""
-    seen, stopped_at = [], None
-    for e in train(state):
-        seen.append(e)
-        if stopped_at is None and when(e):
-            state.request_stop()
-            stopped_at = len(seen)
-    return seen, seen[stopped_at:]
 
 
 def test_a_stop_during_an_epochs_evaluation_ends_the_run_keeping_the_last_epoch(make_config, prepared, monkeypatch,

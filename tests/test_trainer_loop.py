@@ -13,7 +13,7 @@ from workbench.train.record.checkpoint import load_checkpoint
 from workbench.train.events import BatchProgress, EpochMetrics, Finished, RunEstimate, RunStarted, TrainWarning
 from workbench.train.pipeline import prepare
 from workbench.train.trainer import TrainingState, train
-from helpers import SAMPLE_45
+from helpers import SAMPLE_45, run_until
 
 TRAIN = Path(__file__).resolve().parents[1] / "workbench" / "train"
 LOOP = (TRAIN / "trainer.py", TRAIN / "epoch.py")     # the loop, and what it carries and does at an epoch's end
@@ -32,11 +32,7 @@ def of(events, kind):
 def test_stop_in_mid_epoch_is_not_recorded_as_an_epoch(make_config, prepared, tmp_path):
     cfg = make_config(**{"optim.epochs": 5, "optim.batch_size": 4})     # 36 training pairs: 9 batches per epoch
     state = TrainingState.create(cfg, prepared.data, out_dir=tmp_path)
-    seen = []
-    for ev in train(state):
-        seen.append(ev)
-        if isinstance(ev, BatchProgress) and ev.epoch == 2 and ev.batch == 3:
-            state.request_stop()
+    seen, _ = run_until(state, lambda ev: isinstance(ev, BatchProgress) and ev.epoch == 2 and ev.batch == 3)
     fin = of(seen, Finished)[0]
     assert [e.epoch for e in of(seen, EpochMetrics)] == [1]
     assert fin.reason == "stopped" and fin.epochs_run == 1 and fin.partial_batches == 3
@@ -96,11 +92,7 @@ def test_a_stop_in_mid_epoch_keeps_its_position_and_the_resume_ends_where_a_stra
     straight = TrainingState.create(cfg, prepared.data)
     list(train(straight))
     first = TrainingState.create(cfg, prepared.data, out_dir=tmp_path)
-    events = []
-    for ev in train(first):
-        events.append(ev)
-        if isinstance(ev, BatchProgress) and ev.epoch == 2 and ev.batch == 3:
-            first.request_stop()
+    events, _ = run_until(first, lambda ev: isinstance(ev, BatchProgress) and ev.epoch == 2 and ev.batch == 3)
     fin = of(events, Finished)[0]
     assert fin.reason == "stopped" and fin.partial_batches == 3 and fin.kept == str(tmp_path / "last.safetensors")
     assert not [w for w in of(events, TrainWarning) if w.code == "partial-epoch"]      # a notice, not a warning
@@ -128,9 +120,7 @@ def test_an_epoch_stopped_before_its_end_is_still_evaluable(make_config, prepare
     from workbench.train.evaluate import evaluate_run
     cfg = make_config(**{"optim.epochs": 2, "optim.batch_size": 4})
     state = TrainingState.create(cfg, prepared.data, out_dir=tmp_path)
-    for ev in train(state):
-        if isinstance(ev, BatchProgress) and ev.batch == 5:
-            state.request_stop()
+    run_until(state, lambda ev: isinstance(ev, BatchProgress) and ev.batch == 5)
     assert not (tmp_path / "best.safetensors").exists() and (tmp_path / "last.safetensors").exists()
     result = evaluate_run(tmp_path, SAMPLE_45, cache_dir=str(cache_dir))
     assert result.n > 0 and -1.0 <= result.model.cosine <= 1.0 and result.checkpoint.endswith("last.safetensors")
