@@ -10,6 +10,7 @@ event loop: the timer feeds the loss curves and at most one other plot per tick.
 from __future__ import annotations
 
 import csv
+from contextlib import contextmanager
 
 import numpy as np
 import pyqtgraph as pg
@@ -36,13 +37,19 @@ class ChartDrawing:
         if self.x_follow.grow(float(x), float(self.planned_samples)):
             self._x_due = [title for title, *_ in PANELS]
 
-    def _set_x(self, title: str) -> None:
-        """One plot takes the followed x-range (turning its x auto-range off), without passing it on."""
+    @contextmanager
+    def _own_x_change(self):
+        """The panel sets x-ranges itself inside this: _x_changed does not pass them on."""
         self._x_syncing = True
         try:
-            self.plots[title].getViewBox().setXRange(0.0, self.x_follow.span, padding=0.02)
+            yield
         finally:
             self._x_syncing = False
+
+    def _set_x(self, title: str) -> None:
+        """One plot takes the followed x-range (turning its x auto-range off), without passing it on."""
+        with self._own_x_change():
+            self.plots[title].getViewBox().setXRange(0.0, self.x_follow.span, padding=0.02)
 
     def _x_changed(self, title: str, vb) -> None:
         """A plot's x-range changed, not by the panel itself: every other plot shows the same range, as linked axes
@@ -55,13 +62,10 @@ class ChartDrawing:
         if self._x_syncing or (self.x_follow.following and vb.autoRangeEnabled()[0] and title != PANELS[0][0]):
             return
         lo, hi = vb.viewRange()[0]
-        self._x_syncing = True
-        try:
+        with self._own_x_change():
             for t, p in self.plots.items():
                 if t != title:
                     p.getViewBox().setXRange(lo, hi, padding=0.0)
-        finally:
-            self._x_syncing = False
 
     def _x_zoomed(self, *_) -> None:
         self.x_follow.following = False       # the user's zoom or pan wins until the next run
@@ -116,7 +120,7 @@ class ChartDrawing:
         if state != self._epoch_state:
             self._epoch_state = state
             self._plots_due = [title for title, *_ in PANELS]
-        for title in [t for t, *_ in PANELS if t in self._plots_due or t in self._x_due]:
+        for title in self.pending_epoch_plots:
             if title in self._x_due:
                 self._x_due.remove(title)
                 self._set_x(title)

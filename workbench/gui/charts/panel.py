@@ -282,12 +282,9 @@ class ChartsPanel(ChartDrawing, QWidget):
         self._lr_drawn = -1
         self._x_due = []
         self.x_follow.reset()
-        self._x_syncing = True
-        try:
+        with self._own_x_change():
             for p in self.plots.values():
                 p.getViewBox().enableAutoRange(x=True)
-        finally:
-            self._x_syncing = False
 
     def add_epoch(self, metrics: dict) -> None:
         if self.current is None:
